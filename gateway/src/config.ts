@@ -1,0 +1,66 @@
+import path from 'node:path';
+import { z } from 'zod';
+import { parseEnv, port } from '../../subgraphs/kit/config.js';
+import { gatewayDefaultPort } from '../../subgraphs/kit/reference.js';
+
+const SUBGRAPH_URL_PREFIX = 'HUTONG_SUBGRAPH_URL_';
+
+const flag = (fallback: boolean) =>
+  z
+    .enum(['true', 'false', '1', '0', 'on', 'off'], { message: 'must be true or false' })
+    .default(fallback ? 'true' : 'false')
+    .transform((v) => v === 'true' || v === '1' || v === 'on');
+
+const schema = z.object({
+  HUTONG_GATEWAY_PORT: port(gatewayDefaultPort),
+  HUTONG_GATEWAY_HOST: z.string().min(1).default('127.0.0.1'),
+  HUTONG_SUPERGRAPH_PATH: z.string().min(1).default('schema/supergraph.graphql'),
+  HUTONG_GRAPHIQL: flag(true),
+  HUTONG_INTROSPECTION: flag(true),
+  HUTONG_SUBGRAPH_TIMEOUT_MS: z.coerce.number({ message: 'must be a number of milliseconds' }).int().min(100).max(300_000).default(10_000),
+  HUTONG_SUBGRAPH_CONNECTIONS: z.coerce.number({ message: 'must be a whole number' }).int().min(1).max(1024).default(32),
+  HUTONG_MAX_BODY_BYTES: z.coerce.number({ message: 'must be a whole number' }).int().min(1024).max(50_000_000).default(1_000_000),
+});
+
+export interface GatewayConfig {
+  port: number;
+  host: string;
+  /** Absolute path of the composed supergraph the gateway serves. */
+  supergraphPath: string;
+  /** Per-subgraph URL overrides by subgraph name (`HUTONG_SUBGRAPH_URL_YANGTZE_DELTA` → `yangtze-delta`). */
+  subgraphUrls: Record<string, string>;
+  graphiql: boolean;
+  introspection: boolean;
+  subgraphTimeoutInMs: number;
+  /** Keep-alive connections per subgraph origin. */
+  subgraphConnections: number;
+  maxBodyBytes: number;
+}
+
+/** Reads and validates the gateway's environment once; the error names every bad variable. */
+export function loadGatewayConfig(env: Record<string, string | undefined> = process.env, cwd = process.cwd()): GatewayConfig {
+  const c = parseEnv(schema, env, 'the gateway');
+  const subgraphUrls: Record<string, string> = {};
+  const bad: string[] = [];
+  for (const [key, value] of Object.entries(env)) {
+    if (!key.startsWith(SUBGRAPH_URL_PREFIX) || value === undefined) continue;
+    const name = key.slice(SUBGRAPH_URL_PREFIX.length).toLowerCase().replaceAll('_', '-');
+    if (!/^https?:\/\/[^\s]+$/.test(value)) bad.push(`  - ${key}: must be an http(s) URL`);
+    else subgraphUrls[name] = value;
+  }
+  if (bad.length > 0) throw new Error(`Invalid configuration for the gateway:\n${bad.join('\n')}`);
+  return {
+    port: c.HUTONG_GATEWAY_PORT,
+    host: c.HUTONG_GATEWAY_HOST,
+    supergraphPath: path.resolve(cwd, c.HUTONG_SUPERGRAPH_PATH),
+    subgraphUrls,
+    graphiql: c.HUTONG_GRAPHIQL,
+    introspection: c.HUTONG_INTROSPECTION,
+    subgraphTimeoutInMs: c.HUTONG_SUBGRAPH_TIMEOUT_MS,
+    subgraphConnections: c.HUTONG_SUBGRAPH_CONNECTIONS,
+    maxBodyBytes: c.HUTONG_MAX_BODY_BYTES,
+  };
+}
+
+/** The env variable that overrides one subgraph's URL. */
+export const subgraphUrlVariable = (name: string) => `${SUBGRAPH_URL_PREFIX}${name.toUpperCase().replaceAll('-', '_')}`;

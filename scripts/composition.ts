@@ -1,0 +1,53 @@
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
+import { composeServices } from '@apollo/composition';
+import { parse, type GraphQLError } from 'graphql';
+import { catalogueSubgraph, regions } from '../subgraphs/kit/reference.js';
+
+export const repoRoot = path.resolve(import.meta.dirname, '..');
+export const supergraphPath = path.join(repoRoot, 'schema', 'supergraph.graphql');
+
+export interface SubgraphSource {
+  name: string;
+  /** Default routing URL written into the supergraph; the gateway can override it per subgraph. */
+  url: string;
+  sdlPath: string;
+}
+
+/** The subgraphs composed into Hutong's supergraph, with their local default URLs. */
+export function subgraphSources(): SubgraphSource[] {
+  const local = (name: string, port: number) => ({
+    name,
+    url: `http://127.0.0.1:${port}/graphql`,
+    sdlPath: path.join(repoRoot, 'subgraphs', name, 'schema.graphql'),
+  });
+  return [local(catalogueSubgraph.name, catalogueSubgraph.defaultPort), ...regions.map((r) => local(r.code, r.defaultPort))];
+}
+
+export type CompositionResult = { ok: true; supergraphSdl: string } | { ok: false; errors: string[] };
+
+/** Composes the subgraphs' SDL files; errors name the subgraph and the type or field they concern. */
+export function compose(sources: SubgraphSource[] = subgraphSources()): CompositionResult {
+  const services = [];
+  const errors: string[] = [];
+  for (const s of sources) {
+    try {
+      services.push({ name: s.name, url: s.url, typeDefs: parse(readFileSync(s.sdlPath, 'utf8')) });
+    } catch (error) {
+      errors.push(`[${s.name}] ${path.relative(repoRoot, s.sdlPath)}: ${(error as Error).message}`);
+    }
+  }
+  if (errors.length > 0) return { ok: false, errors };
+  const result = composeServices(services);
+  if (result.errors) return { ok: false, errors: result.errors.map(describeError) };
+  return { ok: true, supergraphSdl: result.supergraphSdl };
+}
+
+function describeError(error: GraphQLError): string {
+  const code = typeof error.extensions?.code === 'string' ? `${error.extensions.code}: ` : '';
+  // Composition messages already start with the subgraph in brackets; add where each node is.
+  const where = (error.nodes ?? [])
+    .map((n) => (n.loc ? `${n.loc.source.name}:${n.loc.startToken.line}` : undefined))
+    .filter((w): w is string => w !== undefined && !w.startsWith('GraphQL request'));
+  return `${code}${error.message}${where.length > 0 ? ` (at ${[...new Set(where)].join(', ')})` : ''}`;
+}

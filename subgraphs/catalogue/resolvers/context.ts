@@ -1,0 +1,5 @@
+import type { CatalogueLoaders } from '../loaders.js';
+
+export interface CatalogueContext {
+  loaders: CatalogueLoaders;
+}

@@ -1,0 +1,62 @@
+import { fileURLToPath } from 'node:url';
+import { z } from 'zod';
+import { httpUrl, parseEnv } from '../kit/config.js';
+import { catalogueSubgraph, regions } from '../kit/reference.js';
+import { isMainModule, loadTypeDefs, runSubgraph, type Env, type SubgraphModule } from '../kit/run.js';
+import { createSubgraphApp } from '../kit/subgraph-server.js';
+import { IndexStore } from './db/index-store.js';
+import { createCatalogueLoaders } from './loaders.js';
+import { CatalogueRelay } from './relay.js';
+import type { CatalogueContext } from './resolvers/context.js';
+import { resolvers } from './resolvers/index.js';
+
+const sdlPath = fileURLToPath(new URL('./schema.graphql', import.meta.url));
+
+/** `HUTONG_REGISTRY_URL_YANGTZE_DELTA` etc.: where the relay reads each registry's outbox. */
+export const registryUrlVariable = (regionCode: string) => `HUTONG_REGISTRY_URL_${regionCode.toUpperCase().replaceAll('-', '_')}`;
+
+const catalogueEnvSchema = z.object({
+  ...Object.fromEntries(regions.map((r) => [registryUrlVariable(r.code), httpUrl.default(`http://127.0.0.1:${r.defaultPort}`)])),
+  HUTONG_RELAY_INTERVAL_MS: z.coerce.number().int().min(50).max(600_000).default(1000),
+  HUTONG_RELAY_BATCH_SIZE: z.coerce.number().int().min(1).max(5000).default(2000),
+});
+
+function relayConfig(env: Env) {
+  const config = parseEnv(catalogueEnvSchema, env, 'subgraph catalogue') as Record<string, string | number>;
+  return {
+    sources: regions.map((r) => ({ regionCode: r.code, registryUrl: String(config[registryUrlVariable(r.code)]).replace(/\/+$/, '') })),
+    options: { intervalInMs: Number(config.HUTONG_RELAY_INTERVAL_MS), batchSize: Number(config.HUTONG_RELAY_BATCH_SIZE) },
+  };
+}
+
+/** The national catalogue and routing subgraph. */
+export const catalogue: SubgraphModule = {
+  name: catalogueSubgraph.name,
+  defaultPort: catalogueSubgraph.defaultPort,
+  sdlPath,
+  migrations: [{ scope: 'catalogue', folder: fileURLToPath(new URL('./db/migrations', import.meta.url)) }],
+  async create({ db, logger, env }) {
+    const { sources, options } = relayConfig(env);
+    const store = new IndexStore(db);
+    const relay = new CatalogueRelay(store, sources, logger, options);
+    const app = await createSubgraphApp<CatalogueContext>({
+      name: catalogueSubgraph.name,
+      typeDefs: loadTypeDefs(sdlPath),
+      resolvers,
+      db,
+      logger,
+      context: () => ({ loaders: createCatalogueLoaders(store) }),
+    });
+    relay.start();
+    return {
+      app: app.app,
+      settle: () => relay.syncAll(),
+      async stop() {
+        await relay.stop();
+        await app.stop();
+      },
+    };
+  },
+};
+
+if (isMainModule(import.meta.url)) await runSubgraph(catalogue);

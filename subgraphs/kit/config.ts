@@ -1,0 +1,41 @@
+import { z } from 'zod';
+
+/**
+ * Parses environment variables once at start-up. On failure the message names every bad
+ * variable and what it expects, so an operator can fix them all in one go.
+ */
+export function parseEnv<S extends z.ZodType>(schema: S, env: Record<string, string | undefined>, service: string): z.infer<S> {
+  const result = schema.safeParse(env);
+  if (result.success) return result.data;
+  const lines = result.error.issues.map((issue) => `  - ${issue.path.join('.') || '(environment)'}: ${issue.message}`);
+  throw new ConfigError(`Invalid configuration for ${service}:\n${lines.join('\n')}`);
+}
+
+export class ConfigError extends Error {
+  override name = 'ConfigError';
+}
+
+export const port = (fallback: number) =>
+  z.coerce.number({ message: 'must be a port number' }).int().min(0, 'must be 0–65535').max(65535, 'must be 0–65535').default(fallback);
+
+export const httpUrl = z
+  .string()
+  .url('must be an http(s) URL')
+  .refine((u) => /^https?:\/\//.test(u), 'must be an http(s) URL');
+
+/** Settings every subgraph process reads. */
+export const subgraphEnvSchema = (defaultPort: number, name: string) =>
+  z.object({
+    HUTONG_PORT: port(defaultPort),
+    HUTONG_HOST: z.string().min(1).default('127.0.0.1'),
+    /** PostgreSQL URL; when set the subgraph uses PostgreSQL instead of its embedded PGlite. */
+    HUTONG_DATABASE_URL: z
+      .string()
+      .refine((u) => /^postgres(ql)?:\/\//.test(u), 'must be a postgres:// or postgresql:// URL')
+      .optional(),
+    /** Folder of the embedded PGlite database. */
+    HUTONG_DATA_DIR: z.string().min(1).default(`data/${name}`),
+    /** How many seed credentials a registry should hold (0 = seed nothing). */
+    HUTONG_SEED_COUNT: z.coerce.number({ message: 'must be a whole number' }).int().min(0).max(10_000_000).default(200),
+  });
+export type SubgraphEnv = z.infer<ReturnType<typeof subgraphEnvSchema>>;

@@ -1,0 +1,15 @@
+import { statusCodes, type CredentialStatus, type StatusCode } from '../reference.js';
+
+/** Today's date in China (UTC+8, no daylight saving), as YYYY-MM-DD. */
+export function todayInChina(now = new Date()): string {
+  return new Date(now.getTime() + 8 * 3600_000).toISOString().slice(0, 10);
+}
+
+/**
+ * The status a verifier must see: the registry's stored status, except that a credential still
+ * marked valid whose expiry date has passed is expired. A credential is valid through its expiry date.
+ */
+export function effectiveStatus(stored: StatusCode, expiryDate: string | null, today = todayInChina()): CredentialStatus {
+  if (stored === '01' && expiryDate !== null && expiryDate < today) return 'EXPIRED';
+  return statusCodes[stored];
+}

@@ -1,0 +1,96 @@
+import type { Queryable } from '../db.js';
+import type { CredentialRecord } from '../seed/credentials.js';
+import type { StatusCode } from '../reference.js';
+
+const selectColumns = `
+  id, type_code as "typeCode", serial, version, number, name,
+  issuer_code as "issuerCode", issuer_name as "issuerName",
+  issue_date::text as "issueDate", effective_date::text as "effectiveDate", expiry_date::text as "expiryDate",
+  area_code as "areaCode", holder_name as "holderName", holder_code as "holderCode",
+  holder_type as "holderType", status, face`;
+
+export interface FeedEntry {
+  seq: number;
+  credentialId: string;
+  holderCode: string;
+  holderType: string;
+  typeCode: string;
+  status: StatusCode;
+}
+
+/** Data access of a regional registry. */
+export class CredentialStore {
+  constructor(private readonly db: Queryable) {}
+
+  async findByIds(ids: readonly string[]): Promise<CredentialRecord[]> {
+    const rows = await this.db.query<CredentialRecord>(`select ${selectColumns} from credential where id = any($1::text[])`, [ids]);
+    // pg returns jsonb parsed; keep the shape identical on both drivers.
+    return rows.map((r) => ({ ...r, face: typeof r.face === 'string' ? JSON.parse(r.face) : r.face }));
+  }
+
+  async countByStatus(): Promise<Map<StatusCode, number>> {
+    const rows = await this.db.query<{ status: StatusCode; n: number }>(
+      'select status, count(*)::int as n from credential group by status',
+    );
+    return new Map(rows.map((r) => [r.status, r.n]));
+  }
+
+  /**
+   * Inserts credentials and their outbox entries in one statement. Callers run it inside a
+   * transaction that first locks the outbox (see `lockOutbox`), so outbox sequence numbers are
+   * handed out in commit order and the relay's cursor can never skip a late commit.
+   */
+  static async insert(tx: Queryable, records: readonly CredentialRecord[]): Promise<void> {
+    if (records.length === 0) return;
+    const col = <K extends keyof CredentialRecord>(k: K) => records.map((r) => r[k]);
+    await tx.query(
+      `with inserted as (
+         insert into credential (id, type_code, serial, version, number, name, issuer_code, issuer_name,
+           issue_date, effective_date, expiry_date, area_code, holder_name, holder_code, holder_type, status, face)
+         select t.id, t.type_code, t.serial, t.version, t.number, t.name, t.issuer_code, t.issuer_name,
+           t.issue_date::date, t.effective_date::date, t.expiry_date::date, t.area_code, t.holder_name,
+           t.holder_code, t.holder_type, t.status, t.face::jsonb
+         from unnest($1::text[], $2::text[], $3::text[], $4::int[], $5::text[], $6::text[], $7::text[], $8::text[],
+           $9::text[], $10::text[], $11::text[], $12::text[], $13::text[], $14::text[], $15::text[], $16::text[], $17::text[])
+           as t(id, type_code, serial, version, number, name, issuer_code, issuer_name, issue_date, effective_date,
+             expiry_date, area_code, holder_name, holder_code, holder_type, status, face)
+         returning id, holder_code, holder_type, type_code, status
+       )
+       insert into catalogue_outbox (credential_id, holder_code, holder_type, type_code, status)
+       select id, holder_code, holder_type, type_code, status from inserted order by id`,
+      [
+        col('id'), col('typeCode'), col('serial'), col('version'), col('number'), col('name'), col('issuerCode'),
+        col('issuerName'), col('issueDate'), col('effectiveDate'), col('expiryDate'), col('areaCode'),
+        col('holderName'), col('holderCode'), col('holderType'), col('status'),
+        records.map((r) => JSON.stringify(r.face)),
+      ],
+    );
+  }
+
+  /** Serialises writers of the outbox until commit; readers are not blocked. */
+  static async lockOutbox(tx: Queryable): Promise<void> {
+    await tx.query('lock table catalogue_outbox in exclusive mode');
+  }
+
+  async feed(after: number, limit: number): Promise<FeedEntry[]> {
+    return this.db.query<FeedEntry>(
+      `select seq::int as seq, credential_id as "credentialId", holder_code as "holderCode",
+              holder_type as "holderType", type_code as "typeCode", status
+       from catalogue_outbox where seq > $1 order by seq limit $2`,
+      [after, limit],
+    );
+  }
+
+  async seededUpto(): Promise<number> {
+    const rows = await this.db.query<{ seeded_upto: number }>('select seeded_upto from registry_seed where id = 1');
+    return rows[0]?.seeded_upto ?? 0;
+  }
+
+  static async setSeededUpto(tx: Queryable, upto: number): Promise<void> {
+    await tx.query(
+      `insert into registry_seed (id, seeded_upto) values (1, $1)
+       on conflict (id) do update set seeded_upto = excluded.seeded_upto`,
+      [upto],
+    );
+  }
+}

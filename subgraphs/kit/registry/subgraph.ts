@@ -1,0 +1,49 @@
+import { fileURLToPath } from 'node:url';
+import type { GraphQLResolverMap } from '@apollo/subgraph/dist/schema-helper/resolverMap.js';
+import type { Region } from '../reference.js';
+import { loadTypeDefs, type SubgraphModule } from '../run.js';
+import { createSubgraphApp } from '../subgraph-server.js';
+import { catalogueFeedRoute } from './feed.js';
+import { createRegistryLoaders } from './loaders.js';
+import type { RegistryContext } from './resolvers.js';
+import { seedRegistry } from './seed.js';
+import { CredentialStore } from './store.js';
+
+export const registryMigrations = fileURLToPath(new URL('./migrations', import.meta.url));
+
+export interface RegistryDefinition {
+  region: Region;
+  /** Absolute path of the region's SDL file. */
+  sdlPath: string;
+  resolvers: GraphQLResolverMap<RegistryContext>;
+  /** The region's own migrations, applied after the shared registry ones. */
+  migrationsFolder?: string;
+}
+
+/** Describes a regional registry subgraph for the launcher, the tests and composition. */
+export function registryModule(def: RegistryDefinition): SubgraphModule {
+  const { region } = def;
+  return {
+    name: region.code,
+    defaultPort: region.defaultPort,
+    sdlPath: def.sdlPath,
+    migrations: [
+      { scope: 'registry', folder: registryMigrations },
+      ...(def.migrationsFolder ? [{ scope: region.code, folder: def.migrationsFolder }] : []),
+    ],
+    seed: (db, count, onProgress) =>
+      seedRegistry(db, region, count, (p) => onProgress(p.done, p.target)),
+    async create({ db, logger }) {
+      const store = new CredentialStore(db);
+      return createSubgraphApp<RegistryContext>({
+        name: region.code,
+        typeDefs: loadTypeDefs(def.sdlPath),
+        resolvers: def.resolvers,
+        db,
+        logger,
+        context: () => ({ loaders: createRegistryLoaders(store) }),
+        routes: (app) => catalogueFeedRoute(app, store),
+      });
+    },
+  };
+}

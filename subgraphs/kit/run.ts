@@ -1,0 +1,101 @@
+import { mkdir } from 'node:fs/promises';
+import { pathToFileURL } from 'node:url';
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
+import { parse, type DocumentNode } from 'graphql';
+import { ConfigError, parseEnv, subgraphEnvSchema } from './config.js';
+import { openDatabase, type Database } from './db.js';
+import { listen } from './http.js';
+import { createLogger, type Logger } from './logger.js';
+import { migrate } from './migrate.js';
+import type { SubgraphApp } from './subgraph-server.js';
+
+export type Env = Record<string, string | undefined>;
+
+/** What the launcher, the tests and composition need to know about one subgraph. */
+export interface SubgraphModule {
+  name: string;
+  defaultPort: number;
+  /** The subgraph's SDL file: the source of truth for composition. */
+  sdlPath: string;
+  /** Migration folders, applied in order; `scope` keeps their file names apart. */
+  migrations: { scope: string; folder: string }[];
+  /** Seeds the database up to `count` records; reports progress. */
+  seed?: (db: Database, count: number, onProgress: (done: number, target: number) => void) => Promise<unknown>;
+  /** Builds the subgraph's HTTP app (never listens). */
+  create: (deps: { db: Database; logger: Logger; env: Env }) => Promise<SubgraphApp>;
+}
+
+export function loadTypeDefs(sdlPath: string): DocumentNode {
+  return parse(readFileSync(sdlPath, 'utf8'));
+}
+
+export function isMainModule(moduleUrl: string): boolean {
+  return process.argv[1] !== undefined && pathToFileURL(path.resolve(process.argv[1])).href === moduleUrl;
+}
+
+export async function prepareDatabase(mod: SubgraphModule, db: Database): Promise<void> {
+  for (const { scope, folder } of mod.migrations) await migrate(db, folder, scope);
+}
+
+/** A progress line at most every ~2 s, with rate and time left, for long seeds. */
+export function progressReporter(logLine: (line: string) => void, label: string) {
+  const startedAt = Date.now();
+  let lastAt = 0;
+  let startedFrom: number | undefined;
+  return (done: number, target: number) => {
+    startedFrom ??= done;
+    const now = Date.now();
+    if (done < target && now - lastAt < 2000) return;
+    lastAt = now;
+    const seconds = Math.max((now - startedAt) / 1000, 0.001);
+    const rate = (done - startedFrom) / seconds;
+    const eta = rate > 0 ? Math.round((target - done) / rate) : 0;
+    const pct = ((done / target) * 100).toFixed(1);
+    logLine(`[${label}] seeded ${done.toLocaleString('en')}/${target.toLocaleString('en')} (${pct}%) ${Math.round(rate).toLocaleString('en')}/s${done < target ? `, about ${eta}s left` : ''}`);
+  };
+}
+
+/**
+ * Entry point of one subgraph process: validate configuration, open and migrate its database,
+ * seed it, listen, and stop cleanly on SIGINT/SIGTERM.
+ */
+export async function runSubgraph(mod: SubgraphModule, env: Env = process.env): Promise<void> {
+  const logger = createLogger(mod.name);
+  let config;
+  try {
+    config = parseEnv(subgraphEnvSchema(mod.defaultPort, mod.name), env, `subgraph ${mod.name}`);
+  } catch (error) {
+    if (error instanceof ConfigError) {
+      process.stderr.write(`${error.message}\n`);
+      process.exit(2);
+    }
+    throw error;
+  }
+  if (!config.HUTONG_DATABASE_URL) await mkdir(config.HUTONG_DATA_DIR, { recursive: true });
+  const db = await openDatabase(
+    config.HUTONG_DATABASE_URL ? { url: config.HUTONG_DATABASE_URL } : { dataDir: config.HUTONG_DATA_DIR },
+  );
+  logger.info({ database: db.kind, location: db.location }, 'database open');
+  await prepareDatabase(mod, db);
+  if (mod.seed && config.HUTONG_SEED_COUNT > 0) {
+    const report = progressReporter((line) => process.stderr.write(`${line}\n`), mod.name);
+    await mod.seed(db, config.HUTONG_SEED_COUNT, report);
+  }
+  const subgraph = await mod.create({ db, logger, env });
+  const listening = await listen(subgraph.app, config.HUTONG_PORT, config.HUTONG_HOST);
+  logger.info({ url: `${listening.url}/graphql` }, `subgraph ${mod.name} listening`);
+
+  let stopping = false;
+  const stop = async (signal: string) => {
+    if (stopping) return;
+    stopping = true;
+    logger.info({ signal }, 'stopping');
+    await listening.close();
+    await subgraph.stop();
+    await db.close();
+    process.exit(0);
+  };
+  process.on('SIGINT', () => void stop('SIGINT'));
+  process.on('SIGTERM', () => void stop('SIGTERM'));
+}

@@ -1,0 +1,5 @@
+import { registryResolvers } from '../kit/registry/resolvers.js';
+import { region } from './region.js';
+
+/** Shandong serves the shared registry resolvers; fields of its own would be added here. */
+export const resolvers = registryResolvers(region);

@@ -1,0 +1,3 @@
+import { regionByCode } from '../kit/reference.js';
+
+export const region = regionByCode('yangtze-delta')!;

@@ -1,0 +1,42 @@
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { compose, subgraphSources, supergraphPath } from '../../scripts/composition.js';
+
+describe('composition', () => {
+  it('composes the subgraphs into exactly the committed supergraph (run `npm run compose` if this fails)', () => {
+    const result = compose();
+    expect(result.ok).toBe(true);
+    if (result.ok) expect(result.supergraphSdl).toBe(readFileSync(supergraphPath, 'utf8'));
+  });
+
+  it('names the subgraph and type when a region’s schema conflicts with the others', () => {
+    const dir = mkdtempSync(path.join(tmpdir(), 'hutong-compose-'));
+    const sources = subgraphSources().map((s) => {
+      if (s.name !== 'shandong') return s;
+      // A region that redefines a shared enum value type incompatibly.
+      const broken = readFileSync(s.sdlPath, 'utf8').replace('type FaceField @shareable {\n  key: String!', 'type FaceField @shareable {\n  key: Int!');
+      const file = path.join(dir, 'schema.graphql');
+      writeFileSync(file, broken);
+      return { ...s, sdlPath: file };
+    });
+    const result = compose(sources);
+    expect(result.ok).toBe(false);
+    if (!result.ok) {
+      const text = result.errors.join('\n');
+      expect(text).toContain('shandong');
+      expect(text).toContain('FaceField.key');
+    }
+  });
+
+  it('reports an SDL syntax error with the subgraph and file', () => {
+    const dir = mkdtempSync(path.join(tmpdir(), 'hutong-compose-'));
+    const file = path.join(dir, 'schema.graphql');
+    writeFileSync(file, 'type Broken {');
+    const sources = subgraphSources().map((s) => (s.name === 'catalogue' ? { ...s, sdlPath: file } : s));
+    const result = compose(sources);
+    expect(result.ok).toBe(false);
+    if (!result.ok) expect(result.errors[0]).toMatch(/^\[catalogue\] .*Syntax Error/);
+  });
+});

@@ -1,0 +1,39 @@
+import { readFileSync } from 'node:fs';
+import { operationFromDocument, Supergraph } from '@apollo/federation-internals';
+import { prettyFormatQueryPlan, QueryPlanner } from '@apollo/query-planner';
+import { parse } from 'graphql';
+import { describe, expect, it } from 'vitest';
+import { supergraphPath } from '../../scripts/composition.js';
+
+const supergraph = Supergraph.build(readFileSync(supergraphPath, 'utf8'));
+const planner = new QueryPlanner(supergraph);
+const plan = (query: string) =>
+  prettyFormatQueryPlan(planner.buildQueryPlan(operationFromDocument(supergraph.schema, parse(query))));
+
+/** Services in the order their fetches appear in the plan. */
+const fetchedServices = (formatted: string) => [...formatted.matchAll(/Fetch\(service: "([^"]+)"\)/g)].map((m) => m[1]);
+
+describe('query plans', () => {
+  it('routes credential(id) through the catalogue to every region’s registry, never a copy in the catalogue', () => {
+    const formatted = plan('{ credential(id: "x") { name holderName status } }');
+    const services = fetchedServices(formatted);
+    expect(services[0]).toBe('catalogue');
+    expect(new Set(services.slice(1))).toEqual(new Set(['yangtze-delta', 'chengdu-chongqing', 'shandong']));
+    // The catalogue only hands out the typed reference; the fields come from the registries.
+    const catalogueFetch = formatted.slice(0, formatted.indexOf('Parallel'));
+    expect(catalogueFetch).not.toContain('holderName');
+    expect(formatted).toContain('Flatten(path: "credential")');
+  });
+
+  it('resolves a holder’s credentials from the index, then from each issuing registry in parallel', () => {
+    const formatted = plan('{ holder(code: "x") { credentials { name status } } }');
+    expect(fetchedServices(formatted)[0]).toBe('catalogue');
+    expect(formatted).toMatch(/Parallel/);
+  });
+
+  it('counts credentials in each region’s own registry', () => {
+    const services = fetchedServices(plan('{ regions { code credentialCount } }'));
+    expect(services[0]).toBe('catalogue');
+    expect(new Set(services.slice(1))).toEqual(new Set(['yangtze-delta', 'chengdu-chongqing', 'shandong']));
+  });
+});

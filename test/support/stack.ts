@@ -1,0 +1,136 @@
+/**
+ * Starts the whole of Hutong in-process for tests: every subgraph on an ephemeral port with its
+ * own real database (PGlite in memory, or a fresh PostgreSQL database per subgraph), seeded by
+ * the product's seed code, the catalogue's index relayed, and the real gateway in front.
+ */
+import { randomBytes } from 'node:crypto';
+import path from 'node:path';
+import pg from 'pg';
+import { createGateway } from '../../gateway/src/gateway.js';
+import { loadGatewayConfig, subgraphUrlVariable } from '../../gateway/src/config.js';
+import { registryUrlVariable } from '../../subgraphs/catalogue/server.js';
+import { subgraphs } from '../../subgraphs/index.js';
+import { openDatabase, type Database } from '../../subgraphs/kit/db.js';
+import { listen, type Listening } from '../../subgraphs/kit/http.js';
+import { createLogger } from '../../subgraphs/kit/logger.js';
+import { prepareDatabase, type Env } from '../../subgraphs/kit/run.js';
+import type { SubgraphApp } from '../../subgraphs/kit/subgraph-server.js';
+
+export const TEST_SEED_COUNT = 120;
+
+/** Admin connection used to create and drop per-run PostgreSQL databases. */
+export const postgresAdminUrl = process.env.HUTONG_TEST_POSTGRES_URL ?? 'postgresql://postgres@127.0.0.1:5432/postgres';
+
+export interface RunningSubgraph {
+  name: string;
+  url: string;
+  db: Database;
+  subgraph: SubgraphApp;
+  listening: Listening;
+}
+
+export interface Stack {
+  gatewayUrl: string;
+  subgraphs: Map<string, RunningSubgraph>;
+  /** Runs a GraphQL operation through the gateway. */
+  query<T = any>(query: string, variables?: Record<string, unknown>): Promise<{ status: number; body: { data?: T; errors?: any[] } }>;
+  /** Stops one subgraph's HTTP server (to simulate a registry outage). */
+  stopSubgraph(name: string): Promise<void>;
+  /** Listens again on the port a stopped subgraph had. */
+  restartSubgraph(name: string): Promise<void>;
+  stop(): Promise<void>;
+}
+
+export interface StackOptions {
+  db?: 'pglite' | 'postgres';
+  seedCount?: number;
+  /** PGlite only: keep each subgraph's database in `<dataRoot>/<name>` instead of memory. */
+  dataRoot?: string;
+}
+
+async function createPostgresDatabase(name: string): Promise<{ url: string; drop: () => Promise<void> }> {
+  const admin = new pg.Client({ connectionString: postgresAdminUrl });
+  await admin.connect();
+  await admin.query(`create database "${name}"`);
+  await admin.end();
+  const url = new URL(postgresAdminUrl);
+  url.pathname = `/${name}`;
+  return {
+    url: url.toString(),
+    async drop() {
+      const c = new pg.Client({ connectionString: postgresAdminUrl });
+      await c.connect();
+      await c.query(`drop database if exists "${name}" with (force)`);
+      await c.end();
+    },
+  };
+}
+
+export async function startStack(options: StackOptions = {}): Promise<Stack> {
+  const kind = options.db ?? 'pglite';
+  const seedCount = options.seedCount ?? TEST_SEED_COUNT;
+  const logger = createLogger('test', process.env.HUTONG_LOG_LEVEL ?? 'silent');
+  const runId = randomBytes(4).toString('hex');
+  const running = new Map<string, RunningSubgraph>();
+  const cleanups: (() => Promise<void>)[] = [];
+  const env: Env = {};
+
+  try {
+    for (const mod of subgraphs) {
+      let db: Database;
+      if (kind === 'postgres') {
+        const created = await createPostgresDatabase(`hutong_test_${runId}_${mod.name.replaceAll('-', '_')}`);
+        cleanups.push(created.drop);
+        db = await openDatabase({ url: created.url, poolSize: 4 });
+      } else {
+        db = await openDatabase({ dataDir: options.dataRoot ? path.join(options.dataRoot, mod.name) : 'memory://' });
+      }
+      cleanups.push(() => db.close());
+      await prepareDatabase(mod, db);
+      if (mod.seed) await mod.seed(db, seedCount, () => {});
+      const subgraph = await mod.create({ db, logger: logger.child({ subgraph: mod.name }), env: { ...env } });
+      cleanups.push(() => subgraph.stop());
+      const listening = await listen(subgraph.app, 0);
+      cleanups.push(() => listening.close());
+      running.set(mod.name, { name: mod.name, url: listening.url, db, subgraph, listening });
+      // Later subgraphs (the catalogue) find the earlier ones (the registries) here.
+      env[registryUrlVariable(mod.name)] = listening.url;
+    }
+    await running.get('catalogue')?.subgraph.settle?.();
+
+    const gatewayEnv: Env = { HUTONG_GATEWAY_PORT: '0' };
+    for (const s of running.values()) gatewayEnv[subgraphUrlVariable(s.name)] = `${s.url}/graphql`;
+    const gateway = await createGateway(loadGatewayConfig(gatewayEnv), logger.child({ service: 'gateway' }));
+    cleanups.push(() => gateway.stop());
+    const gatewayListening = await listen(gateway.app, 0);
+    cleanups.push(() => gatewayListening.close());
+    const gatewayUrl = gatewayListening.url;
+
+    return {
+      gatewayUrl,
+      subgraphs: running,
+      async query(query, variables) {
+        const res = await fetch(`${gatewayUrl}/graphql`, {
+          method: 'POST',
+          headers: { 'content-type': 'application/json' },
+          body: JSON.stringify({ query, variables }),
+        });
+        return { status: res.status, body: (await res.json()) as any };
+      },
+      async stopSubgraph(name) {
+        await running.get(name)?.listening.close();
+      },
+      async restartSubgraph(name) {
+        const s = running.get(name)!;
+        s.listening = await listen(s.subgraph.app, s.listening.port);
+        cleanups.push(() => s.listening.close());
+      },
+      async stop() {
+        for (const cleanup of cleanups.reverse()) await cleanup().catch(() => {});
+      },
+    };
+  } catch (error) {
+    for (const cleanup of cleanups.reverse()) await cleanup().catch(() => {});
+    throw error;
+  }
+}
