@@ -1,6 +1,7 @@
 import { Agent, request } from 'undici';
 import type { Logger } from '../kit/logger.js';
-import type { FeedEntry, IndexStore } from './db/index-store.js';
+import type { FeedEntry } from '../kit/registry/store.js';
+import type { IndexStore } from './db/index-store.js';
 
 export interface RelaySource {
   regionCode: string;

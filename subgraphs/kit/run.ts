@@ -39,20 +39,26 @@ export async function prepareDatabase(mod: SubgraphModule, db: Database): Promis
 }
 
 /** A progress line at most every ~2 s, with rate and time left, for long seeds. */
-export function progressReporter(logLine: (line: string) => void, label: string) {
-  const startedAt = Date.now();
+export function progressReporter(logLine: (line: string) => void) {
+  let startedAt: number | undefined;
   let lastAt = 0;
-  let startedFrom: number | undefined;
+  let startedFrom = 0;
   return (done: number, target: number) => {
-    startedFrom ??= done;
     const now = Date.now();
+    // Rates count from the first report, so a resumed seed is not credited with earlier work.
+    if (startedAt === undefined) {
+      startedAt = now;
+      startedFrom = done;
+      lastAt = now;
+      return;
+    }
     if (done < target && now - lastAt < 2000) return;
     lastAt = now;
     const seconds = Math.max((now - startedAt) / 1000, 0.001);
     const rate = (done - startedFrom) / seconds;
     const eta = rate > 0 ? Math.round((target - done) / rate) : 0;
     const pct = ((done / target) * 100).toFixed(1);
-    logLine(`[${label}] seeded ${done.toLocaleString('en')}/${target.toLocaleString('en')} (${pct}%) ${Math.round(rate).toLocaleString('en')}/s${done < target ? `, about ${eta}s left` : ''}`);
+    logLine(`seeded ${done.toLocaleString('en')}/${target.toLocaleString('en')} (${pct}%) ${Math.round(rate).toLocaleString('en')}/s${done < target ? `, about ${eta}s left` : ''}`);
   };
 }
 
@@ -79,7 +85,7 @@ export async function runSubgraph(mod: SubgraphModule, env: Env = process.env): 
   logger.info({ database: db.kind, location: db.location }, 'database open');
   await prepareDatabase(mod, db);
   if (mod.seed && config.HUTONG_SEED_COUNT > 0) {
-    const report = progressReporter((line) => process.stderr.write(`${line}\n`), mod.name);
+    const report = progressReporter((line) => logger.info(line));
     await mod.seed(db, config.HUTONG_SEED_COUNT, report);
   }
   const subgraph = await mod.create({ db, logger, env });

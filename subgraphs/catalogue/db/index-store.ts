@@ -1,4 +1,5 @@
 import type { Database, Queryable } from '../../kit/db.js';
+import type { FeedEntry } from '../../kit/registry/store.js';
 
 export interface IndexEntry {
   credentialId: string;
@@ -8,15 +9,6 @@ export interface IndexEntry {
   status: string;
 }
 
-/** An outbox entry as a registry's catalogue feed serves it. */
-export interface FeedEntry {
-  seq: number;
-  credentialId: string;
-  holderCode: string;
-  holderType: string;
-  typeCode: string;
-  status: string;
-}
 
 /** Data access of the national index. */
 export class IndexStore {

@@ -9,6 +9,7 @@ const selectColumns = `
   area_code as "areaCode", holder_name as "holderName", holder_code as "holderCode",
   holder_type as "holderType", status, face`;
 
+/** An outbox entry as `/catalogue-feed` serves it: the contract between a registry and the catalogue. */
 export interface FeedEntry {
   seq: number;
   credentialId: string;
