@@ -12,6 +12,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { subgraphUrlVariable } from '../gateway/src/config.js';
 import { registryUrlVariable } from '../subgraphs/catalogue/server.js';
+import { ensureDevKeys } from '../subgraphs/kit/auth/keys.js';
 import { catalogueSubgraph, gatewayDefaultPort, regions } from '../subgraphs/kit/reference.js';
 import { exampleOperations } from './examples.js';
 
@@ -33,6 +34,9 @@ if (!Number.isInteger(base) || base < 1024 || base > 65000) {
 }
 const dataRoot = path.resolve(root, process.env.HUTONG_DATA_ROOT ?? 'data');
 const portOf = (defaultPort: number) => base + (defaultPort - gatewayDefaultPort);
+// Development keys: client tokens (`npm run tokens`) and the internal envelopes between services.
+const keys = await ensureDevKeys(path.join(dataRoot, 'keys'));
+const keyEnv = { HUTONG_INTERNAL_JWKS_FILE: keys.internalJwks, HUTONG_INTERNAL_SIGNING_KEY_FILE: keys.internalSigningKey };
 
 interface Service {
   name: string;
@@ -46,6 +50,7 @@ const registries: Service[] = regions.map((r) => ({
   entry: `subgraphs/${r.code}/server.ts`,
   port: portOf(r.defaultPort),
   env: {
+    ...keyEnv,
     HUTONG_DATA_DIR: path.join(dataRoot, r.code),
     ...(seedCountArg ? { HUTONG_SEED_COUNT: seedCountArg } : {}),
   },
@@ -55,6 +60,7 @@ const catalogue: Service = {
   entry: 'subgraphs/catalogue/server.ts',
   port: portOf(catalogueSubgraph.defaultPort),
   env: {
+    ...keyEnv,
     HUTONG_DATA_DIR: path.join(dataRoot, catalogueSubgraph.name),
     ...Object.fromEntries(registries.map((r) => [registryUrlVariable(r.name), `http://127.0.0.1:${r.port}`])),
   },
@@ -65,6 +71,8 @@ const gateway: Service = {
   port: base,
   env: {
     HUTONG_GATEWAY_PORT: String(base),
+    HUTONG_CLIENT_JWKS_FILE: keys.clientJwks,
+    HUTONG_INTERNAL_SIGNING_KEY_FILE: keys.internalSigningKey,
     ...Object.fromEntries([catalogue, ...registries].map((s) => [subgraphUrlVariable(s.name), `http://127.0.0.1:${s.port}/graphql`])),
   },
 };

@@ -19,6 +19,11 @@ const schema = z.object({
   HUTONG_INTROSPECTION: flag(true),
   HUTONG_SUBGRAPH_TIMEOUT_MS: z.coerce.number({ message: 'must be a number of milliseconds' }).int().min(100).max(300_000).default(10_000),
   HUTONG_SUBGRAPH_CONNECTIONS: z.coerce.number({ message: 'must be a whole number' }).int().min(1).max(1024).default(32),
+  HUTONG_CLIENT_JWKS_FILE: z.string().min(1).default('data/keys/client-jwks.json'),
+  HUTONG_CLIENT_JWKS_URL: z.string().url('must be a URL').optional(),
+  HUTONG_CLIENT_TOKEN_ISSUER: z.string().min(1).default('hutong-dev-identity'),
+  HUTONG_CLIENT_TOKEN_AUDIENCE: z.string().min(1).default('hutong'),
+  HUTONG_INTERNAL_SIGNING_KEY_FILE: z.string().min(1).default('data/keys/internal-signing-key.json'),
   HUTONG_MAX_BODY_BYTES: z.coerce.number({ message: 'must be a whole number' }).int().min(1024).max(50_000_000).default(1_000_000),
 });
 
@@ -35,6 +40,9 @@ export interface GatewayConfig {
   /** Keep-alive connections per subgraph origin. */
   subgraphConnections: number;
   maxBodyBytes: number;
+  clientAuth: { jwksFile: string; jwksUrl?: string; issuer: string; audience: string };
+  /** Signs the envelope every subgraph request carries. */
+  internalSigningKeyFile: string;
 }
 
 /** Reads and validates the gateway's environment once; the error names every bad variable. */
@@ -59,6 +67,13 @@ export function loadGatewayConfig(env: Record<string, string | undefined> = proc
     subgraphTimeoutInMs: c.HUTONG_SUBGRAPH_TIMEOUT_MS,
     subgraphConnections: c.HUTONG_SUBGRAPH_CONNECTIONS,
     maxBodyBytes: c.HUTONG_MAX_BODY_BYTES,
+    clientAuth: {
+      jwksFile: path.resolve(cwd, c.HUTONG_CLIENT_JWKS_FILE),
+      jwksUrl: c.HUTONG_CLIENT_JWKS_URL,
+      issuer: c.HUTONG_CLIENT_TOKEN_ISSUER,
+      audience: c.HUTONG_CLIENT_TOKEN_AUDIENCE,
+    },
+    internalSigningKeyFile: path.resolve(cwd, c.HUTONG_INTERNAL_SIGNING_KEY_FILE),
   };
 }
 

@@ -9,7 +9,9 @@ import type { GatewayConfig } from './config.js';
 import { graphiqlRouter, GRAPHIQL_PATH } from './graphiql.js';
 import { healthRoutes } from './health.js';
 import { supergraphFromFile } from './supergraph.js';
-import { createSubgraphTransport } from './transport.js';
+import { createSubgraphTransport, type GatewayContext } from './transport.js';
+import { createAuthenticator } from './auth.js';
+import { loadSigningKey } from '../../subgraphs/kit/auth/keys.js';
 
 export const GRAPHQL_PATH = '/graphql';
 
@@ -20,10 +22,12 @@ export interface HutongGateway {
 
 /** Wires the gateway's modules into one HTTP app (never listens: `main.ts` does). */
 export async function createGateway(config: GatewayConfig, logger: Logger): Promise<HutongGateway> {
+  const authenticate = await createAuthenticator(config.clientAuth);
   const transport = createSubgraphTransport({
     subgraphUrls: config.subgraphUrls,
     timeoutInMs: config.subgraphTimeoutInMs,
     connections: config.subgraphConnections,
+    signingKey: await loadSigningKey(config.internalSigningKeyFile),
   });
   const gateway = new ApolloGateway({
     supergraphSdl: supergraphFromFile(config.supergraphPath),
@@ -35,7 +39,7 @@ export async function createGateway(config: GatewayConfig, logger: Logger): Prom
       error: (m) => logger.error(m),
     },
   });
-  const apollo = new ApolloServer({
+  const apollo = new ApolloServer<GatewayContext>({
     gateway,
     introspection: config.introspection,
     includeStacktraceInErrorResponses: false,
@@ -53,7 +57,11 @@ export async function createGateway(config: GatewayConfig, logger: Logger): Prom
     app.use(graphiqlRouter({ graphqlPath: GRAPHQL_PATH }));
     app.get('/', (_req, res) => res.redirect(GRAPHIQL_PATH));
   }
-  app.use(GRAPHQL_PATH, express.json({ limit: config.maxBodyBytes }), expressMiddleware(apollo));
+  app.use(
+    GRAPHQL_PATH,
+    express.json({ limit: config.maxBodyBytes }),
+    expressMiddleware(apollo, { context: async ({ req }) => ({ caller: await authenticate(req.headers.authorization) }) }),
+  );
   return {
     app,
     async stop() {

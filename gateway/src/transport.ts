@@ -1,8 +1,18 @@
 import { RemoteGraphQLDataSource } from '@apollo/gateway';
 import type { Fetcher } from '@apollo/utils.fetcher';
 import { GraphQLError } from 'graphql';
-import { Agent, fetch } from 'undici';
+import { Agent, fetch, Headers } from 'undici';
+import { anonymous, type Caller } from '../../subgraphs/kit/auth/caller.js';
+import { ENVELOPE_HEADER, signEnvelope } from '../../subgraphs/kit/auth/envelope.js';
+import type { SigningKey } from '../../subgraphs/kit/auth/keys.js';
 import { ErrorCode } from '../../subgraphs/kit/errors.js';
+
+/** Carries the caller from `willSendRequest` to the fetcher, which replaces it with the signed envelope. */
+const PENDING_CALLER_HEADER = 'x-hutong-pending-caller';
+
+export interface GatewayContext {
+  caller: Caller;
+}
 
 /**
  * A subgraph data source whose transport failures (refused connection, timeout, HTTP error)
@@ -14,6 +24,10 @@ class SubgraphDataSource extends RemoteGraphQLDataSource {
     config: ConstructorParameters<typeof RemoteGraphQLDataSource>[0],
   ) {
     super(config);
+  }
+
+  override willSendRequest({ request, context }: { request: { http?: { headers: { set(k: string, v: string): void } } }; context: Partial<GatewayContext> }): void {
+    request.http?.headers.set(PENDING_CALLER_HEADER, JSON.stringify(context.caller ?? anonymous));
   }
 
   override didEncounterError(error: Error): void {
@@ -38,6 +52,7 @@ export function createSubgraphTransport(options: {
   subgraphUrls: Record<string, string>;
   timeoutInMs: number;
   connections: number;
+  signingKey: SigningKey;
 }): SubgraphTransport {
   const agent = new Agent({
     connections: options.connections,
@@ -45,11 +60,27 @@ export function createSubgraphTransport(options: {
     headersTimeout: options.timeoutInMs,
     bodyTimeout: options.timeoutInMs,
   });
-  const fetcher = ((url: string, init?: Parameters<Fetcher>[1]) =>
-    fetch(url, { ...(init as object), dispatcher: agent })) as unknown as Fetcher;
+  // Each subgraph's fetcher signs an envelope for that subgraph, bound to the exact body sent.
+  const fetcherFor = (audience: string) =>
+    (async (url: string, init: Parameters<Fetcher>[1] = {}) => {
+      const headers = new Headers(init.headers as Record<string, string>);
+      const caller = JSON.parse(headers.get(PENDING_CALLER_HEADER) ?? 'null') ?? anonymous;
+      headers.delete(PENDING_CALLER_HEADER);
+      const target = new URL(url);
+      headers.set(
+        ENVELOPE_HEADER,
+        await signEnvelope(options.signingKey, 'hutong-gateway', caller, {
+          audience,
+          method: init.method ?? 'POST',
+          path: target.pathname + target.search,
+          body: typeof init.body === 'string' ? init.body : '',
+        }),
+      );
+      return fetch(url, { ...(init as object), headers, dispatcher: agent });
+    }) as unknown as Fetcher;
   return {
     buildService({ name, url }) {
-      return new SubgraphDataSource(name, { url: options.subgraphUrls[name] ?? url, fetcher });
+      return new SubgraphDataSource(name, { url: options.subgraphUrls[name] ?? url, fetcher: fetcherFor(name) });
     },
     close: () => agent.close(),
   };

@@ -1,4 +1,6 @@
-import { Agent, request } from 'undici';
+import { Agent } from 'undici';
+import { callService } from '../kit/auth/service-client.js';
+import type { SigningKey } from '../kit/auth/keys.js';
 import type { Logger } from '../kit/logger.js';
 import type { FeedEntry } from '../kit/registry/store.js';
 import type { IndexStore } from './db/index-store.js';
@@ -31,6 +33,7 @@ export class CatalogueRelay {
     private readonly sources: readonly RelaySource[],
     private readonly logger: Logger,
     private readonly options: RelayOptions,
+    private readonly signingKey: SigningKey,
   ) {}
 
   start(): void {
@@ -77,13 +80,12 @@ export class CatalogueRelay {
 
   private async pull(source: RelaySource): Promise<number> {
     const after = await this.store.cursor(source.regionCode);
-    const url = `${source.registryUrl}/catalogue-feed?after=${after}&limit=${this.options.batchSize}`;
-    const res = await request(url, { dispatcher: this.agent });
-    if (res.statusCode !== 200) {
-      await res.body.dump();
-      throw new Error(`${source.regionCode} feed answered HTTP ${res.statusCode}`);
-    }
-    const body = (await res.body.json()) as { entries: FeedEntry[]; lastSeq: number };
+    const body = await callService<{ entries: FeedEntry[]; lastSeq: number }>(this.agent, this.signingKey, {
+      audience: source.regionCode,
+      baseUrl: source.registryUrl,
+      method: 'GET',
+      path: `/catalogue-feed?after=${after}&limit=${this.options.batchSize}`,
+    });
     if (body.entries.length > 0) await this.store.apply(source.regionCode, body.entries, body.lastSeq);
     return body.entries.length;
   }

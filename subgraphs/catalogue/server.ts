@@ -35,17 +35,19 @@ export const catalogue: SubgraphModule = {
   defaultPort: catalogueSubgraph.defaultPort,
   sdlPath,
   migrations: [{ scope: 'catalogue', folder: fileURLToPath(new URL('./db/migrations', import.meta.url)) }],
-  async create({ db, logger, env }) {
+  async create({ db, logger, env, auth }) {
     const { sources, options } = relayConfig(env);
+    if (!auth.signingKey) throw new Error('the catalogue needs an internal signing key to read the registries\' feeds');
     const store = new IndexStore(db);
-    const relay = new CatalogueRelay(store, sources, logger, options);
+    const relay = new CatalogueRelay(store, sources, logger, options, auth.signingKey);
     const app = await createSubgraphApp<CatalogueContext>({
       name: catalogueSubgraph.name,
       typeDefs: loadTypeDefs(sdlPath),
       resolvers,
       db,
       logger,
-      context: () => ({ loaders: createCatalogueLoaders(store) }),
+      envelopeKeys: auth.envelopeKeys,
+      context: (caller) => ({ caller, loaders: createCatalogueLoaders(store) }),
     });
     relay.start();
     return {

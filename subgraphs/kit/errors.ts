@@ -5,6 +5,10 @@ import type { Logger } from './logger.js';
 /** Error codes a client may see. Anything else is reported as INTERNAL_SERVER_ERROR. */
 export const ErrorCode = {
   BAD_USER_INPUT: 'BAD_USER_INPUT',
+  /** No acceptable credentials (token or envelope). */
+  UNAUTHENTICATED: 'UNAUTHENTICATED',
+  /** Authenticated, but this caller may not do this. */
+  FORBIDDEN: 'FORBIDDEN',
   NOT_FOUND: 'NOT_FOUND',
   GRAPHQL_PARSE_FAILED: 'GRAPHQL_PARSE_FAILED',
   GRAPHQL_VALIDATION_FAILED: 'GRAPHQL_VALIDATION_FAILED',
@@ -22,6 +26,10 @@ const clientCodes = new Set<string>(Object.values(ErrorCode));
 
 export function badInput(message: string, extra: Record<string, unknown> = {}): GraphQLError {
   return new GraphQLError(message, { extensions: { code: ErrorCode.BAD_USER_INPUT, ...extra } });
+}
+
+export function forbidden(message: string, extra: Record<string, unknown> = {}): GraphQLError {
+  return new GraphQLError(message, { extensions: { code: ErrorCode.FORBIDDEN, ...extra } });
 }
 
 export function notFound(message: string, extra: Record<string, unknown> = {}): GraphQLError {

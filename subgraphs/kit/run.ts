@@ -1,4 +1,7 @@
+import { existsSync } from 'node:fs';
 import { mkdir } from 'node:fs/promises';
+import type { JWTVerifyGetKey } from 'jose';
+import { loadJwks, loadSigningKey, type SigningKey } from './auth/keys.js';
 import { pathToFileURL } from 'node:url';
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
@@ -23,7 +26,29 @@ export interface SubgraphModule {
   /** Seeds the database up to `count` records; reports progress. */
   seed?: (db: Database, count: number, onProgress: (done: number, target: number) => void) => Promise<unknown>;
   /** Builds the subgraph's HTTP app (never listens). */
-  create: (deps: { db: Database; logger: Logger; env: Env }) => Promise<SubgraphApp>;
+  create: (deps: SubgraphDeps) => Promise<SubgraphApp>;
+}
+
+export interface SubgraphAuth {
+  /** Verifies the envelopes on incoming requests. */
+  envelopeKeys: JWTVerifyGetKey;
+  /** Signs this subgraph's own calls to other subgraphs (absent when it makes none). */
+  signingKey?: SigningKey;
+}
+
+export interface SubgraphDeps {
+  db: Database;
+  logger: Logger;
+  env: Env;
+  auth: SubgraphAuth;
+}
+
+/** Loads the internal key files named in the configuration. */
+export async function loadSubgraphAuth(files: { jwks: string; signingKey: string }): Promise<SubgraphAuth> {
+  return {
+    envelopeKeys: await loadJwks(files.jwks),
+    signingKey: existsSync(files.signingKey) ? await loadSigningKey(files.signingKey) : undefined,
+  };
 }
 
 export function loadTypeDefs(sdlPath: string): DocumentNode {
@@ -78,6 +103,13 @@ export async function runSubgraph(mod: SubgraphModule, env: Env = process.env): 
     }
     throw error;
   }
+  let auth: SubgraphAuth;
+  try {
+    auth = await loadSubgraphAuth({ jwks: config.HUTONG_INTERNAL_JWKS_FILE, signingKey: config.HUTONG_INTERNAL_SIGNING_KEY_FILE });
+  } catch (error) {
+    process.stderr.write(`Subgraph ${mod.name} cannot start: ${(error as Error).message}\n`);
+    process.exit(2);
+  }
   if (!config.HUTONG_DATABASE_URL) await mkdir(config.HUTONG_DATA_DIR, { recursive: true });
   const db = await openDatabase(
     config.HUTONG_DATABASE_URL ? { url: config.HUTONG_DATABASE_URL } : { dataDir: config.HUTONG_DATA_DIR },
@@ -88,7 +120,7 @@ export async function runSubgraph(mod: SubgraphModule, env: Env = process.env): 
     const report = progressReporter((line) => logger.info(line));
     await mod.seed(db, config.HUTONG_SEED_COUNT, report);
   }
-  const subgraph = await mod.create({ db, logger, env });
+  const subgraph = await mod.create({ db, logger, env, auth });
   const listening = await listen(subgraph.app, config.HUTONG_PORT, config.HUTONG_HOST);
   logger.info({ url: `${listening.url}/graphql` }, `subgraph ${mod.name} listening`);
 

@@ -3,8 +3,11 @@ import { ApolloServerPluginInlineTraceDisabled, ApolloServerPluginLandingPageDis
 import { expressMiddleware } from '@as-integrations/express5';
 import { buildSubgraphSchema } from '@apollo/subgraph';
 import type { GraphQLResolverMap } from '@apollo/subgraph/dist/schema-helper/resolverMap.js';
-import express, { type Express } from 'express';
+import express, { type Express, type NextFunction, type Request, type Response } from 'express';
 import type { DocumentNode } from 'graphql';
+import type { JWTVerifyGetKey } from 'jose';
+import type { Caller } from './auth/caller.js';
+import { ENVELOPE_HEADER, verifyEnvelope } from './auth/envelope.js';
 import type { Database } from './db.js';
 import { maskErrors } from './errors.js';
 import type { Logger } from './logger.js';
@@ -16,10 +19,20 @@ export interface SubgraphDefinition<TContext extends BaseContext> {
   resolvers: GraphQLResolverMap<TContext>;
   db: Database;
   logger: Logger;
+  /** Public keys whose envelopes the subgraph accepts (the gateway's and other services'). */
+  envelopeKeys: JWTVerifyGetKey;
   /** Builds the per-request context: fresh DataLoaders every request, so no data leaks between callers. */
-  context: () => TContext;
+  context: (caller: Caller) => TContext;
   /** Extra HTTP routes next to `/graphql` (e.g. a registry's catalogue feed). */
   routes?: (app: Express) => void;
+}
+
+type RawRequest = Request & { rawBody?: Buffer };
+
+/** Only calls signed by another Hutong service (not client traffic via the gateway) may use a route. */
+export function serviceOnly(_req: Request, res: Response, next: NextFunction): void {
+  if (res.locals.envelopeIssuer === 'hutong-service') next();
+  else res.status(403).json({ errors: [{ message: 'This endpoint is for Hutong services only.', extensions: { code: 'FORBIDDEN' } }] });
 }
 
 export interface SubgraphApp {
@@ -55,12 +68,31 @@ export async function createSubgraphApp<TContext extends BaseContext>(
       res.status(503).json({ status: 'unavailable', subgraph: def.name, reason: 'database unreachable' });
     }
   });
+  // Keep the exact bytes: the envelope is bound to the body's hash.
+  app.use(express.json({ limit: '1mb', verify: (req, _res, buf) => ((req as RawRequest).rawBody = buf) }));
+  app.use(async (req: Request, res: Response, next: NextFunction) => {
+    try {
+      const verified = await verifyEnvelope(def.envelopeKeys, req.header(ENVELOPE_HEADER), {
+        audience: def.name,
+        method: req.method,
+        path: req.originalUrl,
+        body: (req as RawRequest).rawBody ?? '',
+      });
+      res.locals.caller = verified.caller;
+      res.locals.envelopeIssuer = verified.issuer;
+      next();
+    } catch (error) {
+      res.status(401).json({ errors: [{ message: (error as Error).message, extensions: { code: 'UNAUTHENTICATED' } }] });
+    }
+  });
   def.routes?.(app);
-  app.use(
-    '/graphql',
-    express.json({ limit: '1mb' }),
-    expressMiddleware(apollo, { context: async () => def.context() }),
-  );
+  app.use('/graphql', expressMiddleware(apollo, { context: async ({ res }) => def.context(res.locals.caller as Caller) }));
+  // Malformed JSON and oversized bodies: a clear 4xx, never a stack trace.
+  app.use((error: { status?: number; type?: string }, _req: Request, res: Response, _next: NextFunction) => {
+    const status = error.status && error.status >= 400 && error.status < 500 ? error.status : 400;
+    const message = error.type === 'entity.too.large' ? 'Request body is too large.' : 'Request body is not valid JSON.';
+    res.status(status).json({ errors: [{ message, extensions: { code: 'BAD_REQUEST' } }] });
+  });
   return {
     app,
     stop: () => apollo.stop(),

@@ -13,7 +13,11 @@ import { subgraphs } from '../../subgraphs/index.js';
 import { openDatabase, type Database } from '../../subgraphs/kit/db.js';
 import { listen, type Listening } from '../../subgraphs/kit/http.js';
 import { createLogger } from '../../subgraphs/kit/logger.js';
-import { prepareDatabase, type Env } from '../../subgraphs/kit/run.js';
+import { prepareDatabase, loadSubgraphAuth, type Env } from '../../subgraphs/kit/run.js';
+import { ensureDevKeys, loadSigningKey } from '../../subgraphs/kit/auth/keys.js';
+import { mintClientToken, type ClientTokenClaims } from '../../subgraphs/kit/auth/client-tokens.js';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import type { SubgraphApp } from '../../subgraphs/kit/subgraph-server.js';
 
 export const TEST_SEED_COUNT = 120;
@@ -32,8 +36,16 @@ export interface RunningSubgraph {
 export interface Stack {
   gatewayUrl: string;
   subgraphs: Map<string, RunningSubgraph>;
-  /** Runs a GraphQL operation through the gateway. */
-  query<T = any>(query: string, variables?: Record<string, unknown>): Promise<{ status: number; body: { data?: T; errors?: any[] } }>;
+  /** Runs a GraphQL operation through the gateway, with a bearer token when given. */
+  query<T = any>(
+    query: string,
+    variables?: Record<string, unknown>,
+    options?: { token?: string },
+  ): Promise<{ status: number; body: { data?: T; errors?: any[] } }>;
+  /** A client token signed by the stack's development identity key. */
+  token(claims: ClientTokenClaims, options?: { expiresIn?: string }): Promise<string>;
+  /** Files of the stack's keys (to forge or sign envelopes in tests). */
+  keyFiles: ReturnType<typeof import('../../subgraphs/kit/auth/keys.js').devKeyFiles>;
   /** Stops one subgraph's HTTP server (to simulate a registry outage). */
   stopSubgraph(name: string): Promise<void>;
   /** Listens again on the port a stopped subgraph had. */
@@ -74,6 +86,11 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
   const running = new Map<string, RunningSubgraph>();
   const cleanups: (() => Promise<void>)[] = [];
   const env: Env = {};
+  const keyDir = mkdtempSync(path.join(tmpdir(), 'hutong-keys-'));
+  cleanups.push(async () => rmSync(keyDir, { recursive: true, force: true }));
+  const keyFiles = await ensureDevKeys(keyDir);
+  const auth = await loadSubgraphAuth({ jwks: keyFiles.internalJwks, signingKey: keyFiles.internalSigningKey });
+  const clientKey = await loadSigningKey(keyFiles.clientSigningKey);
 
   try {
     for (const mod of subgraphs) {
@@ -88,7 +105,7 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
       cleanups.push(() => db.close());
       await prepareDatabase(mod, db);
       if (mod.seed) await mod.seed(db, seedCount, () => {});
-      const subgraph = await mod.create({ db, logger: logger.child({ subgraph: mod.name }), env: { ...env } });
+      const subgraph = await mod.create({ db, logger: logger.child({ subgraph: mod.name }), env: { ...env }, auth });
       cleanups.push(() => subgraph.stop());
       const listening = await listen(subgraph.app, 0);
       cleanups.push(() => listening.close());
@@ -98,7 +115,11 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
     }
     await running.get('catalogue')?.subgraph.settle?.();
 
-    const gatewayEnv: Env = { HUTONG_GATEWAY_PORT: '0' };
+    const gatewayEnv: Env = {
+      HUTONG_GATEWAY_PORT: '0',
+      HUTONG_CLIENT_JWKS_FILE: keyFiles.clientJwks,
+      HUTONG_INTERNAL_SIGNING_KEY_FILE: keyFiles.internalSigningKey,
+    };
     for (const s of running.values()) gatewayEnv[subgraphUrlVariable(s.name)] = `${s.url}/graphql`;
     const gateway = await createGateway(loadGatewayConfig(gatewayEnv), logger.child({ service: 'gateway' }));
     cleanups.push(() => gateway.stop());
@@ -109,10 +130,15 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
     return {
       gatewayUrl,
       subgraphs: running,
-      async query(query, variables) {
+      keyFiles,
+      token: (claims, options) => mintClientToken(clientKey, claims, options),
+      async query(query, variables, options) {
         const res = await fetch(`${gatewayUrl}/graphql`, {
           method: 'POST',
-          headers: { 'content-type': 'application/json' },
+          headers: {
+            'content-type': 'application/json',
+            ...(options?.token ? { authorization: `Bearer ${options.token}` } : {}),
+          },
           body: JSON.stringify({ query, variables }),
         });
         return { status: res.status, body: (await res.json()) as any };

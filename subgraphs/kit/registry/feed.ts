@@ -1,4 +1,5 @@
 import type { Express } from 'express';
+import { serviceOnly } from '../subgraph-server.js';
 import type { CredentialStore } from './store.js';
 
 export const CATALOGUE_FEED_PATH = '/catalogue-feed';
@@ -10,7 +11,7 @@ const MAX_LIMIT = 5000;
  * a catalogue restart only means the same entries are read again (the index upsert is idempotent).
  */
 export function catalogueFeedRoute(app: Express, store: CredentialStore): void {
-  app.get(CATALOGUE_FEED_PATH, async (req, res) => {
+  app.get(CATALOGUE_FEED_PATH, serviceOnly, async (req, res) => {
     const after = parseNonNegativeInt(req.query.after, 0);
     const limit = parseNonNegativeInt(req.query.limit, 1000);
     if (after === null || limit === null || limit < 1 || limit > MAX_LIMIT) {

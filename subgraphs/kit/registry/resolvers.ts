@@ -1,4 +1,5 @@
 import type { GraphQLResolverMap } from '@apollo/subgraph/dist/schema-helper/resolverMap.js';
+import type { Caller } from '../auth/caller.js';
 import { notFound } from '../errors.js';
 import { credentialTypeByCode, holderTypes, statusCodes, type Region } from '../reference.js';
 import type { CredentialRecord } from '../seed/credentials.js';
@@ -6,6 +7,7 @@ import type { RegistryLoaders } from './loaders.js';
 import { effectiveStatus } from './status.js';
 
 export interface RegistryContext {
+  caller: Caller;
   loaders: RegistryLoaders;
 }
 

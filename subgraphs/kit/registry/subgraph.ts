@@ -33,7 +33,7 @@ export function registryModule(def: RegistryDefinition): SubgraphModule {
     ],
     seed: (db, count, onProgress) =>
       seedRegistry(db, region, count, (p) => onProgress(p.done, p.target)),
-    async create({ db, logger }) {
+    async create({ db, logger, auth }) {
       const store = new CredentialStore(db);
       return createSubgraphApp<RegistryContext>({
         name: region.code,
@@ -41,7 +41,8 @@ export function registryModule(def: RegistryDefinition): SubgraphModule {
         resolvers: def.resolvers,
         db,
         logger,
-        context: () => ({ loaders: createRegistryLoaders(store) }),
+        envelopeKeys: auth.envelopeKeys,
+        context: (caller) => ({ caller, loaders: createRegistryLoaders(store) }),
         routes: (app) => catalogueFeedRoute(app, store),
       });
     },

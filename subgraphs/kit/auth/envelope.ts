@@ -1,0 +1,74 @@
+/**
+ * The signed envelope on every request a subgraph accepts: a short-lived JWT, signed with an
+ * internal key, naming the subgraph it is for, bound to the request's method, path and body
+ * hash, and carrying the caller. A subgraph reached without it, with a stale or altered one, or
+ * with one made for another request, refuses the request.
+ */
+import { createHash, randomUUID } from 'node:crypto';
+import { jwtVerify, SignJWT, type JWTVerifyGetKey } from 'jose';
+import { callerClaims, callerFromEnvelope, type Caller } from './caller.js';
+import type { SigningKey } from './keys.js';
+
+export const ENVELOPE_HEADER = 'x-hutong-envelope';
+const ENVELOPE_ISSUERS = ['hutong-gateway', 'hutong-service'] as const;
+const LIFETIME_SECONDS = 30;
+
+export const bodyHash = (body: string | Uint8Array) => createHash('sha256').update(body).digest('base64url');
+
+export interface EnvelopeRequest {
+  /** Subgraph name the request is for. */
+  audience: string;
+  method: string;
+  /** Path and query string, e.g. `/graphql` or `/catalogue-feed?after=10`. */
+  path: string;
+  body: string | Uint8Array;
+}
+
+export async function signEnvelope(
+  key: SigningKey,
+  issuer: (typeof ENVELOPE_ISSUERS)[number],
+  caller: Caller,
+  req: EnvelopeRequest,
+): Promise<string> {
+  return new SignJWT({ caller: callerClaims(caller), htm: req.method.toUpperCase(), htu: req.path, bh: bodyHash(req.body) })
+    .setProtectedHeader({ alg: key.alg, kid: key.kid, typ: 'hutong-envelope+jwt' })
+    .setIssuer(issuer)
+    .setAudience(req.audience)
+    .setIssuedAt()
+    .setExpirationTime(`${LIFETIME_SECONDS}s`)
+    .setJti(randomUUID())
+    .sign(key.key);
+}
+
+export class EnvelopeError extends Error {
+  override name = 'EnvelopeError';
+}
+
+export async function verifyEnvelope(
+  keys: JWTVerifyGetKey,
+  token: string | undefined,
+  req: EnvelopeRequest,
+): Promise<{ caller: Caller; issuer: string }> {
+  if (!token) throw new EnvelopeError('request is not signed by the Hutong gateway');
+  let payload;
+  try {
+    ({ payload } = await jwtVerify(token, keys, {
+      algorithms: ['ES256', 'RS256'],
+      audience: req.audience,
+      issuer: [...ENVELOPE_ISSUERS],
+      typ: 'hutong-envelope+jwt',
+      maxTokenAge: `${LIFETIME_SECONDS + 5}s`,
+      clockTolerance: 5,
+    }));
+  } catch {
+    throw new EnvelopeError('request signature is invalid or expired');
+  }
+  if (payload.htm !== req.method.toUpperCase() || payload.htu !== req.path || payload.bh !== bodyHash(req.body)) {
+    throw new EnvelopeError('request signature was made for another request');
+  }
+  try {
+    return { caller: callerFromEnvelope(payload.caller), issuer: payload.iss! };
+  } catch {
+    throw new EnvelopeError('request signature carries no valid caller');
+  }
+}

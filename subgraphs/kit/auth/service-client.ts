@@ -1,0 +1,63 @@
+import { request, type Dispatcher } from 'undici';
+import { anonymous, type Caller } from './caller.js';
+import { ENVELOPE_HEADER, signEnvelope } from './envelope.js';
+import type { SigningKey } from './keys.js';
+
+export interface ServiceCall {
+  /** Name of the subgraph called (the envelope's audience). */
+  audience: string;
+  baseUrl: string;
+  method: 'GET' | 'POST';
+  /** Path and query string. */
+  path: string;
+  json?: unknown;
+  /** On whose behalf the call is made; anonymous for the service's own work. */
+  caller?: Caller;
+}
+
+export class ServiceCallError extends Error {
+  override name = 'ServiceCallError';
+  constructor(
+    message: string,
+    readonly status?: number,
+    readonly body?: unknown,
+  ) {
+    super(message);
+  }
+}
+
+/**
+ * Calls another subgraph's internal HTTP API with a signed envelope (issuer `hutong-service`).
+ * Network failures and non-2xx answers become a ServiceCallError.
+ */
+export async function callService<T>(dispatcher: Dispatcher, key: SigningKey, call: ServiceCall): Promise<T> {
+  const body = call.json === undefined ? '' : JSON.stringify(call.json);
+  const envelope = await signEnvelope(key, 'hutong-service', call.caller ?? anonymous, {
+    audience: call.audience,
+    method: call.method,
+    path: call.path,
+    body,
+  });
+  let res;
+  try {
+    res = await request(`${call.baseUrl}${call.path}`, {
+      method: call.method,
+      dispatcher,
+      headers: { [ENVELOPE_HEADER]: envelope, ...(body ? { 'content-type': 'application/json' } : {}) },
+      body: body || undefined,
+    });
+  } catch (error) {
+    throw new ServiceCallError(`${call.audience} could not be reached: ${(error as Error).message}`);
+  }
+  const text = await res.body.text();
+  let parsed: unknown;
+  try {
+    parsed = text ? JSON.parse(text) : undefined;
+  } catch {
+    parsed = text;
+  }
+  if (res.statusCode < 200 || res.statusCode >= 300) {
+    throw new ServiceCallError(`${call.audience} answered HTTP ${res.statusCode}`, res.statusCode, parsed);
+  }
+  return parsed as T;
+}

@@ -1,0 +1,135 @@
+import { readFileSync } from 'node:fs';
+import { SignJWT, base64url } from 'jose';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { anonymous } from '../../subgraphs/kit/auth/caller.js';
+import { ENVELOPE_HEADER, signEnvelope } from '../../subgraphs/kit/auth/envelope.js';
+import { generateSigningKeyPair, loadSigningKey, signingKeyFromJwk } from '../../subgraphs/kit/auth/keys.js';
+import { startStack, type Stack } from '../support/stack.js';
+
+const QUERY = JSON.stringify({ query: '{ regions { code } }' });
+
+let stack: Stack;
+beforeAll(async () => {
+  stack = await startStack({ seedCount: 10 });
+});
+afterAll(async () => {
+  await stack?.stop();
+});
+
+async function callSubgraph(name: string, headers: Record<string, string>, body = QUERY, path = '/graphql') {
+  const url = stack.subgraphs.get(name)!.url;
+  const res = await fetch(`${url}${path}`, {
+    method: path === '/graphql' ? 'POST' : 'GET',
+    headers: { 'content-type': 'application/json', ...headers },
+    body: path === '/graphql' ? body : undefined,
+  });
+  return { status: res.status, body: (await res.json()) as { errors?: { extensions: { code: string } }[]; data?: unknown } };
+}
+
+const envelopeFor = async (audience: string, body: string, path = '/graphql', method = 'POST') =>
+  signEnvelope(await loadSigningKey(stack.keyFiles.internalSigningKey), 'hutong-gateway', anonymous, { audience, method, path, body });
+
+describe('subgraphs trust only signed requests', () => {
+  it('refuses a direct call without the gateway’s envelope', async () => {
+    const { status, body } = await callSubgraph('catalogue', {});
+    expect(status).toBe(401);
+    expect(body.errors![0]!.extensions.code).toBe('UNAUTHENTICATED');
+    expect(body.data).toBeUndefined();
+  });
+
+  it('accepts a correctly signed envelope (the control case)', async () => {
+    const { status, body } = await callSubgraph('catalogue', { [ENVELOPE_HEADER]: await envelopeFor('catalogue', QUERY) });
+    expect(status).toBe(200);
+    expect(body.data).toBeDefined();
+  });
+
+  it('refuses an envelope made for another subgraph', async () => {
+    const { status } = await callSubgraph('catalogue', { [ENVELOPE_HEADER]: await envelopeFor('shandong', QUERY) });
+    expect(status).toBe(401);
+  });
+
+  it('refuses an envelope replayed with a different body', async () => {
+    const envelope = await envelopeFor('catalogue', QUERY);
+    const { status } = await callSubgraph('catalogue', { [ENVELOPE_HEADER]: envelope }, JSON.stringify({ query: '{ credentialTypes { code } }' }));
+    expect(status).toBe(401);
+  });
+
+  it('refuses a stale envelope', async () => {
+    const key = await loadSigningKey(stack.keyFiles.internalSigningKey);
+    const stale = await new SignJWT({ caller: { role: 'anonymous' }, htm: 'POST', htu: '/graphql', bh: base64url.encode(new Uint8Array(32)) })
+      .setProtectedHeader({ alg: key.alg, kid: key.kid, typ: 'hutong-envelope+jwt' })
+      .setIssuer('hutong-gateway')
+      .setAudience('catalogue')
+      .setIssuedAt(Math.floor(Date.now() / 1000) - 3600)
+      .setExpirationTime(Math.floor(Date.now() / 1000) - 3500)
+      .sign(key.key);
+    const { status } = await callSubgraph('catalogue', { [ENVELOPE_HEADER]: stale });
+    expect(status).toBe(401);
+  });
+
+  it('refuses an envelope signed with a key it does not know', async () => {
+    const { privateJwk } = await generateSigningKeyPair(JSON.parse(readFileSync(stack.keyFiles.internalJwks, 'utf8')).keys[0].kid);
+    const forged = await signEnvelope(await signingKeyFromJwk(privateJwk), 'hutong-gateway', { role: 'admin' }, {
+      audience: 'catalogue', method: 'POST', path: '/graphql', body: QUERY,
+    });
+    const { status } = await callSubgraph('catalogue', { [ENVELOPE_HEADER]: forged });
+    expect(status).toBe(401);
+  });
+
+  it('keeps a registry’s catalogue feed for Hutong services, not gateway traffic', async () => {
+    const path = '/catalogue-feed?after=0&limit=5';
+    const { status } = await callSubgraph('shandong', { [ENVELOPE_HEADER]: await envelopeFor('shandong', '', path, 'GET') }, '', path);
+    expect(status).toBe(403);
+  });
+});
+
+describe('the gateway authenticates client tokens', () => {
+  const holderClaims = { sub: 'holder-1', role: 'holder' as const, holder_code: '11010519491231002X' };
+
+  it('accepts a valid token', async () => {
+    const { status, body } = await stack.query('{ regions { code } }', undefined, { token: await stack.token(holderClaims) });
+    expect(status).toBe(200);
+    expect(body.errors).toBeUndefined();
+  });
+
+  it.each([
+    ['an expired token', async () => stack.token(holderClaims, { expiresIn: '-1m' }), /expired/],
+    ['garbage', async () => 'not.a.token.at.all', /malformed/],
+    ['an unsigned (alg: none) token', async () => {
+      const header = base64url.encode(JSON.stringify({ alg: 'none', typ: 'JWT' }));
+      const payload = base64url.encode(JSON.stringify({ ...holderClaims, iss: 'hutong-dev-identity', aud: 'hutong', exp: Math.floor(Date.now() / 1000) + 600 }));
+      return `${header}.${payload}.`;
+    }, /algorithm|malformed/],
+    ['an HMAC token keyed with the public key', async () => {
+      const publicJwk = readFileSync(stack.keyFiles.clientJwks, 'utf8');
+      return new SignJWT({ ...holderClaims })
+        .setProtectedHeader({ alg: 'HS256' })
+        .setIssuer('hutong-dev-identity').setAudience('hutong').setExpirationTime('10m')
+        .sign(new TextEncoder().encode(publicJwk));
+    }, /algorithm/],
+    ['a token for another audience', async () => {
+      const key = await loadSigningKey(stack.keyFiles.clientSigningKey);
+      return new SignJWT({ ...holderClaims }).setProtectedHeader({ alg: key.alg, kid: key.kid })
+        .setIssuer('hutong-dev-identity').setAudience('another-system').setExpirationTime('10m').sign(key.key);
+    }, /aud claim/],
+    ['a token from an unknown key', async () => {
+      const { privateJwk } = await generateSigningKeyPair('stranger');
+      const key = await signingKeyFromJwk(privateJwk);
+      return new SignJWT({ ...holderClaims }).setProtectedHeader({ alg: key.alg, kid: key.kid })
+        .setIssuer('hutong-dev-identity').setAudience('hutong').setExpirationTime('10m').sign(key.key);
+    }, /unknown key/],
+    ['a holder token without a holder code', async () => stack.token({ sub: 'x', role: 'holder' }), /holder_code/],
+  ])('refuses %s with UNAUTHENTICATED', async (_label, makeToken, reason) => {
+    const { status, body } = await stack.query('{ regions { code } }', undefined, { token: await makeToken() });
+    expect(status).toBe(401);
+    expect(body.errors![0].extensions.code).toBe('UNAUTHENTICATED');
+    expect(body.errors![0].message).toMatch(reason);
+    expect(body.data).toBeUndefined();
+  });
+
+  it('keeps answering normal traffic after refusals', async () => {
+    const { status, body } = await stack.query('{ regions { code } }');
+    expect(status).toBe(200);
+    expect(body.data.regions).toHaveLength(3);
+  });
+});
