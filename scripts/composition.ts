@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { composeServices } from '@apollo/composition';
 import { parse, type GraphQLError } from 'graphql';
-import { catalogueSubgraph, regions } from '../subgraphs/kit/reference.js';
+import { catalogueSubgraph, recognitionSubgraph, regions } from '../subgraphs/kit/reference.js';
 
 export const repoRoot = path.resolve(import.meta.dirname, '..');
 export const supergraphPath = path.join(repoRoot, 'schema', 'supergraph.graphql');
@@ -21,7 +21,11 @@ export function subgraphSources(): SubgraphSource[] {
     url: `http://127.0.0.1:${port}/graphql`,
     sdlPath: path.join(repoRoot, 'subgraphs', name, 'schema.graphql'),
   });
-  return [local(catalogueSubgraph.name, catalogueSubgraph.defaultPort), ...regions.map((r) => local(r.code, r.defaultPort))];
+  return [
+    local(catalogueSubgraph.name, catalogueSubgraph.defaultPort),
+    local(recognitionSubgraph.name, recognitionSubgraph.defaultPort),
+    ...regions.map((r) => local(r.code, r.defaultPort)),
+  ];
 }
 
 export type CompositionResult = { ok: true; supergraphSdl: string } | { ok: false; errors: string[] };

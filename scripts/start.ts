@@ -5,7 +5,7 @@
  *
  * Options: `--large` seeds 1,000,000 credentials per region (with progress), `--seed-count N`
  * any other size. Environment: HUTONG_PORT_BASE (default 4000: gateway 4000, catalogue 4001,
- * registries 4002…), HUTONG_DATA_ROOT (default `data`).
+ * registries 4002…, recognition 4005), HUTONG_DATA_ROOT (default `data`).
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import path from 'node:path';
@@ -13,7 +13,7 @@ import { fileURLToPath } from 'node:url';
 import { subgraphUrlVariable } from '../gateway/src/config.js';
 import { registryUrlVariable } from '../subgraphs/catalogue/server.js';
 import { ensureDevKeys } from '../subgraphs/kit/auth/keys.js';
-import { catalogueSubgraph, gatewayDefaultPort, regions } from '../subgraphs/kit/reference.js';
+import { catalogueSubgraph, gatewayDefaultPort, recognitionSubgraph, regions } from '../subgraphs/kit/reference.js';
 import { exampleOperations } from './examples.js';
 
 const root = path.resolve(fileURLToPath(new URL('..', import.meta.url)));
@@ -65,6 +65,16 @@ const catalogue: Service = {
     ...Object.fromEntries(registries.map((r) => [registryUrlVariable(r.name), `http://127.0.0.1:${r.port}`])),
   },
 };
+const recognition: Service = {
+  name: recognitionSubgraph.name,
+  entry: 'subgraphs/recognition/server.ts',
+  port: portOf(recognitionSubgraph.defaultPort),
+  env: {
+    ...keyEnv,
+    HUTONG_DATA_DIR: path.join(dataRoot, recognitionSubgraph.name),
+    ...Object.fromEntries(registries.map((r) => [registryUrlVariable(r.name), `http://127.0.0.1:${r.port}`])),
+  },
+};
 const gateway: Service = {
   name: 'gateway',
   entry: 'gateway/src/main.ts',
@@ -73,7 +83,7 @@ const gateway: Service = {
     HUTONG_GATEWAY_PORT: String(base),
     HUTONG_CLIENT_JWKS_FILE: keys.clientJwks,
     HUTONG_INTERNAL_SIGNING_KEY_FILE: keys.internalSigningKey,
-    ...Object.fromEntries([catalogue, ...registries].map((s) => [subgraphUrlVariable(s.name), `http://127.0.0.1:${s.port}/graphql`])),
+    ...Object.fromEntries([catalogue, recognition, ...registries].map((s) => [subgraphUrlVariable(s.name), `http://127.0.0.1:${s.port}/graphql`])),
   },
 };
 
@@ -145,7 +155,7 @@ async function shutdown(code: number): Promise<void> {
   shuttingDown = true;
   console.log('\nStopping Hutong…');
   // Gateway first so no request reaches a stopped subgraph, then the catalogue, then registries.
-  for (const name of ['gateway', catalogue.name, ...registries.map((r) => r.name)]) {
+  for (const name of ['gateway', recognition.name, catalogue.name, ...registries.map((r) => r.name)]) {
     const child = children.get(name);
     if (!child) continue;
     const exited = new Promise((r) => child.once('exit', r));
@@ -168,7 +178,8 @@ try {
   for (const r of registries) startService(r);
   await Promise.all(registries.map((r) => waitReady(r, seedTimeout)));
   startService(catalogue);
-  await waitReady(catalogue, 60_000);
+  startService(recognition);
+  await Promise.all([waitReady(catalogue, 60_000), waitReady(recognition, 60_000)]);
   startService(gateway);
   await waitReady(gateway, 60_000);
 } catch (error) {

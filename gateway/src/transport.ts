@@ -27,7 +27,8 @@ class SubgraphDataSource extends RemoteGraphQLDataSource {
   }
 
   override willSendRequest({ request, context }: { request: { http?: { headers: { set(k: string, v: string): void } } }; context: Partial<GatewayContext> }): void {
-    request.http?.headers.set(PENDING_CALLER_HEADER, JSON.stringify(context.caller ?? anonymous));
+    // Base64url: header values must be ASCII, and organisation names are Chinese.
+    request.http?.headers.set(PENDING_CALLER_HEADER, Buffer.from(JSON.stringify(context.caller ?? anonymous)).toString('base64url'));
   }
 
   override didEncounterError(error: Error): void {
@@ -64,7 +65,8 @@ export function createSubgraphTransport(options: {
   const fetcherFor = (audience: string) =>
     (async (url: string, init: Parameters<Fetcher>[1] = {}) => {
       const headers = new Headers(init.headers as Record<string, string>);
-      const caller = JSON.parse(headers.get(PENDING_CALLER_HEADER) ?? 'null') ?? anonymous;
+      const pending = headers.get(PENDING_CALLER_HEADER);
+      const caller = pending ? JSON.parse(Buffer.from(pending, 'base64url').toString()) : anonymous;
       headers.delete(PENDING_CALLER_HEADER);
       const target = new URL(url);
       headers.set(

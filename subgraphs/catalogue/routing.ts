@@ -1,6 +1,7 @@
-import { parseCitizenId, parseLicenceId, parseUscc } from '../kit/identifiers/index.js';
+import { parseCitizenId, parseUscc } from '../kit/identifiers/index.js';
 import { badInput } from '../kit/errors.js';
-import { provinceName, regionOfProvince, type Region } from '../kit/reference.js';
+import type { Region } from '../kit/reference.js';
+import { regionOfIdentifier } from '../kit/routing.js';
 
 export interface CredentialRef {
   __typename: string;
@@ -10,24 +11,9 @@ export interface CredentialRef {
 export const credentialTypename = (region: Region) => `${region.typePrefix}Credential`;
 export const regionTypename = (region: Region) => `${region.typePrefix}Region`;
 
-/**
- * The issuing region of an identifier, from the division code inside its issuer's USCC.
- * Throws BAD_USER_INPUT for a malformed identifier or a province without a registry.
- */
+/** The typed reference of an identifier: its issuing region's credential type. */
 export function routeIdentifier(rawId: string): { region: Region; ref: CredentialRef } {
-  const id = rawId.trim();
-  const parsed = parseLicenceId(id);
-  if (!parsed.ok) {
-    throw badInput(`Invalid credential identifier: ${parsed.reason}.`, { reason: parsed.code });
-  }
-  const { provinceCode } = parsed.parts;
-  const region = regionOfProvince(provinceCode);
-  if (!region) {
-    throw badInput(
-      `Credential identifier was issued in province ${provinceCode} (${provinceName(provinceCode)}), which has no registry in Hutong.`,
-      { reason: 'UNKNOWN_REGION' },
-    );
-  }
+  const { id, region } = regionOfIdentifier(rawId);
   return { region, ref: { __typename: credentialTypename(region), id } };
 }
 

@@ -1,6 +1,6 @@
 import { fileURLToPath } from 'node:url';
 import { z } from 'zod';
-import { httpUrl, parseEnv } from '../kit/config.js';
+import { parseEnv, registryUrlsSchema, registryUrlVariable } from '../kit/config.js';
 import { catalogueSubgraph, regions } from '../kit/reference.js';
 import { isMainModule, loadTypeDefs, runSubgraph, type Env, type SubgraphModule } from '../kit/run.js';
 import { createSubgraphApp } from '../kit/subgraph-server.js';
@@ -12,11 +12,10 @@ import { resolvers } from './resolvers/index.js';
 
 const sdlPath = fileURLToPath(new URL('./schema.graphql', import.meta.url));
 
-/** `HUTONG_REGISTRY_URL_YANGTZE_DELTA` etc.: where the relay reads each registry's outbox. */
-export const registryUrlVariable = (regionCode: string) => `HUTONG_REGISTRY_URL_${regionCode.toUpperCase().replaceAll('-', '_')}`;
+export { registryUrlVariable };
 
 const catalogueEnvSchema = z.object({
-  ...Object.fromEntries(regions.map((r) => [registryUrlVariable(r.code), httpUrl.default(`http://127.0.0.1:${r.defaultPort}`)])),
+  ...registryUrlsSchema,
   HUTONG_RELAY_INTERVAL_MS: z.coerce.number().int().min(50).max(600_000).default(1000),
   HUTONG_RELAY_BATCH_SIZE: z.coerce.number().int().min(1).max(5000).default(2000),
 });

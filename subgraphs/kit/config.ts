@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { regions } from './reference.js';
 
 /**
  * Parses environment variables once at start-up. On failure the message names every bad
@@ -22,6 +23,18 @@ export const httpUrl = z
   .string()
   .url('must be an http(s) URL')
   .refine((u) => /^https?:\/\//.test(u), 'must be an http(s) URL');
+
+/** `HUTONG_REGISTRY_URL_YANGTZE_DELTA` etc.: where services reach each registry's internal API. */
+export const registryUrlVariable = (regionCode: string) => `HUTONG_REGISTRY_URL_${regionCode.toUpperCase().replaceAll('-', '_')}`;
+
+export const registryUrlsSchema = Object.fromEntries(
+  regions.map((r) => [registryUrlVariable(r.code), httpUrl.default(`http://127.0.0.1:${r.defaultPort}`)]),
+);
+
+/** Registry base URLs by region code, from a parsed configuration. */
+export function registryUrls(config: Record<string, unknown>): Record<string, string> {
+  return Object.fromEntries(regions.map((r) => [r.code, String(config[registryUrlVariable(r.code)]).replace(/\/+$/, '')]));
+}
 
 /** Settings every subgraph process reads. */
 export const subgraphEnvSchema = (defaultPort: number, name: string) =>

@@ -73,6 +73,7 @@ export const regions: Region[] = [
 ];
 
 export const catalogueSubgraph = { name: 'catalogue', defaultPort: 4001 } as const;
+export const recognitionSubgraph = { name: 'recognition', defaultPort: 4005 } as const;
 export const gatewayDefaultPort = 4000;
 
 export function provinceByCode(code: string): Province | undefined {

@@ -116,7 +116,7 @@ export async function runSubgraph(mod: SubgraphModule, env: Env = process.env): 
   );
   logger.info({ database: db.kind, location: db.location }, 'database open');
   await prepareDatabase(mod, db);
-  if (mod.seed && config.HUTONG_SEED_COUNT > 0) {
+  if (mod.seed) {
     const report = progressReporter((line) => logger.info(line));
     await mod.seed(db, config.HUTONG_SEED_COUNT, report);
   }

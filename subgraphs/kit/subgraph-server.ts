@@ -87,11 +87,16 @@ export async function createSubgraphApp<TContext extends BaseContext>(
   });
   def.routes?.(app);
   app.use('/graphql', expressMiddleware(apollo, { context: async ({ res }) => def.context(res.locals.caller as Caller) }));
-  // Malformed JSON and oversized bodies: a clear 4xx, never a stack trace.
+  // Malformed JSON and oversized bodies: a clear 4xx; anything else a 500 whose detail stays in the log.
   app.use((error: { status?: number; type?: string }, _req: Request, res: Response, _next: NextFunction) => {
-    const status = error.status && error.status >= 400 && error.status < 500 ? error.status : 400;
-    const message = error.type === 'entity.too.large' ? 'Request body is too large.' : 'Request body is not valid JSON.';
-    res.status(status).json({ errors: [{ message, extensions: { code: 'BAD_REQUEST' } }] });
+    if (error.type === 'entity.too.large') {
+      res.status(413).json({ errors: [{ message: 'Request body is too large.', extensions: { code: 'BAD_REQUEST' } }] });
+    } else if (error.type === 'entity.parse.failed' || (error.status && error.status >= 400 && error.status < 500)) {
+      res.status(400).json({ errors: [{ message: 'Request body is not valid JSON.', extensions: { code: 'BAD_REQUEST' } }] });
+    } else {
+      def.logger.error({ err: error }, 'request failed');
+      res.status(500).json({ errors: [{ message: `Internal error in subgraph ${def.name}.`, extensions: { code: 'INTERNAL_SERVER_ERROR' } }] });
+    }
   });
   return {
     app,

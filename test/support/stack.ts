@@ -41,7 +41,7 @@ export interface Stack {
     query: string,
     variables?: Record<string, unknown>,
     options?: { token?: string },
-  ): Promise<{ status: number; body: { data?: T; errors?: any[] } }>;
+  ): Promise<{ status: number; body: { data?: T; errors?: any } }>;
   /** A client token signed by the stack's development identity key. */
   token(claims: ClientTokenClaims, options?: { expiresIn?: string }): Promise<string>;
   /** Files of the stack's keys (to forge or sign envelopes in tests). */

@@ -1,20 +1,38 @@
 import type { GraphQLResolverMap } from '@apollo/subgraph/dist/schema-helper/resolverMap.js';
 import type { Caller } from '../auth/caller.js';
-import { notFound } from '../errors.js';
+import { forbidden, notFound } from '../errors.js';
 import { credentialTypeByCode, holderTypes, statusCodes, type Region } from '../reference.js';
 import type { CredentialRecord } from '../seed/credentials.js';
+import type { IssueInput, RegistryCommands } from './commands.js';
 import type { RegistryLoaders } from './loaders.js';
+import type { UsageRecord } from './records.js';
+import type { StoredCredential } from './store.js';
 import { effectiveStatus } from './status.js';
 
 export interface RegistryContext {
   caller: Caller;
   loaders: RegistryLoaders;
+  commands: RegistryCommands;
 }
+
+/** Usage records and disputes are the holder's and the issuing region's business only. */
+function assertMayReadRecords(caller: Caller, credential: CredentialRecord, region: Region): void {
+  const isHolder = caller.role === 'holder' && caller.holderCode === credential.holderCode;
+  const isIssuer = caller.role === 'issuer' && caller.region === region.code;
+  if (!isHolder && !isIssuer && caller.role !== 'admin') {
+    throw forbidden('Usage records and disputes are visible to the credential’s holder and its issuing region only.');
+  }
+}
+
+const camel = (code: string) => code.replace(/-([a-z])/g, (_, c: string) => c.toUpperCase());
 
 /**
  * Resolvers of a regional registry for the region's own types (`<Prefix>Credential`,
  * `<Prefix>Region`). A region's `resolvers.ts` spreads these and may add its own fields.
  */
+type StatusArgs = { id: string; reason: string };
+type CorrectArgs = { id: string; changes: { field: string; value: string }[]; reason: string; disputeId?: string | null };
+
 export function registryResolvers(region: Region): GraphQLResolverMap<RegistryContext> {
   return {
     [`${region.typePrefix}Credential`]: {
@@ -31,11 +49,36 @@ export function registryResolvers(region: Region): GraphQLResolverMap<RegistryCo
       holderType: (c: CredentialRecord) => holderTypes[c.holderType],
       status: (c: CredentialRecord) => effectiveStatus(c.status, c.expiryDate),
       statusCode: (c: CredentialRecord) => c.status,
+      supersededBy: (c: StoredCredential) => c.supersededBy ?? null,
+      async usageRecords(c: CredentialRecord, _: unknown, ctx: RegistryContext) {
+        assertMayReadRecords(ctx.caller, c, region);
+        return (await ctx.loaders.usageRecords.load(c.id)).map((r: UsageRecord) => ({ ...r, verifierOrganisation: r.verifierOrg }));
+      },
+      async disputes(c: CredentialRecord, _: unknown, ctx: RegistryContext) {
+        assertMayReadRecords(ctx.caller, c, region);
+        return ctx.loaders.disputes.load(c.id);
+      },
       faceFields: (c: CredentialRecord) => {
         const definitions = credentialTypeByCode(c.typeCode)?.faceFields ?? [];
         return definitions
           .filter((d) => c.face[d.key] !== undefined)
           .map((d) => ({ key: d.key, label: d.label, labelZh: d.labelZh, value: c.face[d.key] }));
+      },
+    },
+    Mutation: {
+      [camel(region.code)]: () => ({}),
+    },
+    [`${region.typePrefix}RegistryMutations`]: {
+      issueCredential: (_: unknown, args: { input: IssueInput }, ctx: RegistryContext) => ctx.commands.issue(ctx.caller, args.input),
+      suspendCredential: (_: unknown, a: StatusArgs, ctx: RegistryContext) => ctx.commands.changeStatus(ctx.caller, a.id, 'SUSPEND', a.reason),
+      restoreCredential: (_: unknown, a: StatusArgs, ctx: RegistryContext) => ctx.commands.changeStatus(ctx.caller, a.id, 'RESTORE', a.reason),
+      revokeCredential: (_: unknown, a: StatusArgs, ctx: RegistryContext) => ctx.commands.changeStatus(ctx.caller, a.id, 'REVOKE', a.reason),
+      cancelCredential: (_: unknown, a: StatusArgs, ctx: RegistryContext) => ctx.commands.changeStatus(ctx.caller, a.id, 'CANCEL', a.reason),
+      correctCredential: (_: unknown, a: CorrectArgs, ctx: RegistryContext) =>
+        ctx.commands.correct(ctx.caller, a.id, a.changes, a.reason, a.disputeId ?? undefined),
+      async rejectDispute(_: unknown, a: StatusArgs, ctx: RegistryContext) {
+        const dispute = await ctx.commands.rejectDispute(ctx.caller, a.id, a.reason);
+        return dispute;
       },
     },
     [`${region.typePrefix}Region`]: {

@@ -7,7 +7,7 @@ const selectColumns = `
   issuer_code as "issuerCode", issuer_name as "issuerName",
   issue_date::text as "issueDate", effective_date::text as "effectiveDate", expiry_date::text as "expiryDate",
   area_code as "areaCode", holder_name as "holderName", holder_code as "holderCode",
-  holder_type as "holderType", status, face`;
+  holder_type as "holderType", status, face, superseded_by as "supersededBy"`;
 
 /** An outbox entry as `/catalogue-feed` serves it: the contract between a registry and the catalogue. */
 export interface FeedEntry {
@@ -19,12 +19,15 @@ export interface FeedEntry {
   status: StatusCode;
 }
 
+/** A record as stored, with the identifier of its corrected version if it was superseded. */
+export type StoredCredential = CredentialRecord & { supersededBy?: string | null };
+
 /** Data access of a regional registry. */
 export class CredentialStore {
   constructor(private readonly db: Queryable) {}
 
-  async findByIds(ids: readonly string[]): Promise<CredentialRecord[]> {
-    const rows = await this.db.query<CredentialRecord>(`select ${selectColumns} from credential where id = any($1::text[])`, [ids]);
+  async findByIds(ids: readonly string[]): Promise<StoredCredential[]> {
+    const rows = await this.db.query<StoredCredential>(`select ${selectColumns} from credential where id = any($1::text[])`, [ids]);
     // pg returns jsonb parsed; keep the shape identical on both drivers.
     return rows.map((r) => ({ ...r, face: typeof r.face === 'string' ? JSON.parse(r.face) : r.face }));
   }
@@ -65,6 +68,16 @@ export class CredentialStore {
         col('holderName'), col('holderCode'), col('holderType'), col('status'),
         records.map((r) => JSON.stringify(r.face)),
       ],
+    );
+  }
+
+  /** Outbox entries for changed credentials (status changes, corrections). */
+  static async writeOutbox(tx: Queryable, records: readonly CredentialRecord[]): Promise<void> {
+    await tx.query(
+      `insert into catalogue_outbox (credential_id, holder_code, holder_type, type_code, status)
+       select * from unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[])`,
+      [records.map((r) => r.id), records.map((r) => r.holderCode), records.map((r) => r.holderType),
+        records.map((r) => r.typeCode), records.map((r) => r.status)],
     );
   }
 

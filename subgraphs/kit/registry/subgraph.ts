@@ -8,6 +8,9 @@ import { createRegistryLoaders } from './loaders.js';
 import type { RegistryContext } from './resolvers.js';
 import { seedRegistry } from './seed.js';
 import { CredentialStore } from './store.js';
+import { RecordStore } from './records.js';
+import { RegistryCommands } from './commands.js';
+import { internalRoutes } from './internal.js';
 
 export const registryMigrations = fileURLToPath(new URL('./migrations', import.meta.url));
 
@@ -35,6 +38,8 @@ export function registryModule(def: RegistryDefinition): SubgraphModule {
       seedRegistry(db, region, count, (p) => onProgress(p.done, p.target)),
     async create({ db, logger, auth }) {
       const store = new CredentialStore(db);
+      const records = new RecordStore(db);
+      const commands = new RegistryCommands(db, region);
       return createSubgraphApp<RegistryContext>({
         name: region.code,
         typeDefs: loadTypeDefs(def.sdlPath),
@@ -42,8 +47,11 @@ export function registryModule(def: RegistryDefinition): SubgraphModule {
         db,
         logger,
         envelopeKeys: auth.envelopeKeys,
-        context: (caller) => ({ caller, loaders: createRegistryLoaders(store) }),
-        routes: (app) => catalogueFeedRoute(app, store),
+        context: (caller) => ({ caller, commands, loaders: createRegistryLoaders(store, records) }),
+        routes: (app) => {
+          catalogueFeedRoute(app, store);
+          internalRoutes(app, region, store, records);
+        },
       });
     },
   };

@@ -1,0 +1,214 @@
+/**
+ * The issuer's commands on a registry: issue, suspend, restore, revoke, cancel, correct. Each runs
+ * in one transaction that also writes the catalogue outbox and the credential's event history,
+ * so the national index and the audit trail follow every change.
+ */
+import { randomBytes } from 'node:crypto';
+import type { Caller } from '../auth/caller.js';
+import type { Database, Queryable } from '../db.js';
+import { badInput, forbidden, notFound } from '../errors.js';
+import { buildLicenceId, parseCitizenId, parseLicenceId, parseUscc } from '../identifiers/index.js';
+import { credentialTypeByCode, credentialTypes, regionOfProvince, statusCodes, type Region, type StatusCode } from '../reference.js';
+import type { CredentialRecord } from '../seed/credentials.js';
+import { RecordStore, type Dispute } from './records.js';
+import { CredentialStore } from './store.js';
+
+export type LifecycleAction = 'SUSPEND' | 'RESTORE' | 'REVOKE' | 'CANCEL';
+
+/** Which stored statuses each action may start from, and where it leads. */
+const transitions: Record<LifecycleAction, { from: StatusCode[]; to: StatusCode }> = {
+  SUSPEND: { from: ['01'], to: '02' },
+  RESTORE: { from: ['02'], to: '01' },
+  REVOKE: { from: ['01', '02'], to: '03' },
+  CANCEL: { from: ['01', '02', '05'], to: '04' },
+};
+
+/** Fields a correction may change; `face.<key>` for face fields. */
+const correctable = new Set(['holderName', 'number', 'expiryDate', 'areaCode']);
+
+export interface IssueInput {
+  typeCode: string;
+  holderCode: string;
+  holderName: string;
+  number?: string;
+  issueDate: string;
+  effectiveDate?: string;
+  expiryDate?: string | null;
+  areaCode: string;
+  faceFields?: { key: string; value: string }[];
+}
+
+export class RegistryCommands {
+  constructor(
+    private readonly db: Database,
+    private readonly region: Region,
+  ) {}
+
+  /** Only an issuer of this region may write to it. */
+  assertIssuer(caller: Caller): asserts caller is Caller & { organisation: string } {
+    if (caller.role !== 'issuer') throw forbidden('Only an issuer may change credentials.');
+    if (caller.region !== this.region.code) {
+      throw forbidden(`Issuers of ${caller.region ?? 'another region'} may not write to the ${this.region.name} registry.`);
+    }
+  }
+
+  async changeStatus(caller: Caller, id: string, action: LifecycleAction, reason: string): Promise<CredentialRecord> {
+    this.assertIssuer(caller);
+    requireReason(reason);
+    return this.db.transaction(async (tx) => {
+      await CredentialStore.lockOutbox(tx);
+      const current = await this.mustFind(tx, id);
+      const t = transitions[action];
+      if (!t.from.includes(current.status)) {
+        throw badInput(`Cannot ${action.toLowerCase()} a credential whose status is ${statusCodes[current.status]}.`, {
+          reason: 'INVALID_TRANSITION',
+        });
+      }
+      await tx.query('update credential set status = $2, updated_at = now() where id = $1', [id, t.to]);
+      await recordEvent(tx, caller, id, action, current.status, t.to, reason);
+      await CredentialStore.writeOutbox(tx, [{ ...current, status: t.to }]);
+      return { ...current, status: t.to };
+    });
+  }
+
+  async issue(caller: Caller, input: IssueInput): Promise<CredentialRecord> {
+    this.assertIssuer(caller);
+    const type = credentialTypeByCode(input.typeCode);
+    if (!type) throw badInput(`Unknown credential type ${input.typeCode}; see credentialTypes.`, { reason: 'UNKNOWN_TYPE' });
+    const issuer = parseUscc(caller.organisation);
+    if (!issuer.ok || regionOfProvince(issuer.provinceCode)?.code !== this.region.code) {
+      throw forbidden('The issuing authority in the token is not an authority of this region.');
+    }
+    const holder = type.holderType === '111' ? parseCitizenId(input.holderCode) : parseUscc(input.holderCode);
+    if (!holder.ok) throw badInput(`Invalid holder code for ${type.name}: ${holder.reason}`, { reason: 'INVALID_HOLDER_CODE' });
+    checkDate('issueDate', input.issueDate);
+    if (input.effectiveDate) checkDate('effectiveDate', input.effectiveDate);
+    if (input.expiryDate) checkDate('expiryDate', input.expiryDate);
+    checkText('holderName', input.holderName, 100);
+    if (!/^\d{6}$/.test(input.areaCode)) throw badInput('areaCode must be a 6-digit division code.');
+    const face: Record<string, string> = {};
+    for (const f of input.faceFields ?? []) {
+      if (!type.faceFields.some((d) => d.key === f.key)) throw badInput(`${type.name} has no face field ${f.key}.`);
+      checkText(f.key, f.value, 500);
+      face[f.key] = f.value;
+    }
+    const serial = `${input.issueDate.slice(0, 4)}${randomBytes(5).toString('hex').toUpperCase()}`;
+    const record: CredentialRecord = {
+      id: buildLicenceId({ typeCode: type.code, issuerCode: caller.organisation, serial, version: '001' }),
+      typeCode: type.code,
+      serial,
+      version: 1,
+      number: input.number ?? input.holderCode,
+      name: type.nameZh,
+      issuerCode: caller.organisation,
+      issuerName: caller.organisationName ?? caller.organisation,
+      issueDate: input.issueDate,
+      effectiveDate: input.effectiveDate ?? input.issueDate,
+      expiryDate: input.expiryDate ?? null,
+      areaCode: input.areaCode,
+      holderName: input.holderName,
+      holderCode: input.holderCode,
+      holderType: type.holderType,
+      status: '01',
+      face,
+    };
+    await this.db.transaction(async (tx) => {
+      await CredentialStore.lockOutbox(tx);
+      await CredentialStore.insert(tx, [record]);
+      await recordEvent(tx, caller, record.id, 'ISSUE', null, '01', 'issued');
+    });
+    return record;
+  }
+
+  /**
+   * Issues a corrected new version (a new identifier with the next version number); the old
+   * record is marked superseded. Resolves the dispute that asked for it, if one is named.
+   */
+  async correct(
+    caller: Caller,
+    id: string,
+    changes: { field: string; value: string }[],
+    reason: string,
+    disputeId?: string,
+  ): Promise<CredentialRecord> {
+    this.assertIssuer(caller);
+    requireReason(reason);
+    if (changes.length === 0) throw badInput('A correction needs at least one change.');
+    return this.db.transaction(async (tx) => {
+      await CredentialStore.lockOutbox(tx);
+      const current = await this.mustFind(tx, id);
+      if (current.supersededBy) throw badInput(`Credential ${id} was already corrected; correct ${current.supersededBy}.`);
+      const next: CredentialRecord = { ...current, face: { ...current.face } };
+      const faceKeys = credentialTypeByCode(current.typeCode)?.faceFields.map((f) => f.key) ?? [];
+      for (const { field, value } of changes) {
+        checkText(field, value, 500);
+        if (field.startsWith('face.') && faceKeys.includes(field.slice(5))) next.face[field.slice(5)] = value;
+        else if (correctable.has(field)) {
+          if (field === 'expiryDate') checkDate(field, value);
+          (next as unknown as Record<string, string>)[field] = value;
+        } else throw badInput(`Field ${field} cannot be corrected.`, { reason: 'NOT_CORRECTABLE' });
+      }
+      const parsed = parseLicenceId(current.id);
+      if (!parsed.ok) throw new Error(`stored identifier ${current.id} does not parse`);
+      next.version = current.version + 1;
+      next.id = buildLicenceId({ ...parsed.parts, version: String(next.version).padStart(3, '0') });
+      delete (next as { supersededBy?: string }).supersededBy;
+      await CredentialStore.insert(tx, [next]);
+      await tx.query(`update credential set status = '99', superseded_by = $2, updated_at = now() where id = $1`, [id, next.id]);
+      await CredentialStore.writeOutbox(tx, [{ ...current, status: '99' }]);
+      await recordEvent(tx, caller, id, 'CORRECT', current.status, '99', `${reason} (superseded by ${next.id})`);
+      await recordEvent(tx, caller, next.id, 'ISSUE', null, next.status, `corrected version of ${id}`);
+      if (disputeId) await RecordStore.resolveDispute(tx, disputeId, 'CORRECTED', reason, next.id);
+      return next;
+    });
+  }
+
+  async rejectDispute(caller: Caller, disputeId: string, reason: string): Promise<Dispute> {
+    this.assertIssuer(caller);
+    requireReason(reason);
+    const records = new RecordStore(this.db);
+    const dispute = await records.dispute(disputeId);
+    if (!dispute) throw notFound(`No dispute ${disputeId} in the ${this.region.name} registry.`);
+    if (dispute.status !== 'OPEN') throw badInput(`Dispute ${disputeId} is already ${dispute.status}.`, { reason: 'DISPUTE_CLOSED' });
+    await this.db.transaction((tx) => RecordStore.resolveDispute(tx, disputeId, 'REJECTED', reason, null));
+    return (await records.dispute(disputeId))!;
+  }
+
+  private async mustFind(tx: Queryable, id: string): Promise<CredentialRecord & { supersededBy?: string | null }> {
+    const [found] = await new CredentialStore(tx).findByIds([id]);
+    if (!found) throw notFound(`No credential with identifier ${id} in the ${this.region.name} registry.`);
+    return found;
+  }
+}
+
+async function recordEvent(
+  tx: Queryable,
+  caller: Caller,
+  credentialId: string,
+  action: string,
+  from: string | null,
+  to: string | null,
+  reason: string,
+): Promise<void> {
+  await tx.query(
+    `insert into credential_event (credential_id, action, from_status, to_status, reason, actor_org, actor)
+     values ($1, $2, $3, $4, $5, $6, $7)`,
+    [credentialId, action, from, to, reason, caller.organisation ?? null, caller.subject ?? null],
+  );
+}
+
+function requireReason(reason: string): void {
+  checkText('reason', reason, 500);
+}
+
+function checkText(field: string, value: string, max: number): void {
+  if (value.trim().length === 0 || value.length > max) throw badInput(`${field} must be 1–${max} characters.`);
+}
+
+function checkDate(field: string, value: string): void {
+  if (!/^\d{4}-\d{2}-\d{2}$/.test(value) || Number.isNaN(Date.parse(`${value}T00:00:00Z`)) || new Date(`${value}T00:00:00Z`).toISOString().slice(0, 10) !== value) {
+    throw badInput(`${field} must be a date as YYYY-MM-DD.`);
+  }
+}
+
+export const knownTypeCodes = () => credentialTypes.map((t) => t.code);

@@ -1,0 +1,16 @@
+import type { UsageContext } from '../service.js';
+import type { RecognitionContext } from './context.js';
+
+export const Mutation = {
+  createPresentationCode: (
+    _: unknown,
+    args: { credentialId: string; scenario?: string | null; validForMinutes?: number | null },
+    ctx: RecognitionContext,
+  ) => ctx.service.createPresentationCode(ctx.caller, args.credentialId, args.scenario ?? null, args.validForMinutes ?? null),
+
+  verifyPresentation: (_: unknown, args: { input: { code: string; scenario: string; context: UsageContext } }, ctx: RecognitionContext) =>
+    ctx.service.verify(ctx.caller, args.input),
+
+  fileDispute: (_: unknown, args: { credentialId: string; field: string; claim: string }, ctx: RecognitionContext) =>
+    ctx.service.fileDispute(ctx.caller, args.credentialId, args.field, args.claim),
+};

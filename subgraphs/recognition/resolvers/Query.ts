@@ -1,0 +1,40 @@
+import { forbidden } from '../../kit/errors.js';
+import { todayInChina } from '../../kit/registry/status.js';
+import { inForce } from '../engine.js';
+import type { RecognitionContext } from './context.js';
+
+export const Query = {
+  scenarios: (_: unknown, __: unknown, ctx: RecognitionContext) => ctx.store.scenarios(),
+
+  async recognitionRules(
+    _: unknown,
+    args: { acceptingRegion?: string | null; scenario?: string | null; includeHistory?: boolean | null },
+    ctx: RecognitionContext,
+  ) {
+    const all = await ctx.store.acceptanceRules();
+    const rules = args.includeHistory ? all : inForce(all, todayInChina());
+    return rules.filter(
+      (r) =>
+        (!args.acceptingRegion || r.acceptingRegion === args.acceptingRegion || r.acceptingRegion === null) &&
+        (!args.scenario || r.scenario === args.scenario),
+    );
+  },
+
+  async invalidationRules(_: unknown, args: { includeHistory?: boolean | null }, ctx: RecognitionContext) {
+    const all = await ctx.store.invalidationRules();
+    return args.includeHistory ? all : inForce(all, todayInChina());
+  },
+
+  async verifiers(_: unknown, args: { region?: string | null }, ctx: RecognitionContext) {
+    return (await ctx.store.verifiers()).filter((v) => !args.region || v.region === args.region);
+  },
+
+  async verification(_: unknown, args: { id: string }, ctx: RecognitionContext) {
+    const found = await ctx.store.verification(args.id);
+    if (!found) return null;
+    if (ctx.caller.role !== 'admin' && !(ctx.caller.role === 'verifier' && ctx.caller.organisation === found.verifierOrg)) {
+      throw forbidden('A verification is visible to the verifier that made it and to auditors only.');
+    }
+    return found;
+  },
+};

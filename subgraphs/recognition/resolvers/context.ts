@@ -1,0 +1,11 @@
+import type { Caller } from '../../kit/auth/caller.js';
+import type { RecognitionStore } from '../db/store.js';
+import type { RecognitionLoaders } from '../loaders.js';
+import type { RecognitionService } from '../service.js';
+
+export interface RecognitionContext {
+  caller: Caller;
+  loaders: RecognitionLoaders;
+  store: RecognitionStore;
+  service: RecognitionService;
+}

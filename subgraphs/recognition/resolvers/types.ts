@@ -1,0 +1,45 @@
+import { forbidden } from '../../kit/errors.js';
+import { todayInChina } from '../../kit/registry/status.js';
+import type { VerificationRow } from '../db/store.js';
+import type { AcceptanceRule, InvalidationRule as InvalidationRuleData, Verifier } from '../seed.js';
+import type { RecognitionContext } from './context.js';
+
+const scenarioOf = (code: string, ctx: RecognitionContext) => ctx.loaders.scenario.load(code);
+const isInForce = (r: { validFrom: string; validUntil: string | null }) => {
+  const today = todayInChina();
+  return r.validFrom <= today && (r.validUntil === null || today < r.validUntil);
+};
+
+export const Verification = {
+  async __resolveReference(ref: { id: string }, ctx: RecognitionContext) {
+    const found = await ctx.store.verification(ref.id);
+    if (found && ctx.caller.role !== 'admin' && ctx.caller.organisation !== found.verifierOrg) {
+      throw forbidden('A verification is visible to the verifier that made it and to auditors only.');
+    }
+    return found ?? null;
+  },
+  scenario: (v: VerificationRow, _: unknown, ctx: RecognitionContext) => scenarioOf(v.scenario, ctx),
+  verifier: (v: VerificationRow, _: unknown, ctx: RecognitionContext) => ctx.loaders.verifier.load(v.verifierOrg),
+};
+
+export const RecognitionRule = {
+  scenario: (r: AcceptanceRule, _: unknown, ctx: RecognitionContext) => scenarioOf(r.scenario, ctx),
+  credentialType: (r: AcceptanceRule) => ({ code: r.credentialType }),
+  inForce: isInForce,
+};
+
+export const InvalidationRule = {
+  credentialType: (r: InvalidationRuleData) => ({ code: r.credentialType }),
+  scenarios: (r: InvalidationRuleData, _: unknown, ctx: RecognitionContext) =>
+    r.scenarios ? Promise.all(r.scenarios.map((s) => scenarioOf(s, ctx))) : null,
+  inForce: isInForce,
+};
+
+export const VerifierType = {
+  scenarios: async (v: Verifier, _: unknown, ctx: RecognitionContext) =>
+    (await Promise.all(v.scenarios.map((s) => scenarioOf(s, ctx)))).filter((s) => s !== null),
+};
+
+export const PresentationCode = {
+  scenario: (p: { scenario: string | null }, _: unknown, ctx: RecognitionContext) => (p.scenario ? scenarioOf(p.scenario, ctx) : null),
+};

@@ -1,0 +1,270 @@
+/**
+ * Cross-region use of a credential: presentation codes, verification and disputes. A
+ * verification is a transaction, not a query: the code is consumed once, the credential is read
+ * live at its issuing registry, the verifying region's rules decide, and a usage record is
+ * written in the issuing region every time — whatever the client selects in its response.
+ */
+import { randomUUID } from 'node:crypto';
+import { GraphQLError } from 'graphql';
+import type { JWTVerifyGetKey } from 'jose';
+import type { Caller } from '../kit/auth/caller.js';
+import type { SigningKey } from '../kit/auth/keys.js';
+import { ServiceCallError } from '../kit/auth/service-client.js';
+import { badInput, ErrorCode, forbidden } from '../kit/errors.js';
+import type { Logger } from '../kit/logger.js';
+import { credentialTypeByCode, regionByCode } from '../kit/reference.js';
+import type { UsageRecord } from '../kit/registry/records.js';
+import { effectiveStatus, todayInChina } from '../kit/registry/status.js';
+import type { StoredCredential } from '../kit/registry/store.js';
+import { regionOfIdentifier } from '../kit/routing.js';
+import { codeError, qrSvg, readPresentationCode, signPresentationCode } from './codes.js';
+import type { RecognitionStore, VerificationRow } from './db/store.js';
+import { decide } from './engine.js';
+import type { RegistryClient } from './registry-client.js';
+import type { FieldRelease } from './seed.js';
+
+export interface UsageContext {
+  organisation: string;
+  operator: string;
+  serviceItemName: string;
+  serviceItemCode: string;
+  businessCaseNumber: string;
+}
+
+export interface PresentationSettings {
+  defaultMinutes: number;
+  maxMinutes: number;
+}
+
+const metadataLabels: Record<string, string> = {
+  name: 'Licence name',
+  number: 'Licence number',
+  holderName: 'Holder name',
+  holderCode: 'Holder code',
+  issuerName: 'Issuing authority',
+  issueDate: 'Issue date',
+  effectiveDate: 'Effective date',
+  expiryDate: 'Expiry date',
+  areaCode: 'Area code',
+};
+
+const unavailable = (regionCode: string) =>
+  new GraphQLError(`The ${regionCode} registry could not be reached; try again shortly.`, {
+    extensions: { code: ErrorCode.SUBGRAPH_UNAVAILABLE, serviceName: regionCode },
+  });
+
+export class RecognitionService {
+  constructor(
+    private readonly store: RecognitionStore,
+    private readonly registries: RegistryClient,
+    private readonly signingKey: SigningKey,
+    private readonly verifyKeys: JWTVerifyGetKey,
+    private readonly presentation: PresentationSettings,
+    private readonly logger: Logger,
+  ) {}
+
+  async createPresentationCode(caller: Caller, credentialId: string, scenario: string | null, validForMinutes: number | null) {
+    if (caller.role !== 'holder' || !caller.holderCode) throw forbidden('Only a holder can present a credential.');
+    const { id, region } = regionOfIdentifier(credentialId);
+    if (scenario !== null && !(await this.store.scenarios()).some((s) => s.code === scenario)) {
+      throw badInput(`Unknown scenario ${scenario}; see scenarios.`, { reason: 'UNKNOWN_SCENARIO' });
+    }
+    const minutes = validForMinutes ?? this.presentation.defaultMinutes;
+    if (!Number.isInteger(minutes) || minutes < 1 || minutes > this.presentation.maxMinutes) {
+      throw badInput(`validForMinutes must be between 1 and ${this.presentation.maxMinutes}.`);
+    }
+    let live;
+    try {
+      live = await this.registries.credential(region.code, id);
+    } catch (error) {
+      if (error instanceof ServiceCallError) throw unavailable(region.code);
+      throw error;
+    }
+    // The same answer for "not yours" and "does not exist": no oracle for other people's identifiers.
+    if (!live || live.credential.holderCode !== caller.holderCode) throw forbidden('You can only present your own credentials.');
+    const { code, jti, expiresAt } = await signPresentationCode(this.signingKey, scenario, minutes);
+    await this.store.addPresentationCode({ jti, credentialId: id, holderCode: caller.holderCode, scenario, expiresAt });
+    return { code, qrSvg: await qrSvg(code), expiresAt: expiresAt.toISOString(), scenario, credentialId: id };
+  }
+
+  async verify(caller: Caller, input: { code: string; scenario: string; context: UsageContext }): Promise<VerificationRow> {
+    if (caller.role !== 'verifier' || !caller.organisation || !caller.region) throw forbidden('Only a registered verifier can verify a credential.');
+    const verifier = await this.store.verifier(caller.organisation);
+    if (!verifier || verifier.region !== caller.region) throw forbidden('Your organisation is not registered as a verifier in Hutong.');
+    if (!verifier.scenarios.includes(input.scenario) || (caller.scenarios && !caller.scenarios.includes(input.scenario))) {
+      throw forbidden(`Your organisation is not registered to verify credentials for ${input.scenario}.`, { reason: 'SCENARIO_NOT_REGISTERED' });
+    }
+    const scenario = (await this.store.scenarios()).find((s) => s.code === input.scenario)!;
+    checkContext(input.context, caller.organisation);
+
+    const { jti, scenario: boundScenario } = await readPresentationCode(this.verifyKeys, input.code);
+    const code = await this.store.presentationCode(jti);
+    if (!code) throw codeError('PRESENTATION_CODE_INVALID', 'The presentation code is not known to Hutong.');
+    if (code.consumed) throw codeError('PRESENTATION_CODE_USED', 'The presentation code was already used; ask the holder for a new one.');
+    if (code.expired) throw codeError('PRESENTATION_CODE_EXPIRED', 'The presentation code has expired; ask the holder for a new one.');
+    if (boundScenario !== null && boundScenario !== input.scenario) {
+      throw codeError('PRESENTATION_CODE_SCENARIO_MISMATCH', `The holder presented this credential for ${boundScenario}, not for ${input.scenario}.`);
+    }
+    if (!(await this.store.consumePresentationCode(jti, caller.organisation))) {
+      throw codeError('PRESENTATION_CODE_USED', 'The presentation code was already used; ask the holder for a new one.');
+    }
+
+    const { region, provinceCode } = regionOfIdentifier(code.credentialId);
+    const today = todayInChina();
+    const verification: VerificationRow = {
+      id: randomUUID(),
+      codeJti: jti,
+      credentialId: code.credentialId,
+      issuingRegion: region.code,
+      verifierOrg: verifier.organisation,
+      verifierRegion: verifier.region,
+      scenario: scenario.code,
+      context: { ...input.context },
+      verdict: 'INDETERMINATE',
+      reasons: [],
+      ruleId: null,
+      ruleVersion: null,
+      disputed: false,
+      releasedFields: [],
+      trace: [],
+      usageRecorded: false,
+      checkedAt: new Date().toISOString(),
+    };
+
+    let live;
+    try {
+      live = await this.registries.credential(region.code, code.credentialId);
+    } catch (error) {
+      if (!(error instanceof ServiceCallError)) throw error;
+      this.logger.warn({ region: region.code, reason: error.message }, 'issuing registry unreachable during verification');
+      verification.reasons = ['ISSUING_REGISTRY_UNREACHABLE'];
+    }
+    if (live === null) {
+      verification.verdict = 'REJECTED';
+      verification.reasons = ['NOT_FOUND'];
+    } else if (live) {
+      const c = live.credential;
+      verification.disputed = live.openDisputes.length > 0;
+      if (c.holderCode !== code.holderCode) {
+        verification.verdict = 'REJECTED';
+        verification.reasons = ['HOLDER_CHANGED'];
+      } else {
+        const decision = decide({
+          scenario: scenario.code,
+          verifier: { region: verifier.region, province: verifier.province },
+          credential: {
+            typeCode: c.typeCode,
+            issuingProvince: provinceCode,
+            status: effectiveStatus(c.status, c.expiryDate, today),
+            effectiveDate: c.effectiveDate,
+            expiryDate: c.expiryDate,
+            superseded: Boolean(c.supersededBy),
+          },
+          acceptanceRules: await this.store.acceptanceRules(),
+          invalidationRules: await this.store.invalidationRules(),
+          today,
+        });
+        verification.verdict = decision.verdict;
+        verification.reasons = decision.reasons;
+        verification.ruleId = decision.rule?.id ?? null;
+        verification.ruleVersion = decision.rule?.version ?? null;
+        verification.trace = decision.trace;
+        verification.releasedFields = decision.releases.map((r) => release(c, r));
+      }
+    }
+
+    const record: UsageRecord = {
+      id: verification.id,
+      credentialId: verification.credentialId,
+      verifierOrg: verifier.organisation,
+      verifierName: verifier.name,
+      verifierRegion: verifier.region,
+      operator: input.context.operator,
+      scenario: scenario.code,
+      scenarioName: scenario.nameZh,
+      serviceItemName: input.context.serviceItemName,
+      serviceItemCode: input.context.serviceItemCode,
+      businessCaseNumber: input.context.businessCaseNumber,
+      releasedFields: verification.releasedFields.map((f) => f.field),
+      verdict: verification.verdict,
+      reasons: verification.reasons,
+      ruleId: verification.ruleId,
+      ruleVersion: verification.ruleVersion,
+      verifiedAt: verification.checkedAt,
+    };
+    try {
+      await this.registries.recordUsage(region.code, record);
+      verification.usageRecorded = true;
+      await this.store.addVerification(verification);
+    } catch (error) {
+      if (!(error instanceof ServiceCallError)) throw error;
+      // Kept and retried by the usage relay: the record reaches the issuing registry once it is back.
+      await this.store.addVerification(verification);
+      await this.store.queueUsageRecord(verification.id, region.code, record, error.message);
+    }
+    return verification;
+  }
+
+  async fileDispute(caller: Caller, credentialId: string, field: string, claim: string) {
+    const { id, region } = regionOfIdentifier(credentialId);
+    const live = await this.registries.credential(region.code, id).catch((error) => {
+      if (error instanceof ServiceCallError) throw unavailable(region.code);
+      throw error;
+    });
+    if (caller.role === 'holder') {
+      if (!live || live.credential.holderCode !== caller.holderCode) throw forbidden('You can only dispute your own credentials.');
+    } else if (caller.role === 'verifier' && caller.organisation) {
+      if (!live || !(await this.store.hasVerified(caller.organisation, id))) {
+        throw forbidden('A verifier can only dispute credentials it has verified.');
+      }
+    } else {
+      throw forbidden('Only the holder or a verifier of a credential can file a dispute.');
+    }
+    const faceKeys = credentialTypeByCode(live.credential.typeCode)?.faceFields.map((f) => `face.${f.key}`) ?? [];
+    if (!(field in metadataLabels) && !faceKeys.includes(field)) {
+      throw badInput(`Field ${field} cannot be disputed; use a metadata field (${Object.keys(metadataLabels).join(', ')}) or one of ${faceKeys.join(', ')}.`);
+    }
+    if (claim.trim().length === 0 || claim.length > 1000) throw badInput('claim must be 1–1000 characters.');
+    const filedBy = caller.role === 'holder' ? 'holder' : caller.organisation!;
+    try {
+      return await this.registries.fileDispute(region.code, { credentialId: id, field, claim, filedByRole: caller.role, filedBy }, caller);
+    } catch (error) {
+      if (error instanceof ServiceCallError) throw unavailable(region.code);
+      throw error;
+    }
+  }
+
+  regionName(code: string): string {
+    return regionByCode(code)?.name ?? code;
+  }
+}
+
+function checkContext(context: UsageContext, organisation: string): void {
+  for (const [key, value] of Object.entries(context)) {
+    if (typeof value !== 'string' || value.trim().length === 0 || value.length > 200) {
+      throw badInput(`Usage context field ${key} must be 1–200 characters.`, { reason: 'INVALID_CONTEXT' });
+    }
+  }
+  if (context.organisation !== organisation) {
+    throw forbidden('The usage context names another organisation than the verifier’s token.', { reason: 'CONTEXT_ORGANISATION_MISMATCH' });
+  }
+}
+
+/** The value a rule releases for one field, masked when the rule says so. */
+function release(c: StoredCredential, r: FieldRelease): VerificationRow['releasedFields'][number] {
+  const definition = r.field.startsWith('face.')
+    ? credentialTypeByCode(c.typeCode)?.faceFields.find((f) => f.key === r.field.slice(5))
+    : undefined;
+  const raw = r.field.startsWith('face.') ? c.face[r.field.slice(5)] : (c as unknown as Record<string, string | null>)[r.field];
+  const value = raw === undefined || raw === null ? null : r.masked ? mask(String(raw)) : String(raw);
+  return { field: r.field, label: definition?.label ?? metadataLabels[r.field] ?? r.field, value, retain: r.retain };
+}
+
+/** Keeps the first and last few characters: 3201**********8039, 张*, 上海市黄浦区****. */
+export function mask(value: string): string {
+  const chars = [...value];
+  if (chars.length <= 2) return chars[0] + '*';
+  if (chars.length <= 8) return chars[0] + '*'.repeat(chars.length - 2) + chars.at(-1);
+  const keep = Math.min(6, Math.floor(chars.length / 4));
+  return chars.slice(0, keep).join('') + '*'.repeat(chars.length - 2 * keep) + chars.slice(-keep).join('');
+}

@@ -1,0 +1,315 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { SignJWT } from 'jose';
+import { loadSigningKey } from '../../subgraphs/kit/auth/keys.js';
+import { startStack, type Stack } from '../support/stack.js';
+import {
+  contextFor,
+  holderToken,
+  present,
+  presentAndVerify,
+  provinceOf,
+  seeded,
+  verifierNamed,
+  verifierToken,
+  verify,
+  VERIFY,
+} from '../support/verification.js';
+
+const SEED = 400;
+let stack: Stack;
+beforeAll(async () => {
+  stack = await startStack({ seedCount: SEED });
+});
+afterAll(async () => {
+  await stack?.stop();
+});
+
+const shanghaiPolice = verifierNamed('上海市公安局交通警察总队');
+const jiangsuPolice = verifierNamed('江苏省公安厅交通警察总队');
+const anhuiPolice = verifierNamed('安徽省公安厅交通警察总队');
+const shandongPolice = verifierNamed('山东省公安厅交通警察总队');
+const shanghaiHotel = verifierNamed('上海外滩江景酒店有限公司');
+const nanjingHotel = verifierNamed('南京玄武湖畔宾馆有限公司');
+const chongqingLibrary = verifierNamed('重庆图书馆');
+const sichuanLibrary = verifierNamed('四川省图书馆');
+const chongqingAgency = verifierNamed('重庆安居房屋中介有限公司');
+const zhejiangFinance = verifierNamed('浙江省财政厅');
+const jinanHall = verifierNamed('济南市政务服务中心');
+
+const released = (v: { releasedFields: { field: string; value: string | null }[] }) =>
+  Object.fromEntries(v.releasedFields.map((f) => [f.field, f.value]));
+
+describe('seeded scenarios, accepted across provinces', () => {
+  it.each([
+    ['a Jiangsu e-driving licence at a Shanghai traffic check', '32', shanghaiPolice],
+    ['a Shanghai e-driving licence at a Jiangsu traffic check', '31', jiangsuPolice],
+  ])('accepts %s', async (_label, province, police) => {
+    const licence = seeded('yangtze-delta', SEED, { type: 'e-driving-licence', province });
+    const v = await presentAndVerify(stack, licence, police, 'traffic-check');
+    expect(v).toMatchObject({ verdict: 'ACCEPTED', reasons: [], ruleId: 'yrd-traffic-driving-licence', ruleVersion: 1, disputed: false });
+    expect(released(v)).toMatchObject({ holderName: licence.holderName, 'face.licenceClass': licence.face.licenceClass });
+    // Only what the rule releases: no ID number, no address, no issuer internals.
+    expect(v.releasedFields.map((f: { field: string }) => f.field).sort()).toEqual(['expiryDate', 'face.licenceClass', 'holderName', 'number']);
+    expect(released(v).number).not.toBe(licence.number);
+    expect(JSON.stringify(v)).not.toContain(licence.holderCode);
+  });
+
+  it('accepts a Zhejiang e-vehicle licence at an Anhui traffic check', async () => {
+    const licence = seeded('yangtze-delta', SEED, { type: 'e-vehicle-licence', province: '33' });
+    const v = await presentAndVerify(stack, licence, anhuiPolice, 'traffic-check');
+    expect(v).toMatchObject({ verdict: 'ACCEPTED', ruleId: 'yrd-traffic-vehicle-licence' });
+    expect(released(v)['face.plateNumber']).toBe(licence.face.plateNumber);
+  });
+
+  it.each([
+    ['a Shanghai e-ID at a Nanjing hotel', '31', nanjingHotel],
+    ['a Jiangsu e-ID at a Shanghai hotel', '32', shanghaiHotel],
+  ])('accepts %s, releasing the ID number for police registration', async (_label, province, hotel) => {
+    const eid = seeded('yangtze-delta', SEED, { type: 'e-id', province });
+    const v = await presentAndVerify(stack, eid, hotel, 'hotel-check-in');
+    expect(v).toMatchObject({ verdict: 'ACCEPTED', ruleId: 'yrd-hotel-e-id' });
+    expect(v.releasedFields).toContainEqual(expect.objectContaining({ field: 'holderCode', value: eid.holderCode, retain: true }));
+  });
+
+  it.each([
+    ['a Chongqing e-social-security card at the Sichuan library', '50', sichuanLibrary],
+    ['a Sichuan e-social-security card at the Chongqing library', '51', chongqingLibrary],
+  ])('accepts %s', async (_label, province, library) => {
+    const card = seeded('chengdu-chongqing', SEED, { type: 'e-social-security-card', province });
+    const v = await presentAndVerify(stack, card, library, 'library-entry');
+    expect(v).toMatchObject({ verdict: 'ACCEPTED', ruleId: 'cc-library-social-security-card' });
+    expect(released(v)).toEqual({ holderName: card.holderName, 'face.cardSerial': card.face.cardSerial });
+  });
+
+  it('accepts a Chongqing e-real-estate certificate at a Chongqing rental agency', async () => {
+    const cert = seeded('chengdu-chongqing', SEED, { type: 'e-real-estate-certificate', province: '50' });
+    const v = await presentAndVerify(stack, cert, chongqingAgency, 'flat-rental');
+    expect(v).toMatchObject({ verdict: 'ACCEPTED', ruleId: 'cq-rental-real-estate' });
+    expect(released(v)['face.location']).toBe(cert.face.location);
+  });
+
+  it('accepts a Zhejiang e-business licence for a subsidy payout', async () => {
+    const licence = seeded('yangtze-delta', SEED, { type: 'e-business-licence', province: '33' });
+    const v = await presentAndVerify(stack, licence, zhejiangFinance, 'subsidy-payout');
+    expect(v).toMatchObject({ verdict: 'ACCEPTED', ruleId: 'zj-subsidy-business-licence' });
+    expect(released(v).holderCode).toBe(licence.holderCode);
+  });
+
+  it('accepts a Shandong e-ID at a Shandong service hall, with the ID number masked', async () => {
+    const eid = seeded('shandong', SEED, { type: 'e-id', province: '37' });
+    const v = await presentAndVerify(stack, eid, jinanHall, 'service-hall-visit');
+    expect(v).toMatchObject({ verdict: 'ACCEPTED', ruleId: 'sd-service-hall-e-id' });
+    expect(released(v).holderCode).toBe(`${eid.holderCode.slice(0, 4)}${'*'.repeat(10)}${eid.holderCode.slice(-4)}`);
+  });
+
+  it('accepts a Sichuan e-driving licence at a Shandong traffic check under the national rule', async () => {
+    const licence = seeded('chengdu-chongqing', SEED, { type: 'e-driving-licence', province: '51' });
+    const v = await presentAndVerify(stack, licence, shandongPolice, 'traffic-check');
+    expect(v).toMatchObject({ verdict: 'ACCEPTED', ruleId: 'national-traffic-driving-licence' });
+  });
+
+  it('prefers the regional rule over the national one and says so in the trace', async () => {
+    const licence = seeded('yangtze-delta', SEED, { type: 'e-driving-licence', province: '32' }, 1);
+    const v = await presentAndVerify(stack, licence, shanghaiPolice, 'traffic-check');
+    expect(v.ruleId).toBe('yrd-traffic-driving-licence');
+    expect(v.trace).toContainEqual(expect.objectContaining({ ruleId: 'yrd-traffic-driving-licence', kind: 'ACCEPTANCE', applied: true }));
+    expect(v.trace).toContainEqual(
+      expect.objectContaining({ ruleId: 'national-traffic-driving-licence', applied: false, detail: expect.stringContaining('more specific') }),
+    );
+  });
+});
+
+describe('verdicts that are not acceptance', () => {
+  it('does not recognise a Shandong e-ID at a Yangtze Delta hotel (no rule)', async () => {
+    const eid = seeded('shandong', SEED, { type: 'e-id', province: '37' }, 1);
+    const v = await presentAndVerify(stack, eid, shanghaiHotel, 'hotel-check-in');
+    expect(v).toMatchObject({ verdict: 'NOT_RECOGNISED', reasons: ['NO_RULE'], ruleId: null, releasedFields: [] });
+    expect(v.trace.find((t: { ruleId: string }) => t.ruleId === 'yrd-hotel-e-id')).toMatchObject({ applied: false });
+  });
+
+  it('does not recognise a Sichuan e-real-estate certificate at a Chongqing rental agency', async () => {
+    const cert = seeded('chengdu-chongqing', SEED, { type: 'e-real-estate-certificate', province: '51' });
+    const v = await presentAndVerify(stack, cert, chongqingAgency, 'flat-rental');
+    expect(v.verdict).toBe('NOT_RECOGNISED');
+  });
+
+  it('rejects a suspended licence, with the issuer’s invalidation rule in the trace and no fields released', async () => {
+    const licence = seeded('yangtze-delta', SEED, { type: 'e-driving-licence', status: 'SUSPENDED' });
+    const police = provinceOf(licence).province === '31' ? jiangsuPolice : shanghaiPolice;
+    const v = await presentAndVerify(stack, licence, police, 'traffic-check');
+    expect(v).toMatchObject({ verdict: 'REJECTED', releasedFields: [] });
+    expect(v.reasons).toEqual(['SUSPENDED', 'INVALIDATED_BY_ISSUER']);
+    expect(v.trace).toContainEqual(expect.objectContaining({ ruleId: 'yrd-suspended-driving-licence', kind: 'INVALIDATION', applied: true }));
+  });
+
+  it('rejects an expired credential', async () => {
+    const eid = seeded('yangtze-delta', SEED, { type: 'e-id', status: 'EXPIRED', province: '32' });
+    const v = await presentAndVerify(stack, eid, shanghaiHotel, 'hotel-check-in');
+    expect(v).toMatchObject({ verdict: 'REJECTED', releasedFields: [] });
+    expect(v.reasons).toContain('EXPIRED');
+  });
+});
+
+describe('presentation codes', () => {
+  const licence = () => seeded('yangtze-delta', SEED, { type: 'e-driving-licence', province: '32' }, 2);
+
+  it('come with a QR image and carry no personal data', async () => {
+    const c = licence();
+    const { body } = await stack.query(
+      `mutation($id: ID!) { createPresentationCode(credentialId: $id, validForMinutes: 3) { code qrSvg expiresAt credentialId } }`,
+      { id: c.id },
+      { token: await holderToken(stack, c.holderCode) },
+    );
+    const p = body.data.createPresentationCode;
+    expect(p.qrSvg).toMatch(/^<svg[\s\S]*<\/svg>\s*$/);
+    const payload = Buffer.from(p.code.split('.')[1], 'base64url').toString();
+    expect(payload).not.toContain(c.holderCode);
+    expect(payload).not.toContain(c.id);
+    const minutes = (Date.parse(p.expiresAt) - Date.now()) / 60_000;
+    expect(minutes).toBeGreaterThan(2.5);
+    expect(minutes).toBeLessThanOrEqual(3);
+  });
+
+  it('can be used once only', async () => {
+    const code = await present(stack, licence(), 'traffic-check');
+    expect((await verify(stack, shanghaiPolice, code, 'traffic-check')).body.errors).toBeUndefined();
+    const again = await verify(stack, shanghaiPolice, code, 'traffic-check');
+    expect(again.body.errors[0]).toMatchObject({ extensions: { code: 'BAD_USER_INPUT', reason: 'PRESENTATION_CODE_USED' } });
+  });
+
+  it('refuse an altered code', async () => {
+    const code = await present(stack, licence(), 'traffic-check');
+    const [h, p, s] = code.split('.');
+    const payload = JSON.parse(Buffer.from(p!, 'base64url').toString());
+    const altered = [h, Buffer.from(JSON.stringify({ ...payload, exp: payload.exp + 3600 })).toString('base64url'), s].join('.');
+    const { body } = await verify(stack, shanghaiPolice, altered, 'traffic-check');
+    expect(body.errors[0].extensions.reason).toBe('PRESENTATION_CODE_INVALID');
+    expect(body.data).toBeNull();
+  });
+
+  it('refuse an expired code', async () => {
+    const key = await loadSigningKey(stack.keyFiles.internalSigningKey);
+    const expired = await new SignJWT({})
+      .setProtectedHeader({ alg: key.alg, kid: key.kid, typ: 'hutong-presentation+jwt' })
+      .setIssuer('hutong-recognition').setJti('5d0f4c1e-0000-4000-8000-000000000000')
+      .setIssuedAt(Math.floor(Date.now() / 1000) - 900).setExpirationTime(Math.floor(Date.now() / 1000) - 300)
+      .sign(key.key);
+    const { body } = await verify(stack, shanghaiPolice, expired, 'traffic-check');
+    expect(body.errors[0].extensions.reason).toBe('PRESENTATION_CODE_EXPIRED');
+  });
+
+  it('refuse garbage without crashing', async () => {
+    for (const code of ['', 'hello', 'a.b.c', "'; drop table presentation_code; --", 'x'.repeat(5000)]) {
+      const { status, body } = await verify(stack, shanghaiPolice, code, 'traffic-check');
+      expect(status).toBe(200);
+      expect(body.errors[0].extensions.reason).toBe('PRESENTATION_CODE_INVALID');
+    }
+  });
+
+  it('bound to a scenario cannot be used for another', async () => {
+    const eid = seeded('yangtze-delta', SEED, { type: 'e-id', province: '32' }, 3);
+    const code = await present(stack, eid, 'hotel-check-in');
+    const { body } = await verify(stack, jiangsuPolice, code, 'traffic-check');
+    expect(body.errors[0].extensions.reason).toBe('PRESENTATION_CODE_SCENARIO_MISMATCH');
+  });
+
+  it('can be created by the credential’s holder only', async () => {
+    const c = licence();
+    const other = seeded('shandong', SEED, { type: 'e-id' });
+    const { body } = await stack.query(
+      `mutation($id: ID!) { createPresentationCode(credentialId: $id) { code } }`,
+      { id: c.id },
+      { token: await holderToken(stack, other.holderCode) },
+    );
+    expect(body.errors[0].extensions.code).toBe('FORBIDDEN');
+    const anonymous = await stack.query(`mutation($id: ID!) { createPresentationCode(credentialId: $id) { code } }`, { id: c.id });
+    expect(anonymous.body.errors[0].extensions.code).toBe('FORBIDDEN');
+  });
+});
+
+describe('verifiers', () => {
+  it('are refused for a scenario they are not registered for', async () => {
+    const licence = seeded('yangtze-delta', SEED, { type: 'e-driving-licence', province: '33' });
+    const code = await present(stack, licence);
+    const { body } = await verify(stack, shanghaiHotel, code, 'traffic-check');
+    expect(body.errors[0].extensions).toMatchObject({ code: 'FORBIDDEN', reason: 'SCENARIO_NOT_REGISTERED' });
+    // The code was not spent on a refused request: the police can still use it.
+    expect((await verify(stack, shanghaiPolice, code, 'traffic-check')).body.data.verifyPresentation.verdict).toBe('ACCEPTED');
+  });
+
+  it('must record their own organisation in the usage context', async () => {
+    const licence = seeded('yangtze-delta', SEED, { type: 'e-driving-licence', province: '34' });
+    const code = await present(stack, licence);
+    const context = { ...contextFor(shanghaiPolice, 'traffic-check'), organisation: jiangsuPolice.organisation };
+    const { body } = await stack.query(VERIFY, { input: { code, scenario: 'traffic-check', context } }, { token: await verifierToken(stack, shanghaiPolice) });
+    expect(body.errors[0].extensions.reason).toBe('CONTEXT_ORGANISATION_MISMATCH');
+  });
+
+  it('see their own past verification with its trace, and not other verifiers’', async () => {
+    const eid = seeded('yangtze-delta', SEED, { type: 'e-id', province: '31' }, 1);
+    const v = await presentAndVerify(stack, eid, nanjingHotel, 'hotel-check-in');
+    const query = `query($id: ID!) { verification(id: $id) { verdict ruleId trace { ruleId applied } } }`;
+    const own = await stack.query(query, { id: v.id }, { token: await verifierToken(stack, nanjingHotel) });
+    expect(own.body.data.verification).toMatchObject({ verdict: 'ACCEPTED', ruleId: 'yrd-hotel-e-id' });
+    const other = await stack.query(query, { id: v.id }, { token: await verifierToken(stack, shanghaiHotel) });
+    expect(other.body.errors[0].extensions.code).toBe('FORBIDDEN');
+  });
+});
+
+describe('usage records (用证留痕)', () => {
+  it('are written in the issuing region for every verification and listed to the holder', async () => {
+    const eid = seeded('yangtze-delta', SEED, { type: 'e-id', province: '32' }, 2);
+    const accepted = await presentAndVerify(stack, eid, shanghaiHotel, 'hotel-check-in');
+    const refused = await presentAndVerify(stack, eid, jinanHall, 'service-hall-visit');
+    expect(refused.verdict).toBe('NOT_RECOGNISED');
+
+    const { body } = await stack.query(
+      `query($id: ID!) { credential(id: $id) { usageRecords { id verifierName verifierOrganisation scenario verdict releasedFields businessCaseNumber operator } } }`,
+      { id: eid.id },
+      { token: await holderToken(stack, eid.holderCode) },
+    );
+    expect(body.errors).toBeUndefined();
+    const records = body.data.credential.usageRecords;
+    expect(records).toContainEqual(expect.objectContaining({ id: accepted.id, verifierName: shanghaiHotel.name, verdict: 'ACCEPTED', scenario: 'hotel-check-in' }));
+    expect(records).toContainEqual(expect.objectContaining({ id: refused.id, verifierName: jinanHall.name, verdict: 'NOT_RECOGNISED', releasedFields: [] }));
+  });
+
+  it('are not shown to anyone else', async () => {
+    const eid = seeded('yangtze-delta', SEED, { type: 'e-id', province: '32' }, 2);
+    const other = seeded('shandong', SEED, { type: 'e-id' });
+    const { body } = await stack.query(
+      `query($id: ID!) { credential(id: $id) { usageRecords { id } } }`,
+      { id: eid.id },
+      { token: await holderToken(stack, other.holderCode) },
+    );
+    expect(body.errors[0].extensions.code).toBe('FORBIDDEN');
+  });
+});
+
+describe('when the issuing registry is down', () => {
+  it('answers INDETERMINATE, keeps the usage record until the registry is back, and other regions keep working', async () => {
+    const card = seeded('chengdu-chongqing', SEED, { type: 'e-social-security-card', province: '50' }, 1);
+    const code = await present(stack, card, 'library-entry');
+    await stack.stopSubgraph('chengdu-chongqing');
+    try {
+      const { body } = await verify(stack, sichuanLibrary, code, 'library-entry');
+      expect(body.errors).toBeUndefined();
+      expect(body.data.verifyPresentation).toMatchObject({
+        verdict: 'INDETERMINATE', reasons: ['ISSUING_REGISTRY_UNREACHABLE'], releasedFields: [], usageRecorded: false,
+      });
+      // Other regions are unaffected.
+      const eid = seeded('shandong', SEED, { type: 'e-id', province: '37' }, 2);
+      expect((await presentAndVerify(stack, eid, jinanHall, 'service-hall-visit')).verdict).toBe('ACCEPTED');
+      await expect(stack.subgraphs.get('recognition')!.subgraph.settle!()).rejects.toThrow(/waiting/);
+    } finally {
+      await stack.restartSubgraph('chengdu-chongqing');
+    }
+    await stack.subgraphs.get('recognition')!.subgraph.settle!();
+    const { body } = await stack.query(
+      `query($id: ID!) { credential(id: $id) { usageRecords { verdict reasons } } }`,
+      { id: card.id },
+      { token: await holderToken(stack, card.holderCode) },
+    );
+    expect(body.data.credential.usageRecords).toContainEqual({ verdict: 'INDETERMINATE', reasons: ['ISSUING_REGISTRY_UNREACHABLE'] });
+  });
+});
