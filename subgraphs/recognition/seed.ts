@@ -148,25 +148,29 @@ export const invalidationRules: InvalidationRule[] = [
   },
 ];
 
-function verifier(name: string, region: string, province: string, city: string, scenarioCodes: string[]): Verifier {
+/** GB 32100 registration authority and category: government agency, public institution or company. */
+const kinds = { agency: ['1', '1'], institution: ['1', '2'], company: ['9', '1'] } as const;
+
+function verifier(kind: keyof typeof kinds, name: string, region: string, province: string, city: string, scenarioCodes: string[]): Verifier {
   const rnd = new Random(`verifier:${name}`);
-  return { organisation: makeUscc('9', '1', city, 'HW' + rnd.digits(6)), name, region, province, scenarios: scenarioCodes };
+  const [authority, category] = kinds[kind];
+  return { organisation: makeUscc(authority, category, city, 'HW' + rnd.digits(6)), name, region, province, scenarios: scenarioCodes };
 }
 
 /** Registered verifiers, one per scenario and province of the articles. */
 export const verifiers: Verifier[] = [
-  verifier('上海市公安局交通警察总队', 'yangtze-delta', '31', '310101', ['traffic-check']),
-  verifier('江苏省公安厅交通警察总队', 'yangtze-delta', '32', '320100', ['traffic-check']),
-  verifier('浙江省公安厅交通警察总队', 'yangtze-delta', '33', '330100', ['traffic-check']),
-  verifier('安徽省公安厅交通警察总队', 'yangtze-delta', '34', '340100', ['traffic-check']),
-  verifier('上海外滩江景酒店有限公司', 'yangtze-delta', '31', '310101', ['hotel-check-in']),
-  verifier('南京玄武湖畔宾馆有限公司', 'yangtze-delta', '32', '320100', ['hotel-check-in']),
-  verifier('重庆图书馆', 'chengdu-chongqing', '50', '500106', ['library-entry']),
-  verifier('四川省图书馆', 'chengdu-chongqing', '51', '510100', ['library-entry']),
-  verifier('重庆安居房屋中介有限公司', 'chengdu-chongqing', '50', '500112', ['flat-rental']),
-  verifier('浙江省财政厅', 'yangtze-delta', '33', '330100', ['subsidy-payout']),
-  verifier('济南市政务服务中心', 'shandong', '37', '370100', ['service-hall-visit']),
-  verifier('山东省公安厅交通警察总队', 'shandong', '37', '370100', ['traffic-check']),
+  verifier('agency', '上海市公安局交通警察总队', 'yangtze-delta', '31', '310101', ['traffic-check']),
+  verifier('agency', '江苏省公安厅交通警察总队', 'yangtze-delta', '32', '320100', ['traffic-check']),
+  verifier('agency', '浙江省公安厅交通警察总队', 'yangtze-delta', '33', '330100', ['traffic-check']),
+  verifier('agency', '安徽省公安厅交通警察总队', 'yangtze-delta', '34', '340100', ['traffic-check']),
+  verifier('company', '上海外滩江景酒店有限公司', 'yangtze-delta', '31', '310101', ['hotel-check-in']),
+  verifier('company', '南京玄武湖畔宾馆有限公司', 'yangtze-delta', '32', '320100', ['hotel-check-in']),
+  verifier('institution', '重庆图书馆', 'chengdu-chongqing', '50', '500106', ['library-entry']),
+  verifier('institution', '四川省图书馆', 'chengdu-chongqing', '51', '510100', ['library-entry']),
+  verifier('company', '重庆安居房屋中介有限公司', 'chengdu-chongqing', '50', '500112', ['flat-rental']),
+  verifier('agency', '浙江省财政厅', 'yangtze-delta', '33', '330100', ['subsidy-payout']),
+  verifier('institution', '济南市政务服务中心', 'shandong', '37', '370100', ['service-hall-visit']),
+  verifier('agency', '山东省公安厅交通警察总队', 'shandong', '37', '370100', ['traffic-check']),
 ];
 
 export function verifierNamed(name: string): Verifier {

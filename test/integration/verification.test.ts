@@ -27,6 +27,7 @@ afterAll(async () => {
 const shanghaiPolice = verifierNamed('上海市公安局交通警察总队');
 const jiangsuPolice = verifierNamed('江苏省公安厅交通警察总队');
 const anhuiPolice = verifierNamed('安徽省公安厅交通警察总队');
+const zhejiangPolice = verifierNamed('浙江省公安厅交通警察总队');
 const shandongPolice = verifierNamed('山东省公安厅交通警察总队');
 const shanghaiHotel = verifierNamed('上海外滩江景酒店有限公司');
 const nanjingHotel = verifierNamed('南京玄武湖畔宾馆有限公司');
@@ -54,9 +55,12 @@ describe('seeded scenarios, accepted across provinces', () => {
     expect(JSON.stringify(v)).not.toContain(licence.holderCode);
   });
 
-  it('accepts a Zhejiang e-vehicle licence at an Anhui traffic check', async () => {
-    const licence = seeded('yangtze-delta', SEED, { type: 'e-vehicle-licence', province: '33' });
-    const v = await presentAndVerify(stack, licence, anhuiPolice, 'traffic-check');
+  it.each([
+    ['a Zhejiang e-vehicle licence at an Anhui traffic check', '33', anhuiPolice],
+    ['an Anhui e-vehicle licence at a Zhejiang traffic check', '34', zhejiangPolice],
+  ])('accepts %s', async (_label, province, police) => {
+    const licence = seeded('yangtze-delta', SEED, { type: 'e-vehicle-licence', province });
+    const v = await presentAndVerify(stack, licence, police, 'traffic-check');
     expect(v).toMatchObject({ verdict: 'ACCEPTED', ruleId: 'yrd-traffic-vehicle-licence' });
     expect(released(v)['face.plateNumber']).toBe(licence.face.plateNumber);
   });

@@ -47,7 +47,7 @@ async function readJson<T>(file: string, what: string): Promise<T> {
   try {
     text = await readFile(file, 'utf8');
   } catch {
-    throw new Error(`cannot read the ${what} at ${file} (run \`npm run keys\` to create development keys)`);
+    throw new Error(`cannot read the ${what} at ${file} (npm start and npm run tokens create development keys under data/keys)`);
   }
   try {
     return JSON.parse(text) as T;

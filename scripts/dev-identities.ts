@@ -1,0 +1,71 @@
+/**
+ * Development identities for trying Hutong: a holder with credentials in three regions, every
+ * seeded verifier, an issuer per region, an analyst and an admin. `npm run tokens` signs a token
+ * for each with the local development key; the README's examples use them by name.
+ */
+import type { ClientTokenClaims } from '../subgraphs/kit/auth/client-tokens.js';
+import { credentialTypeBySlug, provinceByCode, regions } from '../subgraphs/kit/reference.js';
+import { authorityFor, moverAt, seedCredential } from '../subgraphs/kit/seed/credentials.js';
+import { verifiers } from '../subgraphs/recognition/seed.js';
+
+export interface DevIdentity {
+  name: string;
+  description: string;
+  claims: ClientTokenClaims;
+}
+
+const verifierNames: Record<string, string> = {
+  '上海市公安局交通警察总队': 'verifier-shanghai-traffic-police',
+  '江苏省公安厅交通警察总队': 'verifier-jiangsu-traffic-police',
+  '浙江省公安厅交通警察总队': 'verifier-zhejiang-traffic-police',
+  '安徽省公安厅交通警察总队': 'verifier-anhui-traffic-police',
+  '上海外滩江景酒店有限公司': 'verifier-shanghai-hotel',
+  '南京玄武湖畔宾馆有限公司': 'verifier-nanjing-hotel',
+  '重庆图书馆': 'verifier-chongqing-library',
+  '四川省图书馆': 'verifier-sichuan-library',
+  '重庆安居房屋中介有限公司': 'verifier-chongqing-rental-agency',
+  '浙江省财政厅': 'verifier-zhejiang-finance',
+  '济南市政务服务中心': 'verifier-jinan-service-hall',
+  '山东省公安厅交通警察总队': 'verifier-shandong-traffic-police',
+};
+
+export function devIdentities(): DevIdentity[] {
+  const mover = moverAt(0);
+  const shandongResident = seedCredential(regions.find((r) => r.code === 'shandong')!, 1);
+  const issuerOf = (regionCode: string, province: string): DevIdentity => {
+    const authority = authorityFor(provinceByCode(province)!, credentialTypeBySlug('e-id'));
+    return {
+      name: `issuer-${regionCode}`,
+      description: `${authority.name}, issuer in ${regionCode}`,
+      claims: { sub: `issuer-${authority.code}`, role: 'issuer', region: regionCode, org: authority.code, org_name: authority.name },
+    };
+  };
+  return [
+    {
+      name: 'holder',
+      description: `${mover.name}, holds credentials in all three regions`,
+      claims: { sub: 'holder-mover-0', role: 'holder', holder_code: mover.code },
+    },
+    {
+      name: 'holder-shandong',
+      description: `${shandongResident.holderName}, a Shandong resident`,
+      claims: { sub: 'holder-shandong-1', role: 'holder', holder_code: shandongResident.holderCode },
+    },
+    ...verifiers.map((v) => ({
+      name: verifierNames[v.name] ?? `verifier-${v.organisation}`,
+      description: `${v.name} (${v.region}, ${v.scenarios.join(', ')})`,
+      claims: { sub: `operator-of-${v.organisation}`, role: 'verifier' as const, region: v.region, org: v.organisation, org_name: v.name, scenarios: v.scenarios },
+    })),
+    issuerOf('yangtze-delta', '31'),
+    issuerOf('chengdu-chongqing', '50'),
+    issuerOf('shandong', '37'),
+    { name: 'analyst', description: 'an analyst (aggregates only)', claims: { sub: 'analyst-1', role: 'analyst' } },
+    { name: 'admin', description: 'an auditor/administrator', claims: { sub: 'admin-1', role: 'admin' } },
+  ];
+}
+
+export function devIdentity(name: string): DevIdentity {
+  const found = devIdentities().find((i) => i.name === name);
+  if (!found) throw new Error(`no development identity ${name}`);
+  return found;
+}
