@@ -2,6 +2,7 @@ import path from 'node:path';
 import { z } from 'zod';
 import { parseEnv, port } from '../../subgraphs/kit/config.js';
 import { gatewayDefaultPort } from '../../subgraphs/kit/reference.js';
+import type { LimitsConfig } from './limits.js';
 
 const SUBGRAPH_URL_PREFIX = 'HUTONG_SUBGRAPH_URL_';
 
@@ -24,6 +25,12 @@ const schema = z.object({
   HUTONG_CLIENT_TOKEN_ISSUER: z.string().min(1).default('hutong-dev-identity'),
   HUTONG_CLIENT_TOKEN_AUDIENCE: z.string().min(1).default('hutong'),
   HUTONG_INTERNAL_SIGNING_KEY_FILE: z.string().min(1).default('data/keys/internal-signing-key.json'),
+  HUTONG_MAX_DEPTH: z.coerce.number().int().min(2).max(100).default(16),
+  HUTONG_MAX_ALIASES: z.coerce.number().int().min(0).max(1000).default(15),
+  HUTONG_MAX_DIRECTIVES: z.coerce.number().int().min(0).max(1000).default(20),
+  HUTONG_MAX_TOKENS: z.coerce.number().int().min(50).max(100_000).default(2000),
+  HUTONG_MAX_COST: z.coerce.number().int().min(10).max(10_000_000).default(500),
+  HUTONG_RATE_LIMIT_PER_MINUTE: z.coerce.number().int().min(1).max(1_000_000).default(600),
   HUTONG_MAX_BODY_BYTES: z.coerce.number({ message: 'must be a whole number' }).int().min(1024).max(50_000_000).default(1_000_000),
 });
 
@@ -40,6 +47,7 @@ export interface GatewayConfig {
   /** Keep-alive connections per subgraph origin. */
   subgraphConnections: number;
   maxBodyBytes: number;
+  limits: LimitsConfig;
   clientAuth: { jwksFile: string; jwksUrl?: string; issuer: string; audience: string };
   /** Signs the envelope every subgraph request carries. */
   internalSigningKeyFile: string;
@@ -67,6 +75,14 @@ export function loadGatewayConfig(env: Record<string, string | undefined> = proc
     subgraphTimeoutInMs: c.HUTONG_SUBGRAPH_TIMEOUT_MS,
     subgraphConnections: c.HUTONG_SUBGRAPH_CONNECTIONS,
     maxBodyBytes: c.HUTONG_MAX_BODY_BYTES,
+    limits: {
+      maxDepth: c.HUTONG_MAX_DEPTH,
+      maxAliases: c.HUTONG_MAX_ALIASES,
+      maxDirectives: c.HUTONG_MAX_DIRECTIVES,
+      maxTokens: c.HUTONG_MAX_TOKENS,
+      maxCost: c.HUTONG_MAX_COST,
+      rateLimitPerMinute: c.HUTONG_RATE_LIMIT_PER_MINUTE,
+    },
     clientAuth: {
       jwksFile: path.resolve(cwd, c.HUTONG_CLIENT_JWKS_FILE),
       jwksUrl: c.HUTONG_CLIENT_JWKS_URL,

@@ -8,6 +8,8 @@ import type { Logger } from '../../subgraphs/kit/logger.js';
 import type { GatewayConfig } from './config.js';
 import { graphiqlRouter, GRAPHIQL_PATH } from './graphiql.js';
 import { healthRoutes } from './health.js';
+import { operationLimits, operationShape, rateLimiter, requestId, requestIdOnErrors } from './limits.js';
+import { jsonErrorHandler } from '../../subgraphs/kit/http-errors.js';
 import { supergraphFromFile } from './supergraph.js';
 import { createSubgraphTransport, type GatewayContext } from './transport.js';
 import { createAuthenticator } from './auth.js';
@@ -39,12 +41,16 @@ export async function createGateway(config: GatewayConfig, logger: Logger): Prom
       error: (m) => logger.error(m),
     },
   });
-  const apollo = new ApolloServer<GatewayContext>({
+  const limits = operationLimits(config.limits);
+  const apollo = new ApolloServer<GatewayContext & { requestId?: string }>({
     gateway,
     introspection: config.introspection,
     includeStacktraceInErrorResponses: false,
+    allowBatchedHttpRequests: false,
     formatError: maskErrors(logger, 'the gateway'),
-    plugins: [ApolloServerPluginLandingPageDisabled()],
+    validationRules: limits.validationRules,
+    parseOptions: limits.parseOptions,
+    plugins: [ApolloServerPluginLandingPageDisabled(), requestIdOnErrors, operationShape, ...limits.plugins],
   });
   let ready = false;
   await apollo.start();
@@ -52,6 +58,7 @@ export async function createGateway(config: GatewayConfig, logger: Logger): Prom
 
   const app = express();
   app.disable('x-powered-by');
+  app.use(requestId);
   healthRoutes(app, () => ready);
   if (config.graphiql) {
     app.use(graphiqlRouter({ graphqlPath: GRAPHQL_PATH }));
@@ -59,9 +66,13 @@ export async function createGateway(config: GatewayConfig, logger: Logger): Prom
   }
   app.use(
     GRAPHQL_PATH,
+    rateLimiter(config.limits),
     express.json({ limit: config.maxBodyBytes }),
-    expressMiddleware(apollo, { context: async ({ req }) => ({ caller: await authenticate(req.headers.authorization) }) }),
+    expressMiddleware(apollo, {
+      context: async ({ req, res }) => ({ requestId: res.locals.requestId as string, caller: await authenticate(req.headers.authorization) }),
+    }),
   );
+  app.use(jsonErrorHandler(logger, 'the gateway'));
   return {
     app,
     async stop() {

@@ -10,6 +10,7 @@ import type { Caller } from './auth/caller.js';
 import { ENVELOPE_HEADER, verifyEnvelope } from './auth/envelope.js';
 import type { Database } from './db.js';
 import { maskErrors } from './errors.js';
+import { jsonErrorHandler } from './http-errors.js';
 import type { Logger } from './logger.js';
 
 export interface SubgraphDefinition<TContext extends BaseContext> {
@@ -87,17 +88,7 @@ export async function createSubgraphApp<TContext extends BaseContext>(
   });
   def.routes?.(app);
   app.use('/graphql', expressMiddleware(apollo, { context: async ({ res }) => def.context(res.locals.caller as Caller) }));
-  // Malformed JSON and oversized bodies: a clear 4xx; anything else a 500 whose detail stays in the log.
-  app.use((error: { status?: number; type?: string }, _req: Request, res: Response, _next: NextFunction) => {
-    if (error.type === 'entity.too.large') {
-      res.status(413).json({ errors: [{ message: 'Request body is too large.', extensions: { code: 'BAD_REQUEST' } }] });
-    } else if (error.type === 'entity.parse.failed' || (error.status && error.status >= 400 && error.status < 500)) {
-      res.status(400).json({ errors: [{ message: 'Request body is not valid JSON.', extensions: { code: 'BAD_REQUEST' } }] });
-    } else {
-      def.logger.error({ err: error }, 'request failed');
-      res.status(500).json({ errors: [{ message: `Internal error in subgraph ${def.name}.`, extensions: { code: 'INTERNAL_SERVER_ERROR' } }] });
-    }
-  });
+  app.use(jsonErrorHandler(def.logger, `subgraph ${def.name}`));
   return {
     app,
     stop: () => apollo.stop(),

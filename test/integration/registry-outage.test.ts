@@ -26,7 +26,7 @@ describe('when a regional registry is down', () => {
       expect(present.map((c: { issuingRegion: { code: string } }) => c.issuingRegion.code).sort()).toEqual(['chengdu-chongqing', 'yangtze-delta']);
       expect(body.errors?.length).toBeGreaterThan(0);
       expect(body.errors).toContainEqual(
-        expect.objectContaining({ extensions: { code: 'SUBGRAPH_UNAVAILABLE', serviceName: 'shandong' } }),
+        expect.objectContaining({ extensions: expect.objectContaining({ code: 'SUBGRAPH_UNAVAILABLE', serviceName: 'shandong' }) }),
       );
 
       const other = await stack.query('query($id: ID!) { credential(id: $id) { id } }', { id: seedCredential(region('yangtze-delta'), 2).id });

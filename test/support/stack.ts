@@ -58,6 +58,8 @@ export interface StackOptions {
   seedCount?: number;
   /** PGlite only: keep each subgraph's database in `<dataRoot>/<name>` instead of memory. */
   dataRoot?: string;
+  /** Extra gateway environment, e.g. a lower rate limit. */
+  gatewayEnv?: Env;
 }
 
 async function createPostgresDatabase(name: string): Promise<{ url: string; drop: () => Promise<void> }> {
@@ -119,6 +121,7 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
       HUTONG_GATEWAY_PORT: '0',
       HUTONG_CLIENT_JWKS_FILE: keyFiles.clientJwks,
       HUTONG_INTERNAL_SIGNING_KEY_FILE: keyFiles.internalSigningKey,
+      ...options.gatewayEnv,
     };
     for (const s of running.values()) gatewayEnv[subgraphUrlVariable(s.name)] = `${s.url}/graphql`;
     const gateway = await createGateway(loadGatewayConfig(gatewayEnv), logger.child({ service: 'gateway' }));

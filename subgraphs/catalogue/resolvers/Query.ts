@@ -1,3 +1,5 @@
+import { badInput } from '../../kit/errors.js';
+import { isValidUscc } from '../../kit/identifiers/index.js';
 import { credentialTypeByCode, credentialTypes, regionByCode, regions } from '../../kit/reference.js';
 import { parseHolderCode, regionTypename, routeIdentifier } from '../routing.js';
 
@@ -10,5 +12,10 @@ export const Query = {
     return region ? { __typename: regionTypename(region), code: region.code } : null;
   },
   credentialTypes: () => credentialTypes,
-  credentialType: (_: unknown, args: { code: string }) => credentialTypeByCode(args.code) ?? null,
+  credentialType: (_: unknown, args: { code: string }) => {
+    if (!/^[0-9A-Z]{18}[0-9]{3}$/.test(args.code) || !isValidUscc(args.code.slice(0, 18))) {
+      throw badInput('A credential type code is the defining authority’s unified social credit code (GB 32100) followed by a 3-digit sequence.', { argument: 'code' });
+    }
+    return credentialTypeByCode(args.code) ?? null;
+  },
 };
