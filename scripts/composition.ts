@@ -2,6 +2,7 @@ import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { composeServices } from '@apollo/composition';
 import { parse, type GraphQLError } from 'graphql';
+import { readAccessPolicy } from '../gateway/src/authorization.js';
 import { catalogueSubgraph, recognitionSubgraph, regions } from '../subgraphs/kit/reference.js';
 
 export const repoRoot = path.resolve(import.meta.dirname, '..');
@@ -44,6 +45,19 @@ export function compose(sources: SubgraphSource[] = subgraphSources()): Composit
   if (errors.length > 0) return { ok: false, errors };
   const result = composeServices(services);
   if (result.errors) return { ok: false, errors: result.errors.map(describeError) };
+  // Every field must say who may read it; one that does not would be refused to everyone.
+  let undeclared: string[];
+  try {
+    undeclared = readAccessPolicy(result.supergraphSdl).policy.undeclared;
+  } catch (error) {
+    return { ok: false, errors: [(error as Error).message] };
+  }
+  if (undeclared.length > 0) {
+    return {
+      ok: false,
+      errors: undeclared.map((f) => `ACCESS_UNDECLARED: ${f} declares no access: add @requiresScopes to the field or its type in the subgraph that defines it.`),
+    };
+  }
   return { ok: true, supergraphSdl: result.supergraphSdl };
 }
 

@@ -5,19 +5,23 @@
 import { regions } from '../subgraphs/kit/reference.js';
 import { moverAt, seedCredential } from '../subgraphs/kit/seed/credentials.js';
 
-export function exampleOperations(): { title: string; query: string; variables?: Record<string, string> }[] {
+/** `as` names the development identity to send it as (`npm run tokens`); none = anonymous. */
+export function exampleOperations(): { title: string; as?: string; query: string; variables?: Record<string, string> }[] {
   const byRegion = regions.map((r) => ({ region: r, credential: seedCredential(r, 1) }));
   return [
     {
       title: 'Regions and their live credential counts',
+      as: 'analyst',
       query: '{ regions { code name nameZh credentialCount provinces { code nameZh app } } }',
     },
     ...byRegion.map(({ region, credential }) => ({
       title: `A credential issued in ${region.name}, fetched live from its registry`,
+      as: `issuer-${region.code}`,
       query: `{ credential(id: "${credential.id}") { __typename name number holderName status expiryDate issuingRegion { code } faceFields { label value } } }`,
     })),
     {
       title: 'One holder’s credentials across all regions',
+      as: 'holder',
       query: `{ holder(code: "${moverAt(0).code}") { holderType credentials { name status issuerName issuingRegion { name } } } }`,
     },
     {

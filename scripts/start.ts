@@ -195,8 +195,9 @@ Hutong is running.
   GraphiQL:  ${url}/graphiql
   GraphQL:   ${url}/graphql   (POST application/json)
 
-Try these in GraphiQL (identifiers come from the default seed):
-${exampleOperations().map((e) => `\n  # ${e.title}\n  ${e.query}`).join('\n')}
+Try these in GraphiQL (identifiers come from the default seed). Most need a token: run
+\`npm run tokens -- <identity>\` and put {"Authorization": "Bearer <token>"} under Headers.
+${exampleOperations().map((e) => `\n  # ${e.title}${e.as ? ` (as ${e.as})` : ' (no token needed)'}\n  ${e.query}`).join('\n')}
 
 Press Ctrl-C to stop.
 `);

@@ -10,7 +10,8 @@ import { graphiqlRouter, GRAPHIQL_PATH } from './graphiql.js';
 import { healthRoutes } from './health.js';
 import { operationLimits, operationShape, rateLimiter, requestId, requestIdOnErrors } from './limits.js';
 import { jsonErrorHandler } from '../../subgraphs/kit/http-errors.js';
-import { supergraphFromFile } from './supergraph.js';
+import { supergraphFromFile, type AccessPolicyHolder } from './supergraph.js';
+import { authorizationPlugin } from './authorization.js';
 import { createSubgraphTransport, type GatewayContext } from './transport.js';
 import { createAuthenticator } from './auth.js';
 import { loadSigningKey } from '../../subgraphs/kit/auth/keys.js';
@@ -31,8 +32,9 @@ export async function createGateway(config: GatewayConfig, logger: Logger): Prom
     connections: config.subgraphConnections,
     signingKey: await loadSigningKey(config.internalSigningKeyFile),
   });
+  const access: AccessPolicyHolder = {};
   const gateway = new ApolloGateway({
-    supergraphSdl: supergraphFromFile(config.supergraphPath),
+    supergraphSdl: supergraphFromFile(config.supergraphPath, access),
     buildService: (def) => transport.buildService(def),
     logger: {
       debug: (m) => logger.debug(m),
@@ -50,7 +52,7 @@ export async function createGateway(config: GatewayConfig, logger: Logger): Prom
     formatError: maskErrors(logger, 'the gateway'),
     validationRules: limits.validationRules,
     parseOptions: limits.parseOptions,
-    plugins: [ApolloServerPluginLandingPageDisabled(), requestIdOnErrors, operationShape, ...limits.plugins],
+    plugins: [ApolloServerPluginLandingPageDisabled(), requestIdOnErrors, operationShape, ...limits.plugins, authorizationPlugin(() => access.current)],
   });
   let ready = false;
   await apollo.start();

@@ -26,7 +26,7 @@ export function operationLimits(config: LimitsConfig): {
 } {
   const armor = new ApolloArmor({
     // Introspection counts too: GraphiQL's own introspection query is 15 deep.
-    maxDepth: { n: config.maxDepth, ignoreIntrospection: false },
+    maxDepth: { n: config.maxDepth, ignoreIntrospection: false, flattenFragments: true },
     maxAliases: { n: config.maxAliases },
     maxDirectives: { n: config.maxDirectives },
     // Tokens are limited by graphql-js's own parser (see parseOptions): armor's token plugin

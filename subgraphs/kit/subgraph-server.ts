@@ -8,6 +8,7 @@ import type { DocumentNode } from 'graphql';
 import type { JWTVerifyGetKey } from 'jose';
 import type { Caller } from './auth/caller.js';
 import { ENVELOPE_HEADER, verifyEnvelope } from './auth/envelope.js';
+import { enforceDeclaredScopes } from './auth/scopes.js';
 import type { Database } from './db.js';
 import { maskErrors } from './errors.js';
 import { jsonErrorHandler } from './http-errors.js';
@@ -48,7 +49,8 @@ export async function createSubgraphApp<TContext extends BaseContext>(
   def: SubgraphDefinition<TContext>,
 ): Promise<SubgraphApp> {
   const apollo = new ApolloServer<TContext>({
-    schema: buildSubgraphSchema([{ typeDefs: def.typeDefs, resolvers: def.resolvers }]),
+    // The SDL's access declarations are enforced here too, not only at the gateway.
+    schema: enforceDeclaredScopes(buildSubgraphSchema([{ typeDefs: def.typeDefs, resolvers: def.resolvers }])),
     formatError: maskErrors(def.logger, `subgraph ${def.name}`),
     includeStacktraceInErrorResponses: false,
     // Traces would expose subgraph timings and paths to any caller; metrics come later.

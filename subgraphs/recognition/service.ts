@@ -5,6 +5,7 @@
  * written in the issuing region every time — whatever the client selects in its response.
  */
 import { randomUUID } from 'node:crypto';
+import { mask } from '../kit/masking.js';
 import { GraphQLError } from 'graphql';
 import type { JWTVerifyGetKey } from 'jose';
 import type { Caller } from '../kit/auth/caller.js';
@@ -260,11 +261,3 @@ function release(c: StoredCredential, r: FieldRelease): VerificationRow['release
   return { field: r.field, label: definition?.label ?? metadataLabels[r.field] ?? r.field, value, retain: r.retain };
 }
 
-/** Keeps the first and last few characters: 3201**********8039, 张*, 上海市黄浦区****. */
-export function mask(value: string): string {
-  const chars = [...value];
-  if (chars.length <= 2) return chars[0] + '*';
-  if (chars.length <= 8) return chars[0] + '*'.repeat(chars.length - 2) + chars.at(-1);
-  const keep = Math.min(6, Math.floor(chars.length / 4));
-  return chars.slice(0, keep).join('') + '*'.repeat(chars.length - 2 * keep) + chars.slice(-keep).join('');
-}

@@ -9,6 +9,9 @@ import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
+import { devIdentity } from '../../scripts/dev-identities.js';
+import { mintClientToken } from '../../subgraphs/kit/auth/client-tokens.js';
+import { devKeyFiles, loadSigningKey } from '../../subgraphs/kit/auth/keys.js';
 import { moverAt, regions, seedCredential } from '../support/fixtures.js';
 
 const root = path.resolve(import.meta.dirname, '../..');
@@ -57,10 +60,15 @@ async function start(base: number): Promise<Started> {
   return { child, output: () => output, exited };
 }
 
-async function query(base: number, q: string, variables?: object) {
+/** Signs a token for a development identity with the keys the launcher created, as `npm run tokens` does. */
+async function tokenFor(name: string): Promise<string> {
+  return mintClientToken(await loadSigningKey(devKeyFiles(path.join(dataRoot, 'keys')).clientSigningKey), devIdentity(name).claims);
+}
+
+async function query(base: number, q: string, variables: object | undefined, as: string) {
   const res = await fetch(`http://127.0.0.1:${base}/graphql`, {
     method: 'POST',
-    headers: { 'content-type': 'application/json' },
+    headers: { 'content-type': 'application/json', authorization: `Bearer ${await tokenFor(as)}` },
     body: JSON.stringify({ query: q, variables }),
   });
   return (await res.json()) as { data?: any; errors?: unknown[] };
@@ -79,7 +87,7 @@ describe('npm start', () => {
       // The catalogue's relay fills the index within its poll interval.
       let holder;
       for (let i = 0; i < 50; i++) {
-        holder = await query(base, 'query($c: ID!) { holder(code: $c) { credentials { id status } } }', { c: moverAt(0).code });
+        holder = await query(base, 'query($c: ID!) { holder(code: $c) { credentials { id status } } }', { c: moverAt(0).code }, 'holder');
         if (holder.data?.holder?.credentials.length === regions.length) break;
         await new Promise((r) => setTimeout(r, 200));
       }
@@ -92,11 +100,11 @@ describe('npm start', () => {
 
     const second = await start(base);
     try {
-      const counts = await query(base, '{ regions { credentialCount } }');
+      const counts = await query(base, '{ regions { credentialCount } }', undefined, 'analyst');
       // Default seed size, not doubled: the data on disk was kept and not seeded again.
       for (const r of counts.data.regions) expect(r.credentialCount).toBe(200);
       const c = seedCredential(regions[2]!, 3);
-      const found = await query(base, 'query($id: ID!) { credential(id: $id) { holderName } }', { id: c.id });
+      const found = await query(base, 'query($id: ID!) { credential(id: $id) { holderName } }', { id: c.id }, `issuer-${regions[2]!.code}`);
       expect(found.data.credential.holderName).toBe(c.holderName);
     } finally {
       second.child.kill('SIGINT');

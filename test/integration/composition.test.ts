@@ -16,7 +16,7 @@ describe('composition', () => {
     const sources = subgraphSources().map((s) => {
       if (s.name !== 'shandong') return s;
       // A region that redefines a shared enum value type incompatibly.
-      const broken = readFileSync(s.sdlPath, 'utf8').replace('type FaceField @shareable {\n  key: String!', 'type FaceField @shareable {\n  key: Int!');
+      const broken = readFileSync(s.sdlPath, 'utf8').replace(/(type FaceField @shareable[^{]*\{\n  key: )String!/, '$1Int!');
       const file = path.join(dir, 'schema.graphql');
       writeFileSync(file, broken);
       return { ...s, sdlPath: file };
@@ -28,6 +28,20 @@ describe('composition', () => {
       expect(text).toContain('shandong');
       expect(text).toContain('FaceField.key');
     }
+  });
+
+  it('refuses a field that does not declare who may read it', () => {
+    const dir = mkdtempSync(path.join(tmpdir(), 'hutong-compose-'));
+    const sources = subgraphSources().map((s) => {
+      if (s.name !== 'recognition') return s;
+      const added = readFileSync(s.sdlPath, 'utf8').replace(/^type Query \{/m, 'type Query {\n  auditTrail: [String!]!');
+      const file = path.join(dir, 'schema.graphql');
+      writeFileSync(file, added);
+      return { ...s, sdlPath: file };
+    });
+    const result = compose(sources);
+    expect(result.ok).toBe(false);
+    if (!result.ok) expect(result.errors.join('\n')).toContain('ACCESS_UNDECLARED: Query.auditTrail declares no access');
   });
 
   it('reports an SDL syntax error with the subgraph and file', () => {

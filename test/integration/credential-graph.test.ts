@@ -2,6 +2,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startStack, TEST_SEED_COUNT, type Stack } from '../support/stack.js';
 import { expectedStatus, moverAt, regions, seedCredential, seededCredentials, unissuedIdentifier } from '../support/fixtures.js';
 import { credentialTypes } from '../../subgraphs/kit/reference.js';
+import { adminToken, analystToken, regionIssuerToken } from '../support/identities.js';
+import { holderToken } from '../support/verification.js';
 
 const CREDENTIAL = `query Credential($id: ID!) {
   credential(id: $id) {
@@ -26,7 +28,8 @@ afterAll(async () => {
 describe('credential(id) through the gateway', () => {
   it.each(regions.map((r) => [r.code, r] as const))('fetches a %s credential from its own registry', async (_code, region) => {
     const seeded = seedCredential(region, 1);
-    const { status, body } = await stack.query(CREDENTIAL, { id: seeded.id });
+    // The issuing region's issuer sees the record in full.
+    const { status, body } = await stack.query(CREDENTIAL, { id: seeded.id }, { token: await regionIssuerToken(stack, region.code) });
     expect(status).toBe(200);
     expect(body.errors).toBeUndefined();
     expect(body.data.credential).toMatchObject({
@@ -48,16 +51,17 @@ describe('credential(id) through the gateway', () => {
 
   it('reports the live status: suspended, revoked and expired credentials come back as such', async () => {
     const records = seededCredentials('yangtze-delta', TEST_SEED_COUNT);
+    const token = await adminToken(stack);
     for (const wanted of ['SUSPENDED', 'REVOKED', 'EXPIRED', 'VALID'] as const) {
       const record = records.find((r) => expectedStatus(r) === wanted);
       expect(record, `seed has a ${wanted} credential`).toBeDefined();
-      const { body } = await stack.query('query($id: ID!) { credential(id: $id) { status } }', { id: record!.id });
+      const { body } = await stack.query('query($id: ID!) { credential(id: $id) { status } }', { id: record!.id }, { token });
       expect(body.data.credential.status).toBe(wanted);
     }
   });
 
   it('answers null with a NOT_FOUND error for a well-formed identifier no registry holds', async () => {
-    const { status, body } = await stack.query(CREDENTIAL, { id: unissuedIdentifier('shandong') });
+    const { status, body } = await stack.query(CREDENTIAL, { id: unissuedIdentifier('shandong') }, { token: await adminToken(stack) });
     expect(status).toBe(200);
     expect(body.data.credential).toBeNull();
     expect(body.errors).toHaveLength(1);
@@ -69,7 +73,7 @@ describe('credential(id) through the gateway', () => {
     const id = seedCredential(regions[0]!, 1).id;
     const last = id.at(-1)!;
     const tampered = id.slice(0, -1) + (last === 'A' ? 'B' : 'A');
-    const { body } = await stack.query(CREDENTIAL, { id: tampered });
+    const { body } = await stack.query(CREDENTIAL, { id: tampered }, { token: await adminToken(stack) });
     expect(body.data.credential).toBeNull();
     expect(body.errors![0]).toMatchObject({ extensions: { code: 'BAD_USER_INPUT', reason: 'BAD_CHECK_CHARACTER' } });
     expect(body.errors![0].message).toMatch(/check character/);
@@ -78,7 +82,7 @@ describe('credential(id) through the gateway', () => {
   it('rejects an identifier issued in a province without a registry, naming the province', async () => {
     // A Jilin (22) issuer: well-formed, valid check characters, but no Jilin registry in Hutong.
     const id = '1.2.156.3005.2.11100000000013338W032.11220000013544541J.2430599.001.F';
-    const { body } = await stack.query(CREDENTIAL, { id });
+    const { body } = await stack.query(CREDENTIAL, { id }, { token: await adminToken(stack) });
     expect(body.data.credential).toBeNull();
     expect(body.errors![0].extensions).toMatchObject({ code: 'BAD_USER_INPUT', reason: 'UNKNOWN_REGION' });
     expect(body.errors![0].message).toContain('province 22 (Jilin)');
@@ -90,7 +94,7 @@ describe('credential(id) through the gateway', () => {
     ['SQL text', "1.2.156.3005.2'; drop table credential; --"],
     ['oversized', '1.2.156.3005.2.' + 'A'.repeat(10_000)],
   ])('rejects a malformed identifier (%s) without crashing', async (_label, id) => {
-    const { status, body } = await stack.query(CREDENTIAL, { id });
+    const { status, body } = await stack.query(CREDENTIAL, { id }, { token: await adminToken(stack) });
     expect(status).toBe(200);
     expect(body.data.credential).toBeNull();
     expect(body.errors![0].extensions.code).toBe('BAD_USER_INPUT');
@@ -107,6 +111,7 @@ describe('holder(code) across regions', () => {
     const { body } = await stack.query(
       `query($code: ID!) { holder(code: $code) { code holderType credentials { __typename id holderName status issuingRegion { code } } } }`,
       { code: mover.code },
+      { token: await holderToken(stack, mover.code) },
     );
     expect(body.errors).toBeUndefined();
     const holder = body.data.holder;
@@ -124,6 +129,7 @@ describe('holder(code) across regions', () => {
     const { body } = await stack.query(
       'query($code: ID!) { holder(code: $code) { holderType credentials { id type { slug } } } }',
       { code: org.holderCode },
+      { token: await holderToken(stack, org.holderCode) },
     );
     expect(body.data.holder.holderType).toBe('ORGANISATION');
     expect(body.data.holder.credentials.map((c: { id: string }) => c.id).sort()).toEqual(
@@ -132,13 +138,13 @@ describe('holder(code) across regions', () => {
   });
 
   it('gives a holder with no credentials an empty list', async () => {
-    const { body } = await stack.query('query { holder(code: "11010519491231002X") { credentials { id } } }');
+    const { body } = await stack.query('query { holder(code: "11010519491231002X") { credentials { id } } }', {}, { token: await holderToken(stack, '11010519491231002X') });
     expect(body.errors).toBeUndefined();
     expect(body.data.holder.credentials).toEqual([]);
   });
 
   it('rejects an invalid holder code with a clear validation error', async () => {
-    const { body } = await stack.query('query { holder(code: "110105194912310021") { code } }');
+    const { body } = await stack.query('query { holder(code: "110105194912310021") { code } }', {}, { token: await adminToken(stack) });
     expect(body.data.holder).toBeNull();
     expect(body.errors![0].extensions).toMatchObject({ code: 'BAD_USER_INPUT', reason: 'INVALID_HOLDER_CODE' });
   });
@@ -146,7 +152,9 @@ describe('holder(code) across regions', () => {
 
 describe('regions and the type catalogue', () => {
   it('counts each region’s credentials live in its own registry', async () => {
-    const { body } = await stack.query('{ regions { code name credentialCount credentialCountByStatus { status statusCode count } } }');
+    const { body } = await stack.query('{ regions { code name credentialCount credentialCountByStatus { status statusCode count } } }', {}, {
+      token: await analystToken(stack),
+    });
     expect(body.errors).toBeUndefined();
     expect(body.data.regions.map((r: { code: string }) => r.code)).toEqual(regions.map((r) => r.code));
     for (const r of body.data.regions) {

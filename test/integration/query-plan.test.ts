@@ -4,8 +4,10 @@ import { prettyFormatQueryPlan, QueryPlanner } from '@apollo/query-planner';
 import { parse } from 'graphql';
 import { describe, expect, it } from 'vitest';
 import { supergraphPath } from '../../scripts/composition.js';
+import { readAccessPolicy } from '../../gateway/src/authorization.js';
 
-const supergraph = Supergraph.build(readFileSync(supergraphPath, 'utf8'));
+// As the gateway loads it: access declarations read and enforced by Hutong first.
+const supergraph = Supergraph.build(readAccessPolicy(readFileSync(supergraphPath, 'utf8')).executableSdl);
 const planner = new QueryPlanner(supergraph);
 const plan = (query: string) =>
   prettyFormatQueryPlan(planner.buildQueryPlan(operationFromDocument(supergraph.schema, parse(query))));

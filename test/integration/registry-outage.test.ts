@@ -2,6 +2,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CredentialStore } from '../../subgraphs/kit/registry/store.js';
 import { moverAt, region, regions, seedCredential, TEST_SEED_COUNT_FOR } from '../support/fixtures.js';
 import { startStack, type Stack } from '../support/stack.js';
+import { adminToken } from '../support/identities.js';
+import { holderToken } from '../support/verification.js';
 
 const HOLDER_CREDENTIALS = `query($code: ID!) { holder(code: $code) { credentials { id status issuingRegion { code } } } }`;
 
@@ -17,7 +19,7 @@ describe('when a regional registry is down', () => {
   it('still serves the other regions and says which registry failed', async () => {
     await stack.stopSubgraph('shandong');
     try {
-      const { status, body } = await stack.query(HOLDER_CREDENTIALS, { code: moverAt(0).code });
+      const { status, body } = await stack.query(HOLDER_CREDENTIALS, { code: moverAt(0).code }, { token: await holderToken(stack, moverAt(0).code) });
       expect(status).toBe(200);
       const credentials = body.data.holder.credentials;
       // Shandong's entry is null; the other two regions' entries are complete.
@@ -29,7 +31,7 @@ describe('when a regional registry is down', () => {
         expect.objectContaining({ extensions: expect.objectContaining({ code: 'SUBGRAPH_UNAVAILABLE', serviceName: 'shandong' }) }),
       );
 
-      const other = await stack.query('query($id: ID!) { credential(id: $id) { id } }', { id: seedCredential(region('yangtze-delta'), 2).id });
+      const other = await stack.query('query($id: ID!) { credential(id: $id) { id } }', { id: seedCredential(region('yangtze-delta'), 2).id }, { token: await adminToken(stack) });
       expect(other.body.errors).toBeUndefined();
       expect(other.body.data.credential).not.toBeNull();
     } finally {
@@ -52,7 +54,7 @@ describe('when a regional registry is down', () => {
     await stack.restartSubgraph('shandong');
     await catalogue.subgraph.settle!();
     for (const c of issued) {
-      const { body } = await stack.query(HOLDER_CREDENTIALS, { code: c.holderCode });
+      const { body } = await stack.query(HOLDER_CREDENTIALS, { code: c.holderCode }, { token: await holderToken(stack, c.holderCode) });
       expect(body.data.holder.credentials.map((x: { id: string }) => x.id)).toContain(c.id);
     }
     // Relaying again changes nothing: the index applies each outbox entry once.

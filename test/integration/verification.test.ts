@@ -227,7 +227,7 @@ describe('presentation codes', () => {
     );
     expect(body.errors[0].extensions.code).toBe('FORBIDDEN');
     const anonymous = await stack.query(`mutation($id: ID!) { createPresentationCode(credentialId: $id) { code } }`, { id: c.id });
-    expect(anonymous.body.errors[0].extensions.code).toBe('FORBIDDEN');
+    expect(anonymous.body.errors[0].extensions.code).toBe('UNAUTHENTICATED');
   });
 });
 

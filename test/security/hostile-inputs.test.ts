@@ -6,11 +6,13 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { SignJWT, base64url } from 'jose';
 import { readFileSync } from 'node:fs';
+import { getIntrospectionQuery } from 'graphql';
 import { anonymous } from '../../subgraphs/kit/auth/caller.js';
 import { ENVELOPE_HEADER, signEnvelope } from '../../subgraphs/kit/auth/envelope.js';
 import { generateSigningKeyPair, loadSigningKey, signingKeyFromJwk } from '../../subgraphs/kit/auth/keys.js';
 import { seededCredentials } from '../support/fixtures.js';
 import { startStack, type Stack } from '../support/stack.js';
+import { adminToken, analystToken, regionIssuerToken } from '../support/identities.js';
 import { holderToken, issuerToken, present, seeded, verifierNamed, verifierToken, verify } from '../support/verification.js';
 
 const SEED = 200;
@@ -151,6 +153,13 @@ describe('hostile input', () => {
   });
 
   describe('abusive operations', () => {
+    it('still accepts the full introspection query GraphiQL sends', async () => {
+      const query = getIntrospectionQuery({ descriptions: true, inputValueDeprecation: true, schemaDescription: true, directiveIsRepeatable: true, specifiedByUrl: true });
+      const { status, body } = await stack.query(query);
+      expect(status).toBe(200);
+      expect(body.errors).toBeUndefined();
+    });
+
     it('refuses deep nesting', async () => {
       let inner = 'name';
       for (let i = 0; i < 30; i++) inner = `ofType { ${inner} }`;
@@ -216,7 +225,7 @@ describe('hostile input', () => {
     });
 
     it('keeps the database intact afterwards', async () => {
-      const { body } = await stack.query('{ regions { credentialCount } }');
+      const { body } = await stack.query('{ regions { credentialCount } }', {}, { token: await analystToken(stack) });
       for (const r of body.data.regions) expect(r.credentialCount).toBeGreaterThanOrEqual(SEED);
     });
   });
@@ -286,6 +295,140 @@ describe('hostile input', () => {
     });
   });
 
+  describe('who may read what', () => {
+    const credentialQuery = (fields: string) => `query($id: ID!) { credential(id: $id) { ${fields} } }`;
+    const shandongId = () => seeded('shandong', SEED, { type: 'e-id' }, 7);
+
+    it.each([
+      ['a credential', () => credentialQuery('id name'), () => ({ id: shandongId().id })],
+      ['a holder’s list', () => 'query($c: ID!) { holder(code: $c) { credentials { id } } }', () => ({ c: shandongId().holderCode })],
+      ['region counts', () => '{ regions { code credentialCount } }', () => ({})],
+      ['counts by status', () => '{ region(code: "shandong") { credentialCountByStatus { count } } }', () => ({})],
+      ['a verification', () => 'query { verification(id: "00000000-0000-4000-8000-000000000000") { verdict } }', () => ({})],
+      ['a presentation code', () => 'mutation($id: ID!) { createPresentationCode(credentialId: $id) { code } }', () => ({ id: shandongId().id })],
+      ['a dispute', () => 'mutation($id: ID!) { fileDispute(credentialId: $id, field: "holderName", claim: "x") { id } }', () => ({ id: shandongId().id })],
+      ['an issuer command', () => 'mutation($id: ID!) { shandong { suspendCredential(id: $id, reason: "x") { id } } }', () => ({ id: shandongId().id })],
+    ])('refuses an anonymous caller %s with 401, naming the fields', async (_l, query, variables) => {
+      const r = await gql(query(), variables());
+      expect(r.status).toBe(401);
+      expectRefusal(r, pii);
+      expect(JSON.parse(r.text).errors[0].extensions.code).toBe('UNAUTHENTICATED');
+    });
+
+    it('lets an anonymous caller read the public parts', async () => {
+      const { status, body } = await stack.query('{ regions { code name provinces { app } } credentialTypes { slug } scenarios { code } recognitionRules { id } verifiers { name } }');
+      expect(status).toBe(200);
+      expect(body.errors).toBeUndefined();
+    });
+
+    it.each([
+      ['a credential with personal fields', credentialQuery('holderName holderCode')],
+      ['a credential’s face fields', credentialQuery('faceFields { value }')],
+      ['a credential’s usage records', credentialQuery('usageRecords { operator }')],
+      ['a holder’s list', 'query($id: ID!) { holder(code: $id) { credentials { id } } }'],
+    ])('refuses a verifier reading %s: it gets only what a verification releases', async (_l, query) => {
+      const c = shandongId();
+      const variables = query.includes('holder(') ? { id: c.holderCode } : { id: c.id };
+      const r = await gql(query, variables, await verifierToken(stack, verifierNamed('济南市政务服务中心')));
+      expect(r.status).toBe(403);
+      expectRefusal(r, pii);
+    });
+
+    it.each([
+      ['personal fields', credentialQuery('holderName')],
+      ['a record', credentialQuery('id status')],
+      ['a holder’s list', 'query($id: ID!) { holder(code: $id) { credentials { id } } }'],
+      ['a usage record', credentialQuery('usageRecords { id }')],
+    ])('refuses an analyst reading %s: aggregates only', async (_l, query) => {
+      const c = shandongId();
+      const r = await gql(query, query.includes('holder(') ? { id: c.holderCode } : { id: c.id }, await analystToken(stack));
+      expect(r.status).toBe(403);
+      expectRefusal(r, pii);
+    });
+
+    it('refuses a holder reading another holder’s credential or list', async () => {
+      const mine = seeded('shandong', SEED, { type: 'e-id' }, 8);
+      const theirs = shandongId();
+      const token = await holderToken(stack, mine.holderCode);
+      const others = pii.filter((p) => p !== mine.holderName && p !== mine.holderCode);
+      const one = await gql(credentialQuery('holderName'), { id: theirs.id }, token);
+      expectRefusal(one, others);
+      expect(JSON.parse(one.text).errors[0].extensions.code).toBe('FORBIDDEN');
+      const list = await gql('query($c: ID!) { holder(code: $c) { credentials { id } } }', { c: theirs.holderCode }, token);
+      expectRefusal(list, others);
+    });
+
+    it('refuses an issuer reading another region’s records', async () => {
+      const r = await gql(credentialQuery('holderName'), { id: shandongId().id }, await regionIssuerToken(stack, 'yangtze-delta'));
+      expectRefusal(r, pii);
+    });
+
+    it('shows a holder their own record in full, and an auditor the same record masked', async () => {
+      const c = shandongId();
+      const own = await stack.query(credentialQuery('holderName holderCode'), { id: c.id }, { token: await holderToken(stack, c.holderCode) });
+      expect(own.body.data.credential).toEqual({ holderName: c.holderName, holderCode: c.holderCode });
+      const audit = await stack.query(credentialQuery('holderName holderCode faceFields { value }'), { id: c.id }, { token: await adminToken(stack) });
+      expect(audit.body.errors).toBeUndefined();
+      expect(audit.body.data.credential.holderCode).toMatch(/^\d{4}\*{10}[\dX]{4}$/);
+      expect(audit.body.data.credential.holderName).toContain('*');
+      expect(JSON.stringify(audit.body)).not.toContain(c.holderCode);
+      expect(JSON.stringify(audit.body)).not.toContain(c.holderName);
+    });
+
+    it('refuses a verifier reading another verifier’s verification', async () => {
+      const c = seeded('shandong', SEED, { type: 'e-id' }, 9);
+      const hall = verifierNamed('济南市政务服务中心');
+      const code = await present(stack, c, 'service-hall-visit');
+      const { body } = await verify(stack, hall, code, 'service-hall-visit');
+      const r = await gql('query($id: ID!) { verification(id: $id) { verdict releasedFields { value } } }', { id: body.data.verifyPresentation.id }, await verifierToken(stack, verifierNamed('山东省公安厅交通警察总队')));
+      expectRefusal(r, pii);
+      expect(JSON.parse(r.text).errors[0].extensions.code).toBe('FORBIDDEN');
+    });
+  });
+
+  describe('subgraphs check access again', () => {
+    it.each([['an anonymous caller', { role: 'anonymous' }, 'UNAUTHENTICATED'], ['a holder', { role: 'holder', holderCode: '11010519491231002X' }, 'FORBIDDEN']])(
+      'the registry refuses %s an aggregate its SDL reserves, even with a valid gateway envelope',
+      async (_l, caller, code) => {
+        const key = await loadSigningKey(stack.keyFiles.internalSigningKey);
+        const body = JSON.stringify({ query: '{ _entities(representations: [{ __typename: "ShandongRegion", code: "shandong" }]) { ... on ShandongRegion { credentialCount } } }' });
+        const envelope = await signEnvelope(key, 'hutong-gateway', caller as never, { audience: 'shandong', method: 'POST', path: '/graphql', body });
+        const r = await post(body, { [ENVELOPE_HEADER]: envelope }, `${stack.subgraphs.get('shandong')!.url}/graphql`);
+        expect(r.status).toBe(200);
+        expectRefusal(r, pii);
+        expect(JSON.parse(r.text).errors[0].extensions).toMatchObject({ code, fields: ['ShandongRegion.credentialCount'] });
+      },
+    );
+
+    const entityQuery = (typename: string, fields: string) =>
+      JSON.stringify({ query: `query($r: [_Any!]!) { _entities(representations: $r) { ... on ${typename} { ${fields} } } }`, variables: { r: [{ __typename: typename, id: seeded('shandong', SEED, { type: 'e-id' }, 7).id }] } });
+
+    it.each([
+      ['an anonymous caller', { role: 'anonymous' }],
+      ['a verifier', { role: 'verifier', region: 'shandong', organisation: '12370100MB0000000X' }],
+      ['an analyst', { role: 'analyst' }],
+      ['another holder', { role: 'holder', holderCode: '11010519491231002X' }],
+      ['another region’s issuer', { role: 'issuer', region: 'yangtze-delta', organisation: '11310000HT00000000' }],
+    ])('the registry refuses %s a record even with a valid gateway envelope', async (_l, caller) => {
+      const key = await loadSigningKey(stack.keyFiles.internalSigningKey);
+      const body = entityQuery('ShandongCredential', 'holderName holderCode');
+      const envelope = await signEnvelope(key, 'hutong-gateway', caller as never, { audience: 'shandong', method: 'POST', path: '/graphql', body });
+      const r = await post(body, { [ENVELOPE_HEADER]: envelope }, `${stack.subgraphs.get('shandong')!.url}/graphql`);
+      expect(r.status, 'the envelope itself is accepted').toBe(200);
+      expectRefusal(r, pii);
+      expect(['FORBIDDEN', 'UNAUTHENTICATED']).toContain(JSON.parse(r.text).errors[0].extensions.code);
+    });
+
+    it('the catalogue refuses a verifier a holder’s list even with a valid gateway envelope', async () => {
+      const key = await loadSigningKey(stack.keyFiles.internalSigningKey);
+      const body = JSON.stringify({ query: `{ holder(code: "${seeded('shandong', SEED, { type: 'e-id' }, 7).holderCode}") { credentials { id } } }` });
+      const envelope = await signEnvelope(key, 'hutong-gateway', { role: 'verifier', region: 'shandong', organisation: '12370100MB0000000X' }, { audience: 'catalogue', method: 'POST', path: '/graphql', body });
+      const r = await post(body, { [ENVELOPE_HEADER]: envelope }, `${stack.subgraphs.get('catalogue')!.url}/graphql`);
+      expect(r.status).toBe(200);
+      expectRefusal(r, pii);
+    });
+  });
+
   describe('direct subgraph calls', () => {
     const names = ['catalogue', 'recognition', 'yangtze-delta', 'chengdu-chongqing', 'shandong'];
     const body = JSON.stringify({ query: '{ _service { sdl } }' });
@@ -321,7 +464,7 @@ describe('hostile input', () => {
   });
 
   it('still answers normal traffic after all of this', async () => {
-    const { status, body } = await stack.query('{ regions { code credentialCount } }');
+    const { status, body } = await stack.query('{ regions { code credentialCount } }', {}, { token: await analystToken(stack) });
     expect(status).toBe(200);
     expect(body.data.regions).toHaveLength(3);
   });

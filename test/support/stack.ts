@@ -60,6 +60,8 @@ export interface StackOptions {
   dataRoot?: string;
   /** Extra gateway environment, e.g. a lower rate limit. */
   gatewayEnv?: Env;
+  /** Receives every log line (JSON) at level debug instead of the default silent logger. */
+  logSink?: { write(line: string): void };
 }
 
 async function createPostgresDatabase(name: string): Promise<{ url: string; drop: () => Promise<void> }> {
@@ -83,7 +85,9 @@ async function createPostgresDatabase(name: string): Promise<{ url: string; drop
 export async function startStack(options: StackOptions = {}): Promise<Stack> {
   const kind = options.db ?? 'pglite';
   const seedCount = options.seedCount ?? TEST_SEED_COUNT;
-  const logger = createLogger('test', process.env.HUTONG_LOG_LEVEL ?? 'silent');
+  const logger = options.logSink
+    ? createLogger('test', 'debug', options.logSink)
+    : createLogger('test', process.env.HUTONG_LOG_LEVEL ?? 'silent');
   const runId = randomBytes(4).toString('hex');
   const running = new Map<string, RunningSubgraph>();
   const cleanups: (() => Promise<void>)[] = [];

@@ -1,11 +1,17 @@
 import { badInput } from '../../kit/errors.js';
+import type { CatalogueContext } from './context.js';
+import { assertMayListHolder } from './Holder.js';
 import { isValidUscc } from '../../kit/identifiers/index.js';
 import { credentialTypeByCode, credentialTypes, regionByCode, regions } from '../../kit/reference.js';
 import { parseHolderCode, regionTypename, routeIdentifier } from '../routing.js';
 
 export const Query = {
   credential: (_: unknown, args: { id: string }) => routeIdentifier(args.id).ref,
-  holder: (_: unknown, args: { code: string }) => parseHolderCode(args.code),
+  holder: (_: unknown, args: { code: string }, ctx: CatalogueContext) => {
+    const holder = parseHolderCode(args.code);
+    assertMayListHolder(ctx.caller, holder.code);
+    return holder;
+  },
   regions: () => regions.map((r) => ({ __typename: regionTypename(r), code: r.code })),
   region: (_: unknown, args: { code: string }) => {
     const region = regionByCode(args.code);

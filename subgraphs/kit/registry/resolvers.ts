@@ -1,6 +1,7 @@
 import type { GraphQLResolverMap } from '@apollo/subgraph/dist/schema-helper/resolverMap.js';
 import type { Caller } from '../auth/caller.js';
 import { forbidden, notFound } from '../errors.js';
+import { mask } from '../masking.js';
 import { credentialTypeByCode, holderTypes, statusCodes, type Region } from '../reference.js';
 import type { CredentialRecord } from '../seed/credentials.js';
 import type { IssueInput, RegistryCommands } from './commands.js';
@@ -15,13 +16,26 @@ export interface RegistryContext {
   commands: RegistryCommands;
 }
 
-/** Usage records and disputes are the holder's and the issuing region's business only. */
-function assertMayReadRecords(caller: Caller, credential: CredentialRecord, region: Region): void {
-  const isHolder = caller.role === 'holder' && caller.holderCode === credential.holderCode;
-  const isIssuer = caller.role === 'issuer' && caller.region === region.code;
-  if (!isHolder && !isIssuer && caller.role !== 'admin') {
-    throw forbidden('Usage records and disputes are visible to the credential’s holder and its issuing region only.');
+const isOwnHolder = (caller: Caller, credential: CredentialRecord) => caller.role === 'holder' && caller.holderCode === credential.holderCode;
+const isOwnIssuer = (caller: Caller, region: Region) => caller.role === 'issuer' && caller.region === region.code;
+
+/**
+ * A credential record is its holder's, its issuing region's and auditors' (admin) business.
+ * Verifiers never read records here: they get what a verification releases.
+ */
+function assertMayReadCredential(caller: Caller, credential: CredentialRecord, region: Region): void {
+  if (!isOwnHolder(caller, credential) && !isOwnIssuer(caller, region) && caller.role !== 'admin') {
+    throw forbidden(
+      caller.role === 'holder'
+        ? 'This credential belongs to another holder.'
+        : `A credential is visible to its holder, to ${region.name} issuers and to auditors only.`,
+    );
   }
+}
+
+/** Names and holder codes in full for the holder and the issuing region; masked for auditors. */
+function personal(value: string, caller: Caller, credential: CredentialRecord, region: Region): string {
+  return isOwnHolder(caller, credential) || isOwnIssuer(caller, region) ? value : mask(value);
 }
 
 const camel = (code: string) => code.replace(/-([a-z])/g, (_, c: string) => c.toUpperCase());
@@ -43,26 +57,27 @@ export function registryResolvers(region: Region): GraphQLResolverMap<RegistryCo
             registry: region.code,
           });
         }
+        assertMayReadCredential(ctx.caller, credential, region);
         return credential;
       },
+      holderName: (c: CredentialRecord, _: unknown, ctx: RegistryContext) => personal(c.holderName, ctx.caller, c, region),
+      holderCode: (c: CredentialRecord, _: unknown, ctx: RegistryContext) => personal(c.holderCode, ctx.caller, c, region),
       type: (c: CredentialRecord) => ({ code: c.typeCode }),
       holderType: (c: CredentialRecord) => holderTypes[c.holderType],
       status: (c: CredentialRecord) => effectiveStatus(c.status, c.expiryDate),
       statusCode: (c: CredentialRecord) => c.status,
       supersededBy: (c: StoredCredential) => c.supersededBy ?? null,
       async usageRecords(c: CredentialRecord, _: unknown, ctx: RegistryContext) {
-        assertMayReadRecords(ctx.caller, c, region);
         return (await ctx.loaders.usageRecords.load(c.id)).map((r: UsageRecord) => ({ ...r, verifierOrganisation: r.verifierOrg }));
       },
       async disputes(c: CredentialRecord, _: unknown, ctx: RegistryContext) {
-        assertMayReadRecords(ctx.caller, c, region);
         return ctx.loaders.disputes.load(c.id);
       },
-      faceFields: (c: CredentialRecord) => {
+      faceFields: (c: CredentialRecord, _: unknown, ctx: RegistryContext) => {
         const definitions = credentialTypeByCode(c.typeCode)?.faceFields ?? [];
         return definitions
           .filter((d) => c.face[d.key] !== undefined)
-          .map((d) => ({ key: d.key, label: d.label, labelZh: d.labelZh, value: c.face[d.key] }));
+          .map((d) => ({ key: d.key, label: d.label, labelZh: d.labelZh, value: personal(c.face[d.key]!, ctx.caller, c, region) }));
       },
     },
     Mutation: {
