@@ -17,6 +17,7 @@ import {
   type SelectionSetNode,
 } from 'graphql';
 import type { Caller } from '../../subgraphs/kit/auth/caller.js';
+import type { IntrospectionMode } from './config.js';
 import { accessRefused, allowedPrincipals, readRequirement, REQUIRES_SCOPES, typeTag, type Principal, type ScopeRequirement } from '../../subgraphs/kit/auth/scopes.js';
 
 // graphql's own isObjectType & co. use instanceof, which fails on @apollo/gateway's schema (CommonJS graphql).
@@ -158,20 +159,45 @@ export function refusedFields(schema: GraphQLSchema, document: DocumentNode, ope
   return [...refused];
 }
 
+/** The root introspection fields (`__schema`, `__type`) an operation selects. */
+function introspectionFields(document: DocumentNode, operationName: string | null | undefined): string[] {
+  const found = new Set<string>();
+  const operation = document.definitions.find((d) => d.kind === Kind.OPERATION_DEFINITION && (!operationName || d.name?.value === operationName));
+  const fragments = new Map(document.definitions.flatMap((d) => (d.kind === Kind.FRAGMENT_DEFINITION ? [[d.name.value, d] as const] : [])));
+  const seen = new Set<string>();
+  const walk = (set: SelectionSetNode) => {
+    for (const s of set.selections) {
+      if (s.kind === Kind.FIELD && (s.name.value === '__schema' || s.name.value === '__type')) found.add(`Query.${s.name.value}`);
+      else if (s.kind === Kind.INLINE_FRAGMENT) walk(s.selectionSet);
+      else if (s.kind === Kind.FRAGMENT_SPREAD && !seen.has(s.name.value)) {
+        seen.add(s.name.value);
+        const f = fragments.get(s.name.value);
+        if (f) walk(f.selectionSet);
+      }
+    }
+  };
+  if (operation?.kind === Kind.OPERATION_DEFINITION) walk(operation.selectionSet);
+  return [...found];
+}
+
 /**
  * Refuses, before planning, an operation that selects any field the caller's role may not
  * read, naming those fields: the whole operation, so a client never gets a silently partial
  * answer. The policy is read at every request, so a reloaded supergraph brings its own.
  */
-export function authorizationPlugin(currentPolicy: () => AccessPolicy | undefined): ApolloServerPlugin<{ caller: Caller }> {
+export function authorizationPlugin(currentPolicy: () => AccessPolicy | undefined, introspection: IntrospectionMode): ApolloServerPlugin<{ caller: Caller }> {
   return {
     async requestDidStart() {
       return {
         async didResolveOperation({ schema, document, request, contextValue }) {
           const policy = currentPolicy();
           if (!policy) throw new Error('no access policy loaded');
-          const refused = refusedFields(schema, document, request.operationName, policy, contextValue.caller.role);
-          if (refused.length) throw accessRefused(contextValue.caller.role, refused);
+          const role = contextValue.caller.role;
+          const refused = refusedFields(schema, document, request.operationName, policy, role);
+          if (introspection === 'analysts' && role !== 'analyst' && role !== 'admin') {
+            refused.push(...introspectionFields(document, request.operationName));
+          }
+          if (refused.length) throw accessRefused(role, refused);
         },
       };
     },

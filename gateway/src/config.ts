@@ -6,18 +6,22 @@ import type { LimitsConfig } from './limits.js';
 
 const SUBGRAPH_URL_PREFIX = 'HUTONG_SUBGRAPH_URL_';
 
-const flag = (fallback: boolean) =>
-  z
-    .enum(['true', 'false', '1', '0', 'on', 'off'], { message: 'must be true or false' })
-    .default(fallback ? 'true' : 'false')
-    .transform((v) => v === 'true' || v === '1' || v === 'on');
+/** Who may introspect the schema: everyone, analysts and admins only, or no one. */
+export type IntrospectionMode = 'everyone' | 'analysts' | 'off';
 
 const schema = z.object({
   HUTONG_GATEWAY_PORT: port(gatewayDefaultPort),
   HUTONG_GATEWAY_HOST: z.string().min(1).default('127.0.0.1'),
   HUTONG_SUPERGRAPH_PATH: z.string().min(1).default('schema/supergraph.graphql'),
-  HUTONG_GRAPHIQL: flag(true),
-  HUTONG_INTROSPECTION: flag(true),
+  HUTONG_ENVIRONMENT: z.enum(['development', 'production'], { message: 'must be development or production' }).default('development'),
+  HUTONG_GRAPHIQL: z
+    .enum(['true', 'false', '1', '0', 'on', 'off'], { message: 'must be true or false' })
+    .transform((v) => v === 'true' || v === '1' || v === 'on')
+    .optional(),
+  HUTONG_INTROSPECTION: z
+    .enum(['everyone', 'analysts', 'off', 'true', 'false'], { message: 'must be everyone, analysts or off' })
+    .transform((v): IntrospectionMode => (v === 'true' ? 'everyone' : v === 'false' ? 'off' : v))
+    .optional(),
   HUTONG_SUBGRAPH_TIMEOUT_MS: z.coerce.number({ message: 'must be a number of milliseconds' }).int().min(100).max(300_000).default(10_000),
   HUTONG_SUBGRAPH_CONNECTIONS: z.coerce.number({ message: 'must be a whole number' }).int().min(1).max(1024).default(32),
   HUTONG_CLIENT_JWKS_FILE: z.string().min(1).default('data/keys/client-jwks.json'),
@@ -41,8 +45,9 @@ export interface GatewayConfig {
   supergraphPath: string;
   /** Per-subgraph URL overrides by subgraph name (`HUTONG_SUBGRAPH_URL_YANGTZE_DELTA` → `yangtze-delta`). */
   subgraphUrls: Record<string, string>;
+  environment: 'development' | 'production';
   graphiql: boolean;
-  introspection: boolean;
+  introspection: IntrospectionMode;
   subgraphTimeoutInMs: number;
   /** Keep-alive connections per subgraph origin. */
   subgraphConnections: number;
@@ -70,8 +75,10 @@ export function loadGatewayConfig(env: Record<string, string | undefined> = proc
     host: c.HUTONG_GATEWAY_HOST,
     supergraphPath: path.resolve(cwd, c.HUTONG_SUPERGRAPH_PATH),
     subgraphUrls,
-    graphiql: c.HUTONG_GRAPHIQL,
-    introspection: c.HUTONG_INTROSPECTION,
+    environment: c.HUTONG_ENVIRONMENT,
+    // Development: GraphiQL and introspection for everyone. Production: neither, unless asked.
+    graphiql: c.HUTONG_GRAPHIQL ?? c.HUTONG_ENVIRONMENT === 'development',
+    introspection: c.HUTONG_INTROSPECTION ?? (c.HUTONG_ENVIRONMENT === 'development' ? 'everyone' : 'off'),
     subgraphTimeoutInMs: c.HUTONG_SUBGRAPH_TIMEOUT_MS,
     subgraphConnections: c.HUTONG_SUBGRAPH_CONNECTIONS,
     maxBodyBytes: c.HUTONG_MAX_BODY_BYTES,

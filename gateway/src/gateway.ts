@@ -8,7 +8,8 @@ import type { Logger } from '../../subgraphs/kit/logger.js';
 import type { GatewayConfig } from './config.js';
 import { graphiqlRouter, GRAPHIQL_PATH } from './graphiql.js';
 import { healthRoutes } from './health.js';
-import { operationLimits, operationShape, rateLimiter, requestId, requestIdOnErrors } from './limits.js';
+import { operationLimits, operationShape, rateLimiter, requestIdOnErrors } from './limits.js';
+import { assignRequestId, requestScope } from '../../subgraphs/kit/request-context.js';
 import { jsonErrorHandler } from '../../subgraphs/kit/http-errors.js';
 import { supergraphFromFile, type AccessPolicyHolder } from './supergraph.js';
 import { authorizationPlugin } from './authorization.js';
@@ -46,13 +47,13 @@ export async function createGateway(config: GatewayConfig, logger: Logger): Prom
   const limits = operationLimits(config.limits);
   const apollo = new ApolloServer<GatewayContext & { requestId?: string }>({
     gateway,
-    introspection: config.introspection,
+    introspection: config.introspection !== 'off',
     includeStacktraceInErrorResponses: false,
     allowBatchedHttpRequests: false,
     formatError: maskErrors(logger, 'the gateway'),
     validationRules: limits.validationRules,
     parseOptions: limits.parseOptions,
-    plugins: [ApolloServerPluginLandingPageDisabled(), requestIdOnErrors, operationShape, ...limits.plugins, authorizationPlugin(() => access.current)],
+    plugins: [ApolloServerPluginLandingPageDisabled(), requestIdOnErrors, operationShape, ...limits.plugins, authorizationPlugin(() => access.current, config.introspection)],
   });
   let ready = false;
   await apollo.start();
@@ -60,7 +61,7 @@ export async function createGateway(config: GatewayConfig, logger: Logger): Prom
 
   const app = express();
   app.disable('x-powered-by');
-  app.use(requestId);
+  app.use(assignRequestId);
   healthRoutes(app, () => ready);
   if (config.graphiql) {
     app.use(graphiqlRouter({ graphqlPath: GRAPHQL_PATH }));
@@ -70,6 +71,7 @@ export async function createGateway(config: GatewayConfig, logger: Logger): Prom
     GRAPHQL_PATH,
     rateLimiter(config.limits),
     express.json({ limit: config.maxBodyBytes }),
+    requestScope,
     expressMiddleware(apollo, {
       context: async ({ req, res }) => ({ requestId: res.locals.requestId as string, caller: await authenticate(req.headers.authorization) }),
     }),

@@ -1,8 +1,7 @@
-import { createHash, randomUUID } from 'node:crypto';
+import { createHash } from 'node:crypto';
 import type { ApolloServerPlugin } from '@apollo/server';
 import { GraphQLError } from 'graphql';
 import { ApolloArmor } from '@escape.tech/graphql-armor';
-import type { NextFunction, Request, Response } from 'express';
 import { ipKeyGenerator, rateLimit } from 'express-rate-limit';
 
 export interface LimitsConfig {
@@ -60,14 +59,6 @@ export function rateLimiter(config: LimitsConfig) {
       });
     },
   });
-}
-
-/** Every response carries a request id (the caller's, if well-formed), also put on errors and in the log. */
-export function requestId(req: Request, res: Response, next: NextFunction): void {
-  const incoming = req.header('x-request-id');
-  res.locals.requestId = incoming && /^[A-Za-z0-9._-]{8,64}$/.test(incoming) ? incoming : randomUUID();
-  res.setHeader('x-request-id', res.locals.requestId);
-  next();
 }
 
 /** Adds the request id to every error a client receives, so support can find the log line. */

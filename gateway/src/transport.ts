@@ -6,12 +6,14 @@ import { anonymous, type Caller } from '../../subgraphs/kit/auth/caller.js';
 import { ENVELOPE_HEADER, signEnvelope } from '../../subgraphs/kit/auth/envelope.js';
 import type { SigningKey } from '../../subgraphs/kit/auth/keys.js';
 import { ErrorCode } from '../../subgraphs/kit/errors.js';
+import { REQUEST_ID_HEADER } from '../../subgraphs/kit/request-context.js';
 
 /** Carries the caller from `willSendRequest` to the fetcher, which replaces it with the signed envelope. */
 const PENDING_CALLER_HEADER = 'x-hutong-pending-caller';
 
 export interface GatewayContext {
   caller: Caller;
+  requestId?: string;
 }
 
 /**
@@ -28,6 +30,7 @@ class SubgraphDataSource extends RemoteGraphQLDataSource {
 
   override willSendRequest({ request, context }: { request: { http?: { headers: { set(k: string, v: string): void } } }; context: Partial<GatewayContext> }): void {
     // Base64url: header values must be ASCII, and organisation names are Chinese.
+    if (context.requestId) request.http?.headers.set(REQUEST_ID_HEADER, context.requestId);
     request.http?.headers.set(PENDING_CALLER_HEADER, Buffer.from(JSON.stringify(context.caller ?? anonymous)).toString('base64url'));
   }
 

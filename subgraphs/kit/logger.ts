@@ -1,5 +1,6 @@
 import { pino, stdSerializers, type DestinationStream, type Logger, type LoggerOptions } from 'pino';
 import { ENVELOPE_HEADER } from './auth/envelope.js';
+import { currentRequestId } from './request-context.js';
 
 export type { Logger };
 
@@ -27,6 +28,11 @@ export function createLogger(
   const options: LoggerOptions = {
     name,
     level,
+    // Every line written while serving a request names it (see request-context.ts).
+    mixin: () => {
+      const requestId = currentRequestId();
+      return requestId ? { requestId } : {};
+    },
     formatters: {
       // Sees the object passed to every log call of this logger and its children (before serializers).
       log: (object) => scrubObject(object),

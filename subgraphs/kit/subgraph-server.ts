@@ -12,6 +12,7 @@ import { enforceDeclaredScopes } from './auth/scopes.js';
 import type { Database } from './db.js';
 import { maskErrors } from './errors.js';
 import { jsonErrorHandler } from './http-errors.js';
+import { assignRequestId, requestScope } from './request-context.js';
 import type { Logger } from './logger.js';
 
 export interface SubgraphDefinition<TContext extends BaseContext> {
@@ -71,6 +72,7 @@ export async function createSubgraphApp<TContext extends BaseContext>(
       res.status(503).json({ status: 'unavailable', subgraph: def.name, reason: 'database unreachable' });
     }
   });
+  app.use(assignRequestId);
   // Keep the exact bytes: the envelope is bound to the body's hash.
   app.use(express.json({ limit: '1mb', verify: (req, _res, buf) => ((req as RawRequest).rawBody = buf) }));
   app.use(async (req: Request, res: Response, next: NextFunction) => {
@@ -83,7 +85,7 @@ export async function createSubgraphApp<TContext extends BaseContext>(
       });
       res.locals.caller = verified.caller;
       res.locals.envelopeIssuer = verified.issuer;
-      next();
+      requestScope(req, res, next);
     } catch (error) {
       res.status(401).json({ errors: [{ message: (error as Error).message, extensions: { code: 'UNAUTHENTICATED' } }] });
     }

@@ -268,3 +268,33 @@ describe('logs written directly', () => {
     expect(JSON.stringify(lines.find((l) => l.msg === 'very deep'))).toContain('[too deep]');
   });
 });
+
+describe('an internal error', () => {
+  it('reaches the client masked with a request id, and the detail reaches every service’s log under that id', async () => {
+    const shandong = stack.subgraphs.get('shandong')!;
+    const c = seeded('shandong', SEED, { type: 'e-id' }, 2);
+    await shandong.db.query('alter table credential rename to credential_elsewhere');
+    let res: Response;
+    try {
+      res = await fetch(`${stack.gatewayUrl}/graphql`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', authorization: `Bearer ${await stack.token({ sub: 'a', role: 'admin' })}` },
+        body: JSON.stringify({ query: 'query($id: ID!) { credential(id: $id) { name } }', variables: { id: c.id } }),
+      });
+    } finally {
+      await shandong.db.query('alter table credential_elsewhere rename to credential');
+    }
+    const body = (await res.json()) as { errors: { message: string; extensions: Record<string, string> }[] };
+    const requestId = res.headers.get('x-request-id')!;
+    expect(requestId).toMatch(/^[0-9a-f-]{36}$/);
+    const error = body.errors[0]!;
+    expect(error.extensions).toMatchObject({ code: 'INTERNAL_SERVER_ERROR', requestId });
+    expect(JSON.stringify(body)).not.toMatch(/relation|credential_elsewhere|select|\.ts:/);
+
+    const lines = stackSink.parsed().filter((l) => l.requestId === requestId && l.level >= 50);
+    const gatewayLine = lines.find((l) => l.service === 'gateway');
+    const registryLine = lines.find((l) => l.subgraph === 'shandong');
+    expect(gatewayLine?.errorId).toBe(error.extensions.errorId);
+    expect(registryLine?.err?.message).toMatch(/relation "credential" does not exist/);
+  });
+});

@@ -27,6 +27,18 @@ describe('gateway configuration', () => {
     ).toThrow(/HUTONG_GATEWAY_PORT: must be a port number[\s\S]*HUTONG_GRAPHIQL: must be true or false[\s\S]*HUTONG_SUBGRAPH_TIMEOUT_MS/);
   });
 
+  it('opens GraphiQL and introspection in development and closes both in production unless asked', () => {
+    expect(loadGatewayConfig({})).toMatchObject({ environment: 'development', graphiql: true, introspection: 'everyone' });
+    expect(loadGatewayConfig({ HUTONG_ENVIRONMENT: 'production' })).toMatchObject({ graphiql: false, introspection: 'off' });
+    expect(loadGatewayConfig({ HUTONG_ENVIRONMENT: 'production', HUTONG_INTROSPECTION: 'analysts', HUTONG_GRAPHIQL: 'true' })).toMatchObject({
+      graphiql: true,
+      introspection: 'analysts',
+    });
+    expect(() => loadGatewayConfig({ HUTONG_ENVIRONMENT: 'staging', HUTONG_INTROSPECTION: 'some' })).toThrow(
+      /HUTONG_ENVIRONMENT: must be development or production[\s\S]*HUTONG_INTROSPECTION: must be everyone, analysts or off/,
+    );
+  });
+
   it('refuses a subgraph URL override that is not an http(s) URL', () => {
     expect(() => loadGatewayConfig({ HUTONG_SUBGRAPH_URL_SHANDONG: 'file:///etc/passwd' })).toThrow(
       /HUTONG_SUBGRAPH_URL_SHANDONG: must be an http\(s\) URL/,
