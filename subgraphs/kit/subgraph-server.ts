@@ -7,7 +7,7 @@ import express, { type Express, type NextFunction, type Request, type Response }
 import type { DocumentNode } from 'graphql';
 import type { JWTVerifyGetKey } from 'jose';
 import type { Caller } from './auth/caller.js';
-import { ENVELOPE_HEADER, verifyEnvelope } from './auth/envelope.js';
+import { ENVELOPE_HEADER, ReplayGuard, verifyEnvelope } from './auth/envelope.js';
 import { enforceDeclaredScopes } from './auth/scopes.js';
 import type { Database } from './db.js';
 import { maskErrors } from './errors.js';
@@ -75,6 +75,7 @@ export async function createSubgraphApp<TContext extends BaseContext>(
   app.use(assignRequestId);
   // Keep the exact bytes: the envelope is bound to the body's hash.
   app.use(express.json({ limit: '1mb', verify: (req, _res, buf) => ((req as RawRequest).rawBody = buf) }));
+  const replays = new ReplayGuard();
   app.use(async (req: Request, res: Response, next: NextFunction) => {
     try {
       const verified = await verifyEnvelope(def.envelopeKeys, req.header(ENVELOPE_HEADER), {
@@ -82,7 +83,7 @@ export async function createSubgraphApp<TContext extends BaseContext>(
         method: req.method,
         path: req.originalUrl,
         body: (req as RawRequest).rawBody ?? '',
-      });
+      }, replays);
       res.locals.caller = verified.caller;
       res.locals.envelopeIssuer = verified.issuer;
       requestScope(req, res, next);

@@ -457,6 +457,17 @@ describe('hostile input', () => {
       expectRefusal(r, pii);
     });
 
+    it.each(names)('refuses %s a replayed envelope: each is good for one request', async (name) => {
+      const key = await loadSigningKey(stack.keyFiles.internalSigningKey);
+      const envelope = await signEnvelope(key, 'hutong-gateway', { role: 'admin' }, { audience: name, method: 'POST', path: '/graphql', body });
+      const first = await post(body, { [ENVELOPE_HEADER]: envelope }, `${stack.subgraphs.get(name)!.url}/graphql`);
+      expect(first.status).toBe(200);
+      const again = await post(body, { [ENVELOPE_HEADER]: envelope }, `${stack.subgraphs.get(name)!.url}/graphql`);
+      expect(again.status).toBe(401);
+      expectRefusal(again, pii);
+      expect(again.text).toContain('already used');
+    });
+
     it.each(['yangtze-delta', 'chengdu-chongqing', 'shandong'])('refuses the %s service API to anything but a signed service', async (name) => {
       const res = await fetch(`${stack.subgraphs.get(name)!.url}/internal/credentials/x`);
       expect(res.status).toBe(401);

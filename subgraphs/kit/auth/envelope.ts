@@ -44,10 +44,34 @@ export class EnvelopeError extends Error {
   override name = 'EnvelopeError';
 }
 
+/**
+ * Envelope ids a subgraph has accepted and that are not yet expired: an envelope is good for one
+ * request, so a captured request cannot be sent again within its 30 seconds. Bounded: when full,
+ * new envelopes are refused rather than old ids forgotten. One process only; subgraph replicas
+ * behind one address would share this through a common store.
+ */
+export class ReplayGuard {
+  private readonly seen = new Map<string, number>();
+  constructor(private readonly capacity = 200_000) {}
+
+  /** True the first time an id is seen before its expiry (seconds since the epoch). */
+  claim(jti: string, expiresAt: number, now = Date.now() / 1000): boolean {
+    if (this.seen.size >= this.capacity) this.prune(now);
+    if (this.seen.has(jti) || this.seen.size >= this.capacity) return false;
+    this.seen.set(jti, expiresAt);
+    return true;
+  }
+
+  private prune(now: number): void {
+    for (const [jti, expiresAt] of this.seen) if (expiresAt + 5 < now) this.seen.delete(jti);
+  }
+}
+
 export async function verifyEnvelope(
   keys: JWTVerifyGetKey,
   token: string | undefined,
   req: EnvelopeRequest,
+  replays?: ReplayGuard,
 ): Promise<{ caller: Caller; issuer: string }> {
   if (!token) throw new EnvelopeError('request is not signed by the Hutong gateway');
   let payload;
@@ -65,6 +89,9 @@ export async function verifyEnvelope(
   }
   if (payload.htm !== req.method.toUpperCase() || payload.htu !== req.path || payload.bh !== bodyHash(req.body)) {
     throw new EnvelopeError('request signature was made for another request');
+  }
+  if (replays && (typeof payload.jti !== 'string' || !replays.claim(payload.jti, payload.exp!))) {
+    throw new EnvelopeError('request signature was already used');
   }
   try {
     return { caller: callerFromEnvelope(payload.caller), issuer: payload.iss! };
