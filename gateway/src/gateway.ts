@@ -5,6 +5,7 @@ import { expressMiddleware } from '@as-integrations/express5';
 import express, { type Express } from 'express';
 import { maskErrors } from '../../subgraphs/kit/errors.js';
 import type { Logger } from '../../subgraphs/kit/logger.js';
+import type { Caller } from '../../subgraphs/kit/auth/caller.js';
 import type { GatewayConfig } from './config.js';
 import { graphiqlRouter, GRAPHIQL_PATH } from './graphiql.js';
 import { healthRoutes } from './health.js';
@@ -18,6 +19,14 @@ import { createAuthenticator } from './auth.js';
 import { loadSigningKey } from '../../subgraphs/kit/auth/keys.js';
 
 export const GRAPHQL_PATH = '/graphql';
+
+type Settled<T> = Promise<{ ok: true; value: T } | { ok: false; error: unknown }>;
+const settle = <T>(p: Promise<T>): Settled<T> => p.then((value) => ({ ok: true as const, value }), (error: unknown) => ({ ok: false as const, error }));
+const unsettle = async <T>(s: Settled<T>): Promise<T> => {
+  const r = await s;
+  if (r.ok) return r.value;
+  throw r.error;
+};
 
 export interface HutongGateway {
   app: Express;
@@ -69,11 +78,17 @@ export async function createGateway(config: GatewayConfig, logger: Logger): Prom
   }
   app.use(
     GRAPHQL_PATH,
+    // The token is checked once, first: the rate limit counts a verified caller, and the
+    // GraphQL context gets the same answer (a refused token becomes a 401 there).
+    (req, res, next) => {
+      res.locals.authenticated = settle(authenticate(req.headers.authorization));
+      next();
+    },
     rateLimiter(config.limits),
     express.json({ limit: config.maxBodyBytes }),
     requestScope,
     expressMiddleware(apollo, {
-      context: async ({ req, res }) => ({ requestId: res.locals.requestId as string, caller: await authenticate(req.headers.authorization) }),
+      context: async ({ res }) => ({ requestId: res.locals.requestId as string, caller: await unsettle(res.locals.authenticated as Settled<Caller>) }),
     }),
   );
   app.use(jsonErrorHandler(logger, 'the gateway'));

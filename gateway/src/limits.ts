@@ -1,6 +1,6 @@
-import { createHash } from 'node:crypto';
 import type { ApolloServerPlugin } from '@apollo/server';
 import { GraphQLError } from 'graphql';
+import type { Caller } from '../../subgraphs/kit/auth/caller.js';
 import { ApolloArmor } from '@escape.tech/graphql-armor';
 import { ipKeyGenerator, rateLimit } from 'express-rate-limit';
 
@@ -40,8 +40,9 @@ export function operationLimits(config: LimitsConfig): {
 }
 
 /**
- * Per-client rate limit: a client is its bearer token (hashed, never logged) or, without one,
- * its address. Over the limit: HTTP 429 with code RATE_LIMITED and a Retry-After header.
+ * Per-client rate limit. A client is the caller its token verified as (role and subject), or,
+ * without a valid token, its address: made-up tokens cannot buy fresh allowances. Over the
+ * limit: HTTP 429 with code RATE_LIMITED and a Retry-After header.
  */
 export function rateLimiter(config: LimitsConfig) {
   return rateLimit({
@@ -49,9 +50,10 @@ export function rateLimiter(config: LimitsConfig) {
     limit: config.rateLimitPerMinute,
     standardHeaders: 'draft-7',
     legacyHeaders: false,
-    keyGenerator: (req) => {
-      const auth = req.headers.authorization;
-      return auth ? `token:${createHash('sha256').update(auth).digest('base64url')}` : `ip:${ipKeyGenerator(req.ip ?? 'unknown')}`;
+    keyGenerator: async (req, res) => {
+      const verified = (await res.locals.authenticated) as { ok: boolean; value?: Caller } | undefined;
+      const caller = verified?.ok ? verified.value : undefined;
+      return caller && caller.role !== 'anonymous' ? `caller:${caller.role}:${caller.subject}` : `ip:${ipKeyGenerator(req.ip ?? 'unknown')}`;
     },
     handler: (_req, res) => {
       res.status(429).json({

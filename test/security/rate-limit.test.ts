@@ -33,4 +33,18 @@ describe('per-client rate limit', () => {
     const other = await stack.query('{ regions { code } }', {}, { token: calm });
     expect(other.status).toBe(200);
   });
+
+  it('counts made-up tokens against the sender’s address, not as new clients', async () => {
+    const statuses: number[] = [];
+    for (let i = 0; i < LIMIT + 3; i++) {
+      const res = await fetch(`${stack.gatewayUrl}/graphql`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', authorization: `Bearer made-up-token-number-${i}` },
+        body: JSON.stringify({ query: '{ regions { code } }' }),
+      });
+      statuses.push(res.status);
+    }
+    expect(statuses.slice(0, LIMIT).every((s) => s === 401)).toBe(true);
+    expect(statuses.slice(LIMIT)).toEqual([429, 429, 429]);
+  });
 });
