@@ -1,8 +1,8 @@
-import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { composeServices } from '@apollo/composition';
-import { parse, type GraphQLError } from 'graphql';
+import type { GraphQLError } from 'graphql';
 import { readAccessPolicy } from '../gateway/src/authorization.js';
+import { loadTypeDefs } from '../subgraphs/kit/sdl.js';
 import { catalogueSubgraph, recognitionSubgraph, regions } from '../subgraphs/kit/reference.js';
 
 export const repoRoot = path.resolve(import.meta.dirname, '..');
@@ -37,7 +37,7 @@ export function compose(sources: SubgraphSource[] = subgraphSources()): Composit
   const errors: string[] = [];
   for (const s of sources) {
     try {
-      services.push({ name: s.name, url: s.url, typeDefs: parse(readFileSync(s.sdlPath, 'utf8')) });
+      services.push({ name: s.name, url: s.url, typeDefs: loadTypeDefs(s.sdlPath) });
     } catch (error) {
       errors.push(`[${s.name}] ${path.relative(repoRoot, s.sdlPath)}: ${(error as Error).message}`);
     }

@@ -109,8 +109,18 @@ export function readAccessPolicy(supergraphSdl: string): { policy: AccessPolicy;
   return { policy, executableSdl: print(executable) };
 }
 
-/** The fields (as `Type.field`) of an operation the principal may not read, fragments included. */
-export function refusedFields(schema: GraphQLSchema, document: DocumentNode, operationName: string | null | undefined, policy: AccessPolicy, principal: Principal): string[] {
+/**
+ * The fields (as `Type.field`) of an operation the principal may not read, fragments included;
+ * `__schema` and `__type` too when it may not introspect.
+ */
+export function refusedFields(
+  schema: GraphQLSchema,
+  document: DocumentNode,
+  operationName: string | null | undefined,
+  policy: AccessPolicy,
+  principal: Principal,
+  mayIntrospect = true,
+): string[] {
   const fragments = new Map<string, FragmentDefinitionNode>();
   for (const d of document.definitions) if (d.kind === Kind.FRAGMENT_DEFINITION) fragments.set(d.name.value, d);
   const operation = document.definitions.find(
@@ -135,7 +145,11 @@ export function refusedFields(schema: GraphQLSchema, document: DocumentNode, ope
     for (const selection of selectionSet.selections) {
       if (selection.kind === Kind.FIELD) {
         const name = selection.name.value;
-        if (name.startsWith('__')) continue; // __typename; introspection is switched per environment
+        if (name === '__schema' || name === '__type') {
+          if (!mayIntrospect) refused.add(`${parent.name}.${name}`);
+          continue;
+        }
+        if (name.startsWith('__')) continue; // __typename
         if (!isObjectType(parent) && !isInterfaceType(parent)) continue;
         const field = parent.getFields()[name];
         if (!field) continue;
@@ -159,27 +173,6 @@ export function refusedFields(schema: GraphQLSchema, document: DocumentNode, ope
   return [...refused];
 }
 
-/** The root introspection fields (`__schema`, `__type`) an operation selects. */
-function introspectionFields(document: DocumentNode, operationName: string | null | undefined): string[] {
-  const found = new Set<string>();
-  const operation = document.definitions.find((d) => d.kind === Kind.OPERATION_DEFINITION && (!operationName || d.name?.value === operationName));
-  const fragments = new Map(document.definitions.flatMap((d) => (d.kind === Kind.FRAGMENT_DEFINITION ? [[d.name.value, d] as const] : [])));
-  const seen = new Set<string>();
-  const walk = (set: SelectionSetNode) => {
-    for (const s of set.selections) {
-      if (s.kind === Kind.FIELD && (s.name.value === '__schema' || s.name.value === '__type')) found.add(`Query.${s.name.value}`);
-      else if (s.kind === Kind.INLINE_FRAGMENT) walk(s.selectionSet);
-      else if (s.kind === Kind.FRAGMENT_SPREAD && !seen.has(s.name.value)) {
-        seen.add(s.name.value);
-        const f = fragments.get(s.name.value);
-        if (f) walk(f.selectionSet);
-      }
-    }
-  };
-  if (operation?.kind === Kind.OPERATION_DEFINITION) walk(operation.selectionSet);
-  return [...found];
-}
-
 /**
  * Refuses, before planning, an operation that selects any field the caller's role may not
  * read, naming those fields: the whole operation, so a client never gets a silently partial
@@ -193,10 +186,8 @@ export function authorizationPlugin(currentPolicy: () => AccessPolicy | undefine
           const policy = currentPolicy();
           if (!policy) throw new Error('no access policy loaded');
           const role = contextValue.caller.role;
-          const refused = refusedFields(schema, document, request.operationName, policy, role);
-          if (introspection === 'analysts' && role !== 'analyst' && role !== 'admin') {
-            refused.push(...introspectionFields(document, request.operationName));
-          }
+          const mayIntrospect = introspection !== 'analysts' || role === 'analyst' || role === 'admin';
+          const refused = refusedFields(schema, document, request.operationName, policy, role, mayIntrospect);
           if (refused.length) throw accessRefused(role, refused);
         },
       };

@@ -20,14 +20,6 @@ import { loadSigningKey } from '../../subgraphs/kit/auth/keys.js';
 
 export const GRAPHQL_PATH = '/graphql';
 
-type Settled<T> = Promise<{ ok: true; value: T } | { ok: false; error: unknown }>;
-const settle = <T>(p: Promise<T>): Settled<T> => p.then((value) => ({ ok: true as const, value }), (error: unknown) => ({ ok: false as const, error }));
-const unsettle = async <T>(s: Settled<T>): Promise<T> => {
-  const r = await s;
-  if (r.ok) return r.value;
-  throw r.error;
-};
-
 export interface HutongGateway {
   app: Express;
   stop(): Promise<void>;
@@ -81,14 +73,16 @@ export async function createGateway(config: GatewayConfig, logger: Logger): Prom
     // The token is checked once, first: the rate limit counts a verified caller, and the
     // GraphQL context gets the same answer (a refused token becomes a 401 there).
     (req, res, next) => {
-      res.locals.authenticated = settle(authenticate(req.headers.authorization));
+      const caller = authenticate(req.headers.authorization);
+      caller.catch(() => {}); // a refused token is answered in the context, not here
+      res.locals.caller = caller;
       next();
     },
     rateLimiter(config.limits),
     express.json({ limit: config.maxBodyBytes }),
     requestScope,
     expressMiddleware(apollo, {
-      context: async ({ res }) => ({ requestId: res.locals.requestId as string, caller: await unsettle(res.locals.authenticated as Settled<Caller>) }),
+      context: async ({ res }) => ({ requestId: res.locals.requestId as string, caller: await (res.locals.caller as Promise<Caller>) }),
     }),
   );
   app.use(jsonErrorHandler(logger, 'the gateway'));

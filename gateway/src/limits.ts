@@ -51,8 +51,7 @@ export function rateLimiter(config: LimitsConfig) {
     standardHeaders: 'draft-7',
     legacyHeaders: false,
     keyGenerator: async (req, res) => {
-      const verified = (await res.locals.authenticated) as { ok: boolean; value?: Caller } | undefined;
-      const caller = verified?.ok ? verified.value : undefined;
+      const caller = await (res.locals.caller as Promise<Caller>).catch(() => undefined);
       return caller && caller.role !== 'anonymous' ? `caller:${caller.role}:${caller.subject}` : `ip:${ipKeyGenerator(req.ip ?? 'unknown')}`;
     },
     handler: (_req, res) => {

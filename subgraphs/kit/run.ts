@@ -3,9 +3,7 @@ import { mkdir } from 'node:fs/promises';
 import type { JWTVerifyGetKey } from 'jose';
 import { loadJwks, loadSigningKey, type SigningKey } from './auth/keys.js';
 import { pathToFileURL } from 'node:url';
-import { readFileSync } from 'node:fs';
 import path from 'node:path';
-import { parse, type DocumentNode } from 'graphql';
 import { ConfigError, parseEnv, subgraphEnvSchema } from './config.js';
 import { openDatabase, type Database } from './db.js';
 import { listen } from './http.js';
@@ -19,7 +17,7 @@ export type Env = Record<string, string | undefined>;
 export interface SubgraphModule {
   name: string;
   defaultPort: number;
-  /** The subgraph's SDL file: the source of truth for composition. */
+  /** The subgraph's SDL file (with the shared files it imports): the source of truth for composition. */
   sdlPath: string;
   /** Migration folders, applied in order; `scope` keeps their file names apart. */
   migrations: { scope: string; folder: string }[];
@@ -49,10 +47,6 @@ export async function loadSubgraphAuth(files: { jwks: string; signingKey: string
     envelopeKeys: await loadJwks(files.jwks),
     signingKey: existsSync(files.signingKey) ? await loadSigningKey(files.signingKey) : undefined,
   };
-}
-
-export function loadTypeDefs(sdlPath: string): DocumentNode {
-  return parse(readFileSync(sdlPath, 'utf8'));
 }
 
 export function isMainModule(moduleUrl: string): boolean {

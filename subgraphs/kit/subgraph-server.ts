@@ -88,7 +88,7 @@ export async function createSubgraphApp<TContext extends BaseContext>(
       res.locals.envelopeIssuer = verified.issuer;
       requestScope(req, res, next);
     } catch (error) {
-      res.status(401).json({ errors: [{ message: (error as Error).message, extensions: { code: 'UNAUTHENTICATED' } }] });
+      res.status(401).json({ errors: [{ message: (error as Error).message, extensions: { code: 'UNAUTHENTICATED', requestId: res.locals.requestId } }] });
     }
   });
   def.routes?.(app);

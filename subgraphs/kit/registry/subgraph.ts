@@ -1,7 +1,8 @@
 import { fileURLToPath } from 'node:url';
 import type { GraphQLResolverMap } from '@apollo/subgraph/dist/schema-helper/resolverMap.js';
 import type { Region } from '../reference.js';
-import { loadTypeDefs, type SubgraphModule } from '../run.js';
+import { type SubgraphModule } from '../run.js';
+import { loadTypeDefs } from '../sdl.js';
 import { createSubgraphApp } from '../subgraph-server.js';
 import { catalogueFeedRoute } from './feed.js';
 import { createRegistryLoaders } from './loaders.js';

@@ -30,13 +30,13 @@ export const Query = {
   },
 
   async verification(_: unknown, args: { id: string }, ctx: RecognitionContext) {
-    const refusal = forbidden('A verification is visible to the verifier that made it and to auditors only.');
-    // Decided before the lookup, so other callers cannot tell which ids exist.
-    if (ctx.caller.role !== 'admin' && ctx.caller.role !== 'verifier') throw refusal;
+    // Other roles never get here: the field's @requiresScopes (verifier, admin) is enforced first.
     if (!/^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/.test(args.id)) throw badInput('A verification id is a UUID.', { argument: 'id' });
     const found = await ctx.store.verification(args.id);
     if (!found) return null;
-    if (ctx.caller.role !== 'admin' && ctx.caller.organisation !== found.verifierOrg) throw refusal;
+    if (ctx.caller.role !== 'admin' && ctx.caller.organisation !== found.verifierOrg) {
+      throw forbidden('A verification is visible to the verifier that made it and to auditors only.');
+    }
     return found;
   },
 };
