@@ -12,6 +12,7 @@ import type { Caller } from '../kit/auth/caller.js';
 import type { SigningKey } from '../kit/auth/keys.js';
 import { ServiceCallError } from '../kit/auth/service-client.js';
 import { badInput, ErrorCode, forbidden } from '../kit/errors.js';
+import { checkFreeText, freeTextProblem } from '../kit/text.js';
 import type { Logger } from '../kit/logger.js';
 import { credentialTypeByCode, regionByCode } from '../kit/reference.js';
 import type { UsageRecord } from '../kit/registry/records.js';
@@ -225,7 +226,7 @@ export class RecognitionService {
     if (!(field in metadataLabels) && !faceKeys.includes(field)) {
       throw badInput(`Field ${field} cannot be disputed; use a metadata field (${Object.keys(metadataLabels).join(', ')}) or one of ${faceKeys.join(', ')}.`);
     }
-    if (claim.trim().length === 0 || claim.length > 1000) throw badInput('claim must be 1–1000 characters.');
+    checkFreeText('claim', claim, 1000);
     const filedBy = caller.role === 'holder' ? 'holder' : caller.organisation!;
     try {
       return await this.registries.fileDispute(region.code, { credentialId: id, field, claim, filedByRole: caller.role, filedBy }, caller);
@@ -242,9 +243,8 @@ export class RecognitionService {
 
 function checkContext(context: UsageContext, organisation: string): void {
   for (const [key, value] of Object.entries(context)) {
-    if (typeof value !== 'string' || value.trim().length === 0 || value.length > 200) {
-      throw badInput(`Usage context field ${key} must be 1–200 characters.`, { reason: 'INVALID_CONTEXT' });
-    }
+    const problem = typeof value === 'string' ? freeTextProblem(value, 200) : 'must be text';
+    if (problem) throw badInput(`Usage context field ${key} ${problem} (1–200 characters of text).`, { reason: 'INVALID_CONTEXT' });
   }
   if (context.organisation !== organisation) {
     throw forbidden('The usage context names another organisation than the verifier’s token.', { reason: 'CONTEXT_ORGANISATION_MISMATCH' });

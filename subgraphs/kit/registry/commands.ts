@@ -7,6 +7,7 @@ import { randomBytes } from 'node:crypto';
 import type { Caller } from '../auth/caller.js';
 import type { Database, Queryable } from '../db.js';
 import { badInput, forbidden, notFound } from '../errors.js';
+import { checkFreeText } from '../text.js';
 import { buildLicenceId, parseCitizenId, parseLicenceId, parseUscc } from '../identifiers/index.js';
 import { credentialTypeByCode, credentialTypes, regionOfProvince, statusCodes, type Region, type StatusCode } from '../reference.js';
 import type { CredentialRecord } from '../seed/credentials.js';
@@ -85,6 +86,7 @@ export class RegistryCommands {
     if (input.effectiveDate) checkDate('effectiveDate', input.effectiveDate);
     if (input.expiryDate) checkDate('expiryDate', input.expiryDate);
     checkText('holderName', input.holderName, 100);
+    if (input.number !== undefined) checkText('number', input.number, 100);
     if (!/^\d{6}$/.test(input.areaCode)) throw badInput('areaCode must be a 6-digit division code.');
     const face: Record<string, string> = {};
     for (const f of input.faceFields ?? []) {
@@ -201,9 +203,7 @@ function requireReason(reason: string): void {
   checkText('reason', reason, 500);
 }
 
-function checkText(field: string, value: string, max: number): void {
-  if (value.trim().length === 0 || value.length > max) throw badInput(`${field} must be 1–${max} characters.`);
-}
+const checkText = checkFreeText;
 
 function checkDate(field: string, value: string): void {
   if (!/^\d{4}-\d{2}-\d{2}$/.test(value) || Number.isNaN(Date.parse(`${value}T00:00:00Z`)) || new Date(`${value}T00:00:00Z`).toISOString().slice(0, 10) !== value) {

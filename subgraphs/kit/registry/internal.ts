@@ -13,18 +13,20 @@ import type { CredentialStore } from './store.js';
 
 export const INTERNAL_PREFIX = '/internal';
 
+// The usage context's limits are the verification's (1–200 characters each): a record the
+// verification accepted must never be refused here, or it would wait in the relay for ever.
 const usageRecordSchema = z.object({
   id: z.string().min(1).max(64),
   credentialId: z.string().min(1).max(200),
   verifierOrg: z.string().max(18),
   verifierName: z.string().max(200),
   verifierRegion: z.string().max(64),
-  operator: z.string().max(100),
+  operator: z.string().max(200),
   scenario: z.string().max(64),
   scenarioName: z.string().max(200),
   serviceItemName: z.string().max(200),
-  serviceItemCode: z.string().max(64),
-  businessCaseNumber: z.string().max(64),
+  serviceItemCode: z.string().max(200),
+  businessCaseNumber: z.string().max(200),
   releasedFields: z.array(z.string().max(64)).max(50),
   verdict: z.enum(['ACCEPTED', 'REJECTED', 'NOT_RECOGNISED', 'INDETERMINATE']),
   reasons: z.array(z.string().max(64)).max(20),
