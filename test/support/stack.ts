@@ -19,6 +19,8 @@ import { mintClientToken, type ClientTokenClaims } from '../../subgraphs/kit/aut
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import type { SubgraphApp } from '../../subgraphs/kit/subgraph-server.js';
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { Express } from 'express';
 
 export const TEST_SEED_COUNT = 120;
 
@@ -50,8 +52,16 @@ export interface Stack {
   stopSubgraph(name: string): Promise<void>;
   /** Listens again on the port a stopped subgraph had. */
   restartSubgraph(name: string): Promise<void>;
+  /**
+   * Makes a subgraph slow or hung while it stays reachable: every request it receives (from the
+   * gateway, the catalogue relay or recognition) waits `delayMs` before being served, or with
+   * `'hang'` is accepted and never answered. `null` makes it healthy again.
+   */
+  setFault(name: string, fault: SubgraphFault | null): void;
   stop(): Promise<void>;
 }
+
+export type SubgraphFault = { delayMs: number } | 'hang';
 
 export interface StackOptions {
   db?: 'pglite' | 'postgres';
@@ -60,6 +70,8 @@ export interface StackOptions {
   dataRoot?: string;
   /** Extra gateway environment, e.g. a lower rate limit. */
   gatewayEnv?: Env;
+  /** Extra environment for every subgraph, e.g. shorter relay intervals or registry timeouts. */
+  subgraphEnv?: Env;
   /** Receives every log line (JSON) at level debug instead of the default silent logger. */
   logSink?: { write(line: string): void };
 }
@@ -91,7 +103,25 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
   const runId = randomBytes(4).toString('hex');
   const running = new Map<string, RunningSubgraph>();
   const cleanups: (() => Promise<void>)[] = [];
-  const env: Env = {};
+  const env: Env = { ...options.subgraphEnv };
+  const faults = new Map<string, SubgraphFault>();
+  // Requests held by a hung subgraph; their sockets are destroyed when the fault is lifted or the stack stops.
+  const held = new Set<IncomingMessage>();
+  const releaseHeld = () => {
+    for (const req of held) req.socket.destroy();
+    held.clear();
+  };
+  const faulty = (name: string, app: Express): Express =>
+    ((req: IncomingMessage, res: ServerResponse) => {
+      const fault = faults.get(name);
+      if (!fault) return app(req, res);
+      if (fault === 'hang') {
+        held.add(req);
+        req.socket.once('close', () => held.delete(req));
+        return;
+      }
+      setTimeout(() => app(req, res), fault.delayMs);
+    }) as unknown as Express;
   const keyDir = mkdtempSync(path.join(tmpdir(), 'hutong-keys-'));
   cleanups.push(async () => rmSync(keyDir, { recursive: true, force: true }));
   const keyFiles = await ensureDevKeys(keyDir);
@@ -113,7 +143,7 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
       if (mod.seed) await mod.seed(db, seedCount, () => {});
       const subgraph = await mod.create({ db, logger: logger.child({ subgraph: mod.name }), env: { ...env }, auth });
       cleanups.push(() => subgraph.stop());
-      const listening = await listen(subgraph.app, 0);
+      const listening = await listen(faulty(mod.name, subgraph.app), 0);
       cleanups.push(() => listening.close());
       running.set(mod.name, { name: mod.name, url: listening.url, db, subgraph, listening });
       // Later subgraphs (the catalogue) find the earlier ones (the registries) here.
@@ -155,10 +185,20 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
       },
       async restartSubgraph(name) {
         const s = running.get(name)!;
-        s.listening = await listen(s.subgraph.app, s.listening.port);
+        s.listening = await listen(faulty(name, s.subgraph.app), s.listening.port);
         cleanups.push(() => s.listening.close());
       },
+      setFault(name, fault) {
+        if (!running.has(name)) throw new Error(`no subgraph ${name}`);
+        if (fault) faults.set(name, fault);
+        else {
+          faults.delete(name);
+          releaseHeld();
+        }
+      },
       async stop() {
+        faults.clear();
+        releaseHeld();
         for (const cleanup of cleanups.reverse()) await cleanup().catch(() => {});
       },
     };

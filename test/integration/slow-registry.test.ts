@@ -1,0 +1,169 @@
+/**
+ * A registry that is slow or hung, not refused: it accepts the connection and answers late or
+ * never. The gateway's subgraph timeout and recognition's registry timeout must end the wait,
+ * cost only that region, and the relays must catch up by their own timers once it answers again.
+ */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { region, seedCredential } from '../support/fixtures.js';
+import { adminToken } from '../support/identities.js';
+import { startStack, type Stack } from '../support/stack.js';
+import { holderToken, issuerToken, present, seeded, verifierNamed, verify } from '../support/verification.js';
+
+const SEED = 400;
+const GATEWAY_TIMEOUT_MS = 2500;
+const REGISTRY_TIMEOUT_MS = 500;
+
+let stack: Stack;
+beforeAll(async () => {
+  stack = await startStack({
+    seedCount: SEED,
+    gatewayEnv: { HUTONG_SUBGRAPH_TIMEOUT_MS: String(GATEWAY_TIMEOUT_MS), HUTONG_RATE_LIMIT_PER_MINUTE: '100000' },
+    subgraphEnv: {
+      HUTONG_REGISTRY_TIMEOUT_MS: String(REGISTRY_TIMEOUT_MS),
+      HUTONG_USAGE_RELAY_INTERVAL_MS: '200',
+      HUTONG_RELAY_INTERVAL_MS: '100',
+    },
+  });
+});
+afterAll(async () => {
+  await stack?.stop();
+});
+
+const ONE_PER_REGION = `query($yd: ID!, $cc: ID!, $sd: ID!) {
+  yd: credential(id: $yd) { id status }
+  cc: credential(id: $cc) { id status }
+  sd: credential(id: $sd) { id status }
+}`;
+const ids = {
+  yd: seedCredential(region('yangtze-delta'), 3).id,
+  cc: seedCredential(region('chengdu-chongqing'), 3).id,
+  sd: seedCredential(region('shandong'), 3).id,
+};
+
+async function timed<T>(work: () => Promise<T>): Promise<{ result: T; ms: number }> {
+  const started = performance.now();
+  const result = await work();
+  return { result, ms: performance.now() - started };
+}
+
+/** Polls until `check` passes (relays run on their own timers here, never through settle()). */
+async function eventually(check: () => Promise<void>, withinMs = 15_000): Promise<void> {
+  const deadline = Date.now() + withinMs;
+  for (;;) {
+    try {
+      return await check();
+    } catch (error) {
+      if (Date.now() > deadline) throw error;
+      await new Promise((r) => setTimeout(r, 100));
+    }
+  }
+}
+
+describe('a hung registry (connection accepted, never answered)', () => {
+  it('costs the gateway one subgraph timeout: its region is null with SUBGRAPH_UNAVAILABLE, the others complete', async () => {
+    stack.setFault('shandong', 'hang');
+    try {
+      const { result, ms } = await timed(async () => stack.query(ONE_PER_REGION, ids, { token: await adminToken(stack) }));
+      expect(result.status).toBe(200);
+      expect(result.body.data.yd).toEqual({ id: ids.yd, status: expect.any(String) });
+      expect(result.body.data.cc).toEqual({ id: ids.cc, status: expect.any(String) });
+      expect(result.body.data.sd).toBeNull();
+      expect(result.body.errors).toHaveLength(1);
+      expect(result.body.errors[0].extensions).toMatchObject({ code: 'SUBGRAPH_UNAVAILABLE', serviceName: 'shandong' });
+      // The wait ended by the timeout, not by a refused connection and not never.
+      expect(ms).toBeGreaterThanOrEqual(GATEWAY_TIMEOUT_MS - 100);
+      expect(ms).toBeLessThan(GATEWAY_TIMEOUT_MS + 5000);
+    } finally {
+      stack.setFault('shandong', null);
+    }
+  });
+
+  it('gives INDETERMINATE after the registry timeout, keeps the usage record, and the usage relay delivers it by its timer once the registry answers', async () => {
+    const eid = seeded('shandong', SEED, { type: 'e-id', province: '37' }, 4);
+    const jinanHall = verifierNamed('济南市政务服务中心');
+    const code = await present(stack, eid, 'service-hall-visit');
+    stack.setFault('shandong', 'hang');
+    let verificationId: string;
+    try {
+      const { result, ms } = await timed(() => verify(stack, jinanHall, code, 'service-hall-visit'));
+      expect(result.body.errors).toBeUndefined();
+      expect(result.body.data.verifyPresentation).toMatchObject({
+        verdict: 'INDETERMINATE',
+        reasons: ['ISSUING_REGISTRY_UNREACHABLE'],
+        releasedFields: [],
+        usageRecorded: false,
+      });
+      verificationId = result.body.data.verifyPresentation.id;
+      // One timeout for the live read and one for the usage write; the gateway's own is longer.
+      expect(ms).toBeGreaterThanOrEqual(2 * REGISTRY_TIMEOUT_MS - 100);
+      expect(ms).toBeLessThan(GATEWAY_TIMEOUT_MS);
+    } finally {
+      stack.setFault('shandong', null);
+    }
+    const token = await holderToken(stack, eid.holderCode);
+    await eventually(async () => {
+      const { body } = await stack.query(`query($id: ID!) { credential(id: $id) { usageRecords { id verdict reasons } } }`, { id: eid.id }, { token });
+      expect(body.data.credential.usageRecords).toContainEqual({ id: verificationId, verdict: 'INDETERMINATE', reasons: ['ISSUING_REGISTRY_UNREACHABLE'] });
+    });
+  });
+});
+
+describe('a slow registry', () => {
+  it('is waited for when it answers within the subgraph timeout', async () => {
+    stack.setFault('shandong', { delayMs: 300 });
+    try {
+      const { body } = await stack.query(ONE_PER_REGION, ids, { token: await adminToken(stack) });
+      expect(body.errors).toBeUndefined();
+      expect(body.data.sd).toEqual({ id: ids.sd, status: expect.any(String) });
+    } finally {
+      stack.setFault('shandong', null);
+    }
+  });
+
+  it('is given up on when it answers after the subgraph timeout, and only its region is missing', async () => {
+    stack.setFault('shandong', { delayMs: GATEWAY_TIMEOUT_MS + 1500 });
+    try {
+      const { body } = await stack.query(ONE_PER_REGION, ids, { token: await adminToken(stack) });
+      expect(body.data.sd).toBeNull();
+      expect(body.data.yd).not.toBeNull();
+      expect(body.data.cc).not.toBeNull();
+      expect(body.errors.map((e: { extensions: { code: string; serviceName: string } }) => [e.extensions.code, e.extensions.serviceName])).toEqual([
+        ['SUBGRAPH_UNAVAILABLE', 'shandong'],
+      ]);
+    } finally {
+      stack.setFault('shandong', null);
+    }
+  });
+});
+
+describe('the catalogue relay on its own timer', () => {
+  it('indexes a credential issued after a registry hang, without anyone forcing a sync', async () => {
+    stack.setFault('shandong', 'hang');
+    // Long enough for the relay to have tried (and be stuck on) the hung feed.
+    await new Promise((r) => setTimeout(r, 400));
+    stack.setFault('shandong', null);
+
+    const holder = seedCredential(region('shandong'), 5);
+    const issuerOrg = holder.issuerCode;
+    const { body } = await stack.query(
+      `mutation($input: IssueCredentialInput!) { shandong { issueCredential(input: $input) { id holderCode } } }`,
+      {
+        input: {
+          typeCode: holder.typeCode,
+          holderCode: holder.holderCode,
+          holderName: holder.holderName,
+          issueDate: '2026-11-30',
+          areaCode: holder.areaCode,
+        },
+      },
+      { token: await issuerToken(stack, 'shandong', issuerOrg) },
+    );
+    expect(body.errors).toBeUndefined();
+    const issued = body.data.shandong.issueCredential.id as string;
+    const token = await holderToken(stack, holder.holderCode);
+    await eventually(async () => {
+      const listed = await stack.query(`query($code: ID!) { holder(code: $code) { credentials { id } } }`, { code: holder.holderCode }, { token });
+      expect(listed.body.data.holder.credentials.map((c: { id: string }) => c.id)).toContain(issued);
+    });
+  });
+});
