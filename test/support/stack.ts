@@ -76,7 +76,7 @@ export interface StackOptions {
   logSink?: { write(line: string): void };
 }
 
-async function createPostgresDatabase(name: string): Promise<{ url: string; drop: () => Promise<void> }> {
+export async function createPostgresDatabase(name: string): Promise<{ url: string; drop: () => Promise<void> }> {
   const admin = new pg.Client({ connectionString: postgresAdminUrl });
   await admin.connect();
   await admin.query(`create database "${name}"`);
