@@ -19,6 +19,7 @@ const modules: [name: string, files: RegExp][] = [
   ['envelopes and callers', /auth\/envelope\.ts$|auth\/caller\.ts$|auth\/client-tokens\.ts$|gateway\/src\/auth\.ts$/],
   ['registry commands and records', /registry\/commands\.ts$|registry\/records\.ts$|kit\/text\.ts$/],
   ['national index store', /catalogue\/db\/index-store\.ts$/],
+  ['row access in resolvers (holder listing, verifications, rules in force)', /catalogue\/resolvers\/Holder\.ts$|recognition\/resolvers\/(Query|types)\.ts$/],
 ];
 
 interface Mutant { status: string }

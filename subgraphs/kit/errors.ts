@@ -30,6 +30,10 @@ export function badInput(message: string, extra: Record<string, unknown> = {}): 
   return new GraphQLError(message, { extensions: { code: ErrorCode.BAD_USER_INPUT, ...extra } });
 }
 
+export function unauthenticated(message: string, extra: Record<string, unknown> = {}): GraphQLError {
+  return new GraphQLError(message, { extensions: { code: ErrorCode.UNAUTHENTICATED, ...extra } });
+}
+
 export function forbidden(message: string, extra: Record<string, unknown> = {}): GraphQLError {
   return new GraphQLError(message, { extensions: { code: ErrorCode.FORBIDDEN, ...extra } });
 }

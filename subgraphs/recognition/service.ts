@@ -123,6 +123,7 @@ export class RecognitionService {
       scenario: scenario.code,
       context: { ...input.context },
       verdict: 'INDETERMINATE',
+      // Stryker disable next-line ArrayDeclaration: every path below sets the reasons (or throws); this value is never seen.
       reasons: [],
       ruleId: null,
       ruleVersion: null,
@@ -223,7 +224,8 @@ export class RecognitionService {
       throw forbidden('Only the holder or a verifier of a credential can file a dispute.');
     }
     const faceKeys = credentialTypeByCode(live.credential.typeCode)?.faceFields.map((f) => `face.${f.key}`) ?? [];
-    if (!(field in metadataLabels) && !faceKeys.includes(field)) {
+    // Own keys only: `in` would also admit inherited names such as constructor or toString.
+    if (!Object.hasOwn(metadataLabels, field) && !faceKeys.includes(field)) {
       throw badInput(`Field ${field} cannot be disputed; use a metadata field (${Object.keys(metadataLabels).join(', ')}) or one of ${faceKeys.join(', ')}.`);
     }
     checkFreeText('claim', claim, 1000);

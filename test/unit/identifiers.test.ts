@@ -141,6 +141,30 @@ describe('ISO 7064 MOD 37,36', () => {
     }
   });
 
+  it('gives literal check characters for empty, one-character and two-character data', () => {
+    expect(mod3736CheckChar('')).toBe('1');
+    expect(mod3736CheckChar('0')).toBe('2');
+    expect(mod3736CheckChar('A')).toBe('H');
+    expect(mod3736CheckChar('HT')).toBe('K');
+  });
+
+  it('names the first character outside the alphabet in its refusal', () => {
+    const refusal = (ch: string) => new RangeError(`character "${ch}" is outside the ISO 7064 MOD 37,36 alphabet 0-9A-Z`);
+    expect(() => mod3736CheckChar('AB-12')).toThrow(refusal('-'));
+    expect(() => mod3736CheckChar('-AB12')).toThrow(refusal('-'));
+    expect(() => mod3736CheckChar('AB12-')).toThrow(refusal('-'));
+    expect(() => mod3736CheckChar('straße')).toThrow(refusal('ß'));
+    expect(() => mod3736CheckChar('ı')).toThrow(refusal('ı'));
+  });
+
+  it('accepts the shortest checkable string, one data character and its check character', () => {
+    expect(isValidMod3736('AH')).toBe(true);
+    expect(isValidMod3736('ah')).toBe(true);
+    expect(isValidMod3736('AG')).toBe(false);
+    // '1' alone would be the check character of empty data; a lone character is not checkable.
+    expect(isValidMod3736('1')).toBe(false);
+  });
+
   it('reports invalid rather than throwing for empty, one-character and out-of-alphabet input', () => {
     for (const bad of ['', 'A', 'AB-C', 'ÄB', ...ABSURD_INPUTS]) {
       expect(() => isValidMod3736(bad as string)).not.toThrow();
@@ -197,35 +221,44 @@ describe('GB 11643 citizen ID number', () => {
     expect(parsed.ok && parsed.provinceCode).toBe('22');
   });
 
-  it('rejects wrong lengths with a reason naming the length', () => {
-    for (const id of ['', '1101051949123100', '11010519491231002', '11010519491231002X0']) {
-      const r = parseCitizenId(id);
-      expect(r.ok).toBe(false);
-      if (!r.ok) expect(r.reason).toMatch(/18 characters/);
-    }
+  it('rejects wrong lengths with a reason naming the length given', () => {
+    expect(parseCitizenId('')).toEqual({
+      ok: false,
+      reason: 'A citizen ID number must be 18 characters long, but 0 were given.',
+    });
+    expect(parseCitizenId('11010519491231002')).toEqual({
+      ok: false,
+      reason: 'A citizen ID number must be 18 characters long, but 17 were given.',
+    });
+    expect(parseCitizenId('11010519491231002X0')).toEqual({
+      ok: false,
+      reason: 'A citizen ID number must be 18 characters long, but 19 were given.',
+    });
   });
 
-  it('rejects non-digit characters', () => {
-    for (const id of ['1101051949123100XX', 'A1010519491231002X', '110105-9491231002X', '11010519491231002Y']) {
-      const r = parseCitizenId(id);
-      expect(r.ok).toBe(false);
-      if (!r.ok) expect(r.reason).toMatch(/digit/);
-    }
+  it('rejects something that is not a string', () => {
+    expect(parseCitizenId(42 as unknown as string)).toEqual({ ok: false, reason: 'A citizen ID number must be a string.' });
+    expect(parseCitizenId(null as unknown as string)).toEqual({ ok: false, reason: 'A citizen ID number must be a string.' });
   });
 
-  it('rejects impossible birth dates such as 1999-02-30 and 1900-02-29', () => {
-    for (const date of ['19990230', '19000229', '19991301', '19990001', '19990100', '19990431', '17991231']) {
-      const first17 = `110105${date}002`;
-      const r = parseCitizenId(first17 + referenceCitizenCheck(first17));
-      expect(r.ok, date).toBe(false);
-      if (!r.ok) expect(r.reason).toMatch(/birth/);
+  it('rejects non-digit characters, and an X anywhere but last', () => {
+    const reason =
+      'A citizen ID number must consist of 17 digits followed by a digit or X; it contains a non-digit character.';
+    for (const id of ['1101051949123100XX', 'A1010519491231002X', '110105-9491231002X', '11010519491231002Y', 'X10105194912310021']) {
+      expect(parseCitizenId(id), id).toEqual({ ok: false, reason });
     }
-    expect(isValidCitizenId(makeCitizenId('110105', '2000-02-29', 2))).toBe(true);
   });
 
   it('rejects a wrong check character and says which one was expected', () => {
-    const r = parseCitizenId('110105194912310021');
-    expect(r).toEqual({ ok: false, reason: expect.stringContaining("expected 'X'") });
+    expect(parseCitizenId('110105194912310021')).toEqual({
+      ok: false,
+      reason: "The check character is '1' but expected 'X'.",
+    });
+    // A typed lower-case x is reported upper-cased.
+    expect(parseCitizenId('31010419991231017x')).toEqual({
+      ok: false,
+      reason: "The check character is 'X' but expected '0'.",
+    });
   });
 
   it('detects every single-digit substitution', () => {
@@ -238,13 +271,41 @@ describe('GB 11643 citizen ID number', () => {
     }
   });
 
-  it('refuses to make an ID from invalid parts', () => {
-    expect(() => makeCitizenId('11010', '1949-12-31', 2)).toThrow(RangeError);
-    expect(() => makeCitizenId('110105', '19491231', 2)).toThrow(RangeError);
-    expect(() => makeCitizenId('110105', '1999-02-30', 2)).toThrow(RangeError);
-    expect(() => makeCitizenId('110105', '1949-12-31', 1000)).toThrow(RangeError);
-    expect(() => makeCitizenId('110105', '1949-12-31', -1)).toThrow(RangeError);
-    expect(() => makeCitizenId('110105', '1949-12-31', 1.5)).toThrow(RangeError);
+  it('makes IDs with the lowest and highest sequence numbers', () => {
+    expect(makeCitizenId('310104', '1999-12-31', 0)).toBe('310104199912310007');
+    expect(makeCitizenId('310104', '1999-12-31', 999)).toBe('310104199912319992');
+    expect(makeCitizenId('310104', '1800-01-01', 1)).toBe('310104180001010011');
+    expect(makeCitizenId('310104', '2000-02-29', 17)).toBe('31010420000229017X');
+  });
+
+  it('refuses to make an ID from invalid parts, saying which part', () => {
+    const division = new RangeError('division code must be exactly 6 digits');
+    expect(() => makeCitizenId('11010', '1949-12-31', 2)).toThrow(division);
+    expect(() => makeCitizenId('1101051', '1949-12-31', 2)).toThrow(division);
+    expect(() => makeCitizenId('11010A', '1949-12-31', 2)).toThrow(division);
+    const form = new RangeError('birth date must be in YYYY-MM-DD form');
+    expect(() => makeCitizenId('110105', '19491231', 2)).toThrow(form);
+    expect(() => makeCitizenId('110105', '1949-12-31T00', 2)).toThrow(form);
+    expect(() => makeCitizenId('110105', 'x1949-12-31', 2)).toThrow(form);
+    expect(() => makeCitizenId('110105', '1999-02-30', 2)).toThrow(
+      new RangeError('The birth date 1999-02-30 is not a real calendar date.'),
+    );
+    expect(() => makeCitizenId('110105', '1799-12-31', 2)).toThrow(
+      new RangeError('The birth year 1799 is before 1800, which is not plausible.'),
+    );
+    for (const sequence of [1000, -1, 1.5, Number.NaN]) {
+      expect(() => makeCitizenId('110105', '1949-12-31', sequence), String(sequence)).toThrow(
+        new RangeError('sequence must be an integer from 0 to 999'),
+      );
+    }
+  });
+
+  it('refuses to compute a check character from anything but 17 digits', () => {
+    const refusal = new RangeError('the first 17 characters of a citizen ID number must be exactly 17 digits');
+    for (const bad of ['1101051949123100', '110105194912310021', '1101051949123100X', ' 11010519491231002']) {
+      expect(() => citizenIdCheckChar(bad), bad).toThrow(refusal);
+    }
+    expect(() => citizenIdCheckChar(11010519491231002 as unknown as string)).toThrow(refusal);
   });
 
   it('rejects absurd input without throwing', () => {
@@ -252,6 +313,90 @@ describe('GB 11643 citizen ID number', () => {
       expect(() => parseCitizenId(input as string)).not.toThrow();
       expect(isValidCitizenId(input as string)).toBe(false);
     }
+  });
+});
+
+describe('GB 11643 birth date validity', () => {
+  // Each ID is 310104 + date + sequence 017 + its correct check character, so only the date
+  // can make it invalid.
+  it.each([
+    ['1999-01-01', '310104199901010172'],
+    ['1999-01-31', '310104199901310175'],
+    ['1999-02-28', '310104199902280174'],
+    ['1999-03-31', '310104199903310179'],
+    ['1999-04-30', '310104199904300175'],
+    ['1999-05-31', '310104199905310172'],
+    ['1999-06-30', '310104199906300179'],
+    ['1999-07-31', '310104199907310176'],
+    ['1999-08-31', '310104199908310178'],
+    ['1999-09-30', '310104199909300174'],
+    ['1999-10-31', '310104199910310177'],
+    ['1999-11-30', '310104199911300173'],
+    ['1999-12-01', '310104199912010178'],
+    ['1999-12-31', '310104199912310170'],
+    ['1800-01-01', '310104180001010177'],
+    ['1900-02-28', '310104190002280178'],
+    ['2100-02-28', '310104210002280173'],
+  ])('accepts a holder born on %s', (date, id) => {
+    expect(referenceCitizenCheck(id.slice(0, 17))).toBe(id.charAt(17));
+    expect(parseCitizenId(id)).toEqual({ ok: true, divisionCode: '310104', provinceCode: '31', birthDate: date, sex: 'male' });
+  });
+
+  it.each([
+    ['2000 (divisible by 400)', '31010420000229017X', '2000-02-29'],
+    ['2024 (divisible by 4)', '310104202402290178', '2024-02-29'],
+    ['1996 (divisible by 4)', '310104199602290178', '1996-02-29'],
+  ])('accepts 29 February in the leap year %s', (_year, id, date) => {
+    expect(parseCitizenId(id)).toMatchObject({ ok: true, birthDate: date });
+  });
+
+  it.each([
+    ['1900 (a century not divisible by 400)', '310104190002290173', '1900-02-29'],
+    ['2100 (a century not divisible by 400)', '310104210002290179', '2100-02-29'],
+    ['2023', '310104202302290170', '2023-02-29'],
+    ['1999', '31010419990229017X', '1999-02-29'],
+  ])('refuses 29 February in the common year %s', (_year, id, shown) => {
+    expect(referenceCitizenCheck(id.slice(0, 17))).toBe(id.charAt(17));
+    expect(parseCitizenId(id)).toEqual({ ok: false, reason: `The birth date ${shown} is not a real calendar date.` });
+  });
+
+  it.each([
+    ['30 February in a leap year', '31010420240230017X', '2024-02-30'],
+    ['31 April', '310104199904310170', '1999-04-31'],
+    ['31 June', '310104199906310174', '1999-06-31'],
+    ['31 September', '31010419990931017X', '1999-09-31'],
+    ['31 November', '310104199911310179', '1999-11-31'],
+    ['32 January', '310104199901320170', '1999-01-32'],
+    ['32 March', '310104199903320174', '1999-03-32'],
+    ['32 May', '310104199905320178', '1999-05-32'],
+    ['32 July', '310104199907320171', '1999-07-32'],
+    ['32 August', '310104199908320173', '1999-08-32'],
+    ['32 October', '310104199910320172', '1999-10-32'],
+    ['32 December', '310104199912320176', '1999-12-32'],
+    ['day 00', '310104199901000177', '1999-01-00'],
+    ['month 00', '310104199900010170', '1999-00-01'],
+    ['month 13', '31010419991301017X', '1999-13-01'],
+  ])('refuses %s as not a real calendar date', (_what, id, shown) => {
+    expect(referenceCitizenCheck(id.slice(0, 17))).toBe(id.charAt(17));
+    expect(parseCitizenId(id)).toEqual({ ok: false, reason: `The birth date ${shown} is not a real calendar date.` });
+  });
+
+  it('refuses birth years before 1800, the year before the earliest accepted one', () => {
+    expect(parseCitizenId('310104179912310172')).toEqual({
+      ok: false,
+      reason: 'The birth year 1799 is before 1800, which is not plausible.',
+    });
+    expect(parseCitizenId('310104000001010176')).toEqual({
+      ok: false,
+      reason: 'The birth year 0 is before 1800, which is not plausible.',
+    });
+  });
+
+  it('reads sex from the parity of the sequence number', () => {
+    expect(parseCitizenId('310104200002290188')).toMatchObject({ ok: true, sex: 'female' });
+    expect(parseCitizenId('31010420000229017X')).toMatchObject({ ok: true, sex: 'male' });
+    expect(parseCitizenId('310104199912310007')).toMatchObject({ ok: true, sex: 'female' });
+    expect(parseCitizenId('310104199912319992')).toMatchObject({ ok: true, sex: 'male' });
   });
 });
 
@@ -273,10 +418,26 @@ describe('GB 11714 organisation code', () => {
     expect(seen.has('0')).toBe(true);
   });
 
+  it('gives every possible check character for literal bodies, including X (remainder 1) and 0 (remainder 0)', () => {
+    expect(orgCodeCheckChar('HT000000')).toBe('X');
+    expect(orgCodeCheckChar('HT000005')).toBe('0');
+    expect(orgCodeCheckChar('HT000018')).toBe('1');
+    expect(orgCodeCheckChar('HT000004')).toBe('2');
+    expect(orgCodeCheckChar('HT000009')).toBe('3');
+    expect(orgCodeCheckChar('HT000003')).toBe('4');
+    expect(orgCodeCheckChar('HT000008')).toBe('5');
+    expect(orgCodeCheckChar('HT000002')).toBe('6');
+    expect(orgCodeCheckChar('HT000007')).toBe('7');
+    expect(orgCodeCheckChar('HT000001')).toBe('8');
+    expect(orgCodeCheckChar('HT000006')).toBe('9');
+  });
+
   it('throws on a malformed body', () => {
-    for (const bad of ['', 'D214356', 'D21435699', 'd2143569', 'D214356-']) {
-      expect(() => orgCodeCheckChar(bad)).toThrow(RangeError);
+    const refusal = new RangeError('an organisation code body must be exactly 8 characters of 0-9 or A-Z');
+    for (const bad of ['', 'D214356', 'D21435699', 'd2143569', 'D214356-', ' D2143569', 'D2143569 ']) {
+      expect(() => orgCodeCheckChar(bad), bad).toThrow(refusal);
     }
+    expect(() => orgCodeCheckChar(12345678 as unknown as string)).toThrow(refusal);
   });
 });
 
@@ -309,37 +470,130 @@ describe('GB 32100 unified social credit code', () => {
     }
   });
 
-  it('rejects I, O, S, V, Z and lower-case letters', () => {
-    const valid = '91350100M000100Y43';
-    for (const c of ['I', 'O', 'S', 'V', 'Z', 'm']) {
-      const r = parseUscc(valid.slice(0, 8) + c + valid.slice(9));
-      expect(r.ok, c).toBe(false);
-      if (!r.ok) expect(r.reason).toMatch(/not one of/);
-    }
-    expect(() => makeUscc('9', '1', '350100', 'M000100Z')).toThrow(RangeError);
+  it('splits a valid code into its parts', () => {
+    expect(parseUscc('91350100M000100Y43')).toEqual({
+      ok: true,
+      registrationAuthority: '9',
+      category: '1',
+      divisionCode: '350100',
+      provinceCode: '35',
+      orgCode: 'M000100Y4',
+    });
+    expect(parseUscc('11310100HT0000A11W')).toEqual({
+      ok: true,
+      registrationAuthority: '1',
+      category: '1',
+      divisionCode: '310100',
+      provinceCode: '31',
+      orgCode: 'HT0000A11',
+    });
   });
 
-  it('rejects wrong lengths and a non-numeric division code', () => {
-    for (const code of ['', '91350100M000100Y4', '91350100M000100Y433']) {
-      const r = parseUscc(code);
-      expect(r.ok).toBe(false);
-      if (!r.ok) expect(r.reason).toMatch(/18 characters/);
+  it('gives the check characters 0 and Y at the ends of the alphabet', () => {
+    expect(usccCheckChar('00000000000000000')).toBe('0');
+    expect(usccCheckChar('10000000000000000')).toBe('Y');
+    expect(usccCheckChar('01000000000000000')).toBe('W');
+    expect(isValidUscc('000000000000000000')).toBe(true);
+  });
+
+  it('refuses to compute a check character from anything but 17 alphabet characters', () => {
+    const refusal = new RangeError(
+      'the first 17 characters of a unified social credit code must be 17 characters of 0123456789ABCDEFGHJKLMNPQRTUWXY',
+    );
+    for (const bad of ['0000000000000000', '000000000000000000', '0000000000000000I', '0000000000000000a']) {
+      expect(() => usccCheckChar(bad), bad).toThrow(refusal);
     }
-    const body = '91A50100M000100Y4';
-    const r = parseUscc(body + referenceUsccCheck(body));
-    expect(r.ok).toBe(false);
-    if (!r.ok) expect(r.reason).toMatch(/division code/);
+    expect(() => usccCheckChar(Array.from({ length: 17 }, () => '0') as unknown as string)).toThrow(refusal);
+  });
+
+  it('rejects I, O, S, V, Z and lower-case letters, naming the position', () => {
+    const valid = '91350100M000100Y43';
+    for (const c of ['I', 'O', 'S', 'V', 'Z', 'm']) {
+      expect(parseUscc(valid.slice(0, 8) + c + valid.slice(9)), c).toEqual({
+        ok: false,
+        reason: `Character 9 of the unified social credit code is "${c}", which is not one of 0123456789ABCDEFGHJKLMNPQRTUWXY.`,
+      });
+    }
+    expect(parseUscc('Z1350100M000100Y43')).toEqual({
+      ok: false,
+      reason: 'Character 1 of the unified social credit code is "Z", which is not one of 0123456789ABCDEFGHJKLMNPQRTUWXY.',
+    });
+    expect(parseUscc('91350100M000100Y4-')).toEqual({
+      ok: false,
+      reason: 'Character 18 of the unified social credit code is "-", which is not one of 0123456789ABCDEFGHJKLMNPQRTUWXY.',
+    });
+  });
+
+  it('rejects wrong lengths with a reason naming the length given', () => {
+    expect(parseUscc('')).toEqual({
+      ok: false,
+      reason: 'A unified social credit code must be 18 characters long, but 0 were given.',
+    });
+    expect(parseUscc('91350100M000100Y4')).toEqual({
+      ok: false,
+      reason: 'A unified social credit code must be 18 characters long, but 17 were given.',
+    });
+    expect(parseUscc('91350100M000100Y433')).toEqual({
+      ok: false,
+      reason: 'A unified social credit code must be 18 characters long, but 19 were given.',
+    });
+  });
+
+  it('rejects something that is not a string', () => {
+    expect(parseUscc(42 as unknown as string)).toEqual({ ok: false, reason: 'A unified social credit code must be a string.' });
+  });
+
+  it('rejects a division code with a letter in it', () => {
+    expect(referenceUsccCheck('91A50100M000100Y4')).toBe('2');
+    expect(parseUscc('91A50100M000100Y42')).toEqual({
+      ok: false,
+      reason: "The administrative division code 'A50100' in a unified social credit code must be 6 digits.",
+    });
+    const lastDigitLetter = `9135010AM000100Y4${referenceUsccCheck('9135010AM000100Y4')}`;
+    expect(parseUscc(lastDigitLetter)).toEqual({
+      ok: false,
+      reason: "The administrative division code '35010A' in a unified social credit code must be 6 digits.",
+    });
   });
 
   it('rejects a bad embedded organisation-code check character', () => {
-    const first17 = '91350100M000100Y5';
-    const r = parseUscc(first17 + referenceUsccCheck(first17));
-    expect(r).toEqual({ ok: false, reason: expect.stringContaining("organisation code check character is '5' but expected '4'") });
+    expect(referenceUsccCheck('91350100M000100Y5')).toBe('6');
+    expect(parseUscc('91350100M000100Y56')).toEqual({
+      ok: false,
+      reason: "The organisation code check character is '5' but expected '4'.",
+    });
   });
 
   it('rejects a bad final check character and says which one was expected', () => {
-    const r = parseUscc('91350100M000100Y44');
-    expect(r).toEqual({ ok: false, reason: expect.stringContaining("expected '3'") });
+    expect(parseUscc('91350100M000100Y44')).toEqual({ ok: false, reason: "The check character is '4' but expected '3'." });
+  });
+
+  it('makes a code whose organisation check character is X', () => {
+    const made = makeUscc('1', '1', '310100', 'HT000000');
+    expect(made.slice(0, 17)).toBe('11310100HT000000X');
+    expect(made.charAt(17)).toBe(referenceUsccCheck('11310100HT000000X'));
+    expect(parseUscc(made)).toMatchObject({ ok: true, orgCode: 'HT000000X' });
+  });
+
+  it('refuses to make a code from invalid parts, saying which part', () => {
+    const alphabet = '0123456789ABCDEFGHJKLMNPQRTUWXY';
+    const authority = new RangeError(`registration authority must be one character of ${alphabet}`);
+    expect(() => makeUscc('', '1', '350100', 'M000100Y')).toThrow(authority);
+    expect(() => makeUscc('91', '1', '350100', 'M000100Y')).toThrow(authority);
+    expect(() => makeUscc('I', '1', '350100', 'M000100Y')).toThrow(authority);
+    const category = new RangeError(`organisation category must be one character of ${alphabet}`);
+    expect(() => makeUscc('9', '', '350100', 'M000100Y')).toThrow(category);
+    expect(() => makeUscc('9', '11', '350100', 'M000100Y')).toThrow(category);
+    expect(() => makeUscc('9', 'O', '350100', 'M000100Y')).toThrow(category);
+    const division = new RangeError('division code must be exactly 6 digits');
+    expect(() => makeUscc('9', '1', '35010', 'M000100Y')).toThrow(division);
+    expect(() => makeUscc('9', '1', '3501000', 'M000100Y')).toThrow(division);
+    expect(() => makeUscc('9', '1', '35010A', 'M000100Y')).toThrow(division);
+    const body = new RangeError(`organisation code body must be 8 characters of ${alphabet}`);
+    expect(() => makeUscc('9', '1', '350100', 'M000100')).toThrow(body);
+    expect(() => makeUscc('9', '1', '350100', 'M000100Y4')).toThrow(body);
+    // Z is a valid GB 11714 character but outside the USCC alphabet.
+    expect(() => makeUscc('9', '1', '350100', 'M000100Z')).toThrow(body);
   });
 
   it('detects every single-character substitution', () => {
@@ -429,43 +683,124 @@ describe('GB/T 36904 licence identifier', () => {
     }
   });
 
-  it('reports a corrupted issuer code as BAD_ISSUER_CODE', () => {
-    const badIssuer = example.replace(issuerCode, '11220000013544541K');
-    const r = parseLicenceId(badIssuer);
-    expect(r.ok).toBe(false);
-    if (!r.ok) {
-      expect(r.code).toBe('BAD_ISSUER_CODE');
-      expect(r.reason).toMatch(/issuing authority code '11220000013544541K' is not a valid unified social credit code/);
-    }
-    const shortIssuer = parseLicenceId(example.replace(issuerCode, '1122000001354454'));
-    expect(shortIssuer.ok === false && shortIssuer.code).toBe('BAD_ISSUER_CODE');
+  it('refuses a wrong issuer check character as BAD_ISSUER_CODE, quoting the nested reason as a clause', () => {
+    expect(parseLicenceId(example.replace(issuerCode, '11220000013544541K'))).toEqual({
+      ok: false,
+      code: 'BAD_ISSUER_CODE',
+      reason:
+        "issuing authority code '11220000013544541K' is not a valid unified social credit code: the check character is 'K' but expected 'J'",
+    });
+    expect(parseLicenceId(example.replace(issuerCode, '1122000001354454IJ'))).toEqual({
+      ok: false,
+      code: 'BAD_ISSUER_CODE',
+      reason:
+        "issuing authority code '1122000001354454IJ' is not a valid unified social credit code: character 17 of the unified social credit code is \"I\", which is not one of 0123456789ABCDEFGHJKLMNPQRTUWXY",
+    });
   });
 
-  it('reports a corrupted, short or non-numeric-sequence type code as BAD_TYPE_CODE', () => {
-    for (const badType of ['11100000000013338X032', '11100000000013338W03', '11100000000013338W0A2']) {
-      const r = parseLicenceId(example.replace(typeCode, badType));
-      expect(r.ok === false && r.code, badType).toBe('BAD_TYPE_CODE');
+  it('refuses an issuer code of the wrong length as BAD_ISSUER_CODE', () => {
+    const reason = 'issuing authority code must be an 18-character unified social credit code';
+    expect(parseLicenceId(example.replace(issuerCode, '1122000001354454'))).toEqual({
+      ok: false,
+      code: 'BAD_ISSUER_CODE',
+      reason,
+    });
+    expect(parseLicenceId(example.replace(issuerCode, '11220000013544541J0'))).toEqual({
+      ok: false,
+      code: 'BAD_ISSUER_CODE',
+      reason,
+    });
+  });
+
+  it('refuses a type code with a corrupted authority as BAD_TYPE_CODE', () => {
+    expect(parseLicenceId(example.replace(typeCode, '11100000000013338X032'))).toEqual({
+      ok: false,
+      code: 'BAD_TYPE_CODE',
+      reason:
+        "licence type code '11100000000013338X032' does not start with a valid unified social credit code: the check character is 'X' but expected 'W'",
+    });
+  });
+
+  it('refuses a type code of the wrong length as BAD_TYPE_CODE', () => {
+    const reason =
+      'licence type code must be 21 characters (an 18-character unified social credit code and a 3-digit sequence)';
+    for (const badType of ['11100000000013338W03', '11100000000013338W0321']) {
+      expect(parseLicenceId(example.replace(typeCode, badType)), badType).toEqual({
+        ok: false,
+        code: 'BAD_TYPE_CODE',
+        reason,
+      });
     }
   });
 
-  it('reports structural problems as MALFORMED', () => {
-    const malformed = [
-      example.replace('1.2.156.3005.2', '1.2.156.3005.3'),
+  it('refuses a type code whose sequence is not 3 digits as BAD_TYPE_CODE', () => {
+    for (const badType of ['11100000000013338W0A2', '11100000000013338WA32', '11100000000013338W03A']) {
+      expect(parseLicenceId(example.replace(typeCode, badType)), badType).toEqual({
+        ok: false,
+        code: 'BAD_TYPE_CODE',
+        reason: `licence type code '${badType}' must end with a 3-digit sequence number`,
+      });
+    }
+  });
+
+  it.each([
+    ['the wrong prefix', example.replace('1.2.156.3005.2', '1.2.156.3005.3'), "identifier must start with '1.2.156.3005.2.'"],
+    ['the prefix run into the type code', example.replace('1.2.156.3005.2.', '1.2.156.3005.2'), "identifier must start with '1.2.156.3005.2.'"],
+    [
+      'a missing field',
       example.replace('.2430599.', '.'),
+      "identifier must have 5 dot-separated fields after '1.2.156.3005.2' (type, issuer, serial, version, check) but has 4",
+    ],
+    [
+      'an extra field',
       `${example}.0`,
-      example.replace('2430599', ''),
-      example.replace('2430599', 'A'.repeat(33)),
-      example.replace('.001.', '.01.'),
-      example.replace('.001.', '.00A.'),
-      `${example}F`,
-      example.toLowerCase(),
-      example.replace(/\./g, '-'),
-      ` ${example}`,
-    ];
-    for (const id of malformed) {
-      const r = parseLicenceId(id);
-      expect(r.ok === false && r.code, id).toBe('MALFORMED');
-    }
+      "identifier must have 5 dot-separated fields after '1.2.156.3005.2' (type, issuer, serial, version, check) but has 6",
+    ],
+    ['an empty serial', example.replace('2430599', ''), 'identifier serial number must be 1 to 32 characters of 0-9 or A-Z'],
+    ['a 2-digit version', example.replace('.001.', '.01.'), 'identifier version must be exactly 3 digits'],
+    ['a 4-digit version', example.replace('.001.', '.0001.'), 'identifier version must be exactly 3 digits'],
+    ['a letter in the version', example.replace('.001.', '.00A.'), 'identifier version must be exactly 3 digits'],
+    ['a two-character check', `${example}F`, 'identifier check character must be a single character of 0-9 or A-Z'],
+    ['an empty check', example.slice(0, -1), 'identifier check character must be a single character of 0-9 or A-Z'],
+    ['lower-case letters', example.toLowerCase(), 'identifier must use upper-case letters only'],
+    ['dashes for dots', example.replace(/\./g, '-'), 'identifier may contain only digits, upper-case letters A-Z and dots'],
+    ['a leading space', ` ${example}`, 'identifier may contain only digits, upper-case letters A-Z and dots'],
+    ['nothing at all', '', 'identifier is empty'],
+  ])('refuses %s as MALFORMED', (_what, id, reason) => {
+    expect(parseLicenceId(id)).toEqual({ ok: false, code: 'MALFORMED', reason });
+  });
+
+  it('refuses something that is not a string as MALFORMED', () => {
+    expect(parseLicenceId(42 as unknown as string)).toEqual({
+      ok: false,
+      code: 'MALFORMED',
+      reason: 'identifier must be a string',
+    });
+  });
+
+  it('checks the serial before the type code and the format of the check character before both', () => {
+    const badSerialAndType = example.replace('2430599', '').replace(typeCode, '11100000000013338X032');
+    expect(parseLicenceId(badSerialAndType)).toMatchObject({ code: 'MALFORMED' });
+    expect(parseLicenceId(`${example.replace(typeCode, '11100000000013338X032')}F`)).toEqual({
+      ok: false,
+      code: 'MALFORMED',
+      reason: 'identifier check character must be a single character of 0-9 or A-Z',
+    });
+  });
+
+  it('accepts the longest identifier, 94 characters with a 32-character serial, and refuses one character more', () => {
+    const longest = '1.2.156.3005.2.11100000000013338W032.11310100HT0000A11W.0123456789ABCDEFGHIJKLMNOPQRSTUV.999.N';
+    expect(longest).toHaveLength(94);
+    expect(parseLicenceId(longest)).toMatchObject({
+      ok: true,
+      parts: { serial: '0123456789ABCDEFGHIJKLMNOPQRSTUV', version: '999', check: 'N', provinceCode: '31' },
+    });
+    const tooLong = longest.replace('.999.', '.9999.');
+    expect(parseLicenceId(tooLong)).toEqual({
+      ok: false,
+      code: 'MALFORMED',
+      reason: 'identifier is 95 characters long but at most 94 are allowed',
+    });
   });
 
   it('rejects absurd input without throwing, with short reasons that do not echo it', () => {
@@ -482,13 +817,45 @@ describe('GB/T 36904 licence identifier', () => {
     }
   });
 
-  it('refuses to build an identifier from invalid parts', () => {
+  it('builds the provincial example and the longest identifier literally', () => {
+    expect(buildLicenceId({ typeCode, issuerCode, serial: '2430599', version: '001' })).toBe(example);
+    expect(
+      buildLicenceId({
+        typeCode,
+        issuerCode: '11310100HT0000A11W',
+        serial: '0123456789ABCDEFGHIJKLMNOPQRSTUV',
+        version: '999',
+      }),
+    ).toBe('1.2.156.3005.2.11100000000013338W032.11310100HT0000A11W.0123456789ABCDEFGHIJKLMNOPQRSTUV.999.N');
+  });
+
+  it('refuses to build an identifier from invalid parts, saying which part', () => {
     const good = { typeCode, issuerCode, serial: '2430599', version: '001' };
-    expect(buildLicenceId(good)).toBe(example);
-    expect(() => buildLicenceId({ ...good, serial: '' })).toThrow(RangeError);
-    expect(() => buildLicenceId({ ...good, serial: 'abc' })).toThrow(RangeError);
-    expect(() => buildLicenceId({ ...good, version: '1' })).toThrow(RangeError);
-    expect(() => buildLicenceId({ ...good, issuerCode: '11220000013544541K' })).toThrow(/issuing authority/);
-    expect(() => buildLicenceId({ ...good, typeCode: '11100000000013338W' })).toThrow(/type code/);
+    const serial = new RangeError('identifier serial number must be 1 to 32 characters of 0-9 or A-Z');
+    expect(() => buildLicenceId({ ...good, serial: '' })).toThrow(serial);
+    expect(() => buildLicenceId({ ...good, serial: 'abc' })).toThrow(serial);
+    expect(() => buildLicenceId({ ...good, serial: 'A'.repeat(33) })).toThrow(serial);
+    expect(() => buildLicenceId({ ...good, serial: 2430599 as unknown as string })).toThrow(serial);
+    const version = new RangeError('identifier version must be exactly 3 digits');
+    expect(() => buildLicenceId({ ...good, version: '1' })).toThrow(version);
+    expect(() => buildLicenceId({ ...good, version: 123 as unknown as string })).toThrow(version);
+    expect(() => buildLicenceId({ ...good, issuerCode: '11220000013544541K' })).toThrow(
+      new RangeError(
+        "issuing authority code '11220000013544541K' is not a valid unified social credit code: the check character is 'K' but expected 'J'",
+      ),
+    );
+    // Only the final full stop of the nested reason is dropped, not the quoted dot.
+    expect(() => buildLicenceId({ ...good, issuerCode: '1122000001354454.J' })).toThrow(
+      new RangeError(
+        'issuing authority code \'1122000001354454.J\' is not a valid unified social credit code: character 17 of the unified social credit code is ".", which is not one of 0123456789ABCDEFGHJKLMNPQRTUWXY',
+      ),
+    );
+    const issuerLength = new RangeError('issuing authority code must be an 18-character unified social credit code');
+    expect(() => buildLicenceId({ ...good, issuerCode: [...issuerCode] as unknown as string })).toThrow(issuerLength);
+    const typeLength = new RangeError(
+      'licence type code must be 21 characters (an 18-character unified social credit code and a 3-digit sequence)',
+    );
+    expect(() => buildLicenceId({ ...good, typeCode: '11100000000013338W' })).toThrow(typeLength);
+    expect(() => buildLicenceId({ ...good, typeCode: [...typeCode] as unknown as string })).toThrow(typeLength);
   });
 });

@@ -38,7 +38,11 @@ export class IndexStore {
    */
   async apply(regionCode: string, entries: readonly FeedEntry[], lastSeq: number): Promise<void> {
     const latest = new Map<string, FeedEntry>();
-    for (const e of entries) latest.set(e.credentialId, e); // one row per credential per statement
+    // One row per credential per statement: the entry with the highest seq, whatever the batch order.
+    for (const e of entries) {
+      const seen = latest.get(e.credentialId);
+      if (!seen || seen.seq < e.seq) latest.set(e.credentialId, e);
+    }
     const rows = [...latest.values()];
     await this.db.transaction(async (tx: Queryable) => {
       if (rows.length > 0) {

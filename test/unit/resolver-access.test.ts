@@ -1,0 +1,228 @@
+/**
+ * Row-level decisions made in resolvers: whose holder listing a caller may read, whose
+ * verification, which recognition rules are listed for a region and a date, and which routes
+ * only Hutong's own services may call.
+ */
+import type { Request, Response } from 'express';
+import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
+import type { Caller } from '../../subgraphs/kit/auth/caller.js';
+import { openDatabase, type Database } from '../../subgraphs/kit/db.js';
+import { prepareDatabase } from '../../subgraphs/kit/run.js';
+import { serviceOnly } from '../../subgraphs/kit/subgraph-server.js';
+import { subgraphs } from '../../subgraphs/index.js';
+import { assertMayListHolder, Holder } from '../../subgraphs/catalogue/resolvers/Holder.js';
+import { Query as CatalogueQuery } from '../../subgraphs/catalogue/resolvers/Query.js';
+import { RecognitionStore, type VerificationRow } from '../../subgraphs/recognition/db/store.js';
+import { createRecognitionLoaders } from '../../subgraphs/recognition/loaders.js';
+import { Query as RecognitionQuery } from '../../subgraphs/recognition/resolvers/Query.js';
+import { RecognitionRule, Verification } from '../../subgraphs/recognition/resolvers/types.js';
+import type { RecognitionContext } from '../../subgraphs/recognition/resolvers/context.js';
+
+const HOLDER = '320100197202028039';
+const OTHER_HOLDER = '370100198806091286';
+const HOTEL = '91310101HW7470291X';
+const OTHER_ORG = '91320100HW00000007';
+
+const callers: Record<string, Caller> = {
+  anonymous: { role: 'anonymous' },
+  holder: { role: 'holder', holderCode: HOLDER },
+  otherHolder: { role: 'holder', holderCode: OTHER_HOLDER },
+  verifier: { role: 'verifier', organisation: HOTEL, region: 'yangtze-delta' },
+  otherVerifier: { role: 'verifier', organisation: OTHER_ORG, region: 'yangtze-delta' },
+  issuer: { role: 'issuer', organisation: HOTEL, region: 'yangtze-delta' },
+  analyst: { role: 'analyst' },
+  admin: { role: 'admin' },
+};
+
+const codeOf = (work: () => unknown) => {
+  try {
+    work();
+    return 'allowed';
+  } catch (error) {
+    return (error as { extensions?: { code?: string } }).extensions?.code ?? String(error);
+  }
+};
+const asyncCodeOf = async (work: () => Promise<unknown>) => {
+  try {
+    await work();
+    return 'allowed';
+  } catch (error) {
+    return (error as { extensions?: { code?: string } }).extensions?.code ?? String(error);
+  }
+};
+
+describe("a holder's credential listing (the national index)", () => {
+  it.each([
+    ['holder', 'allowed'],
+    ['admin', 'allowed'],
+    ['otherHolder', 'FORBIDDEN'],
+    ['verifier', 'FORBIDDEN'],
+    ['issuer', 'FORBIDDEN'],
+    ['analyst', 'FORBIDDEN'],
+    ['anonymous', 'FORBIDDEN'],
+  ])('is listed to %s: %s', (who, expected) => {
+    expect(codeOf(() => assertMayListHolder(callers[who]!, HOLDER))).toBe(expected);
+    expect(codeOf(() => CatalogueQuery.holder(undefined, { code: HOLDER }, { caller: callers[who]! } as never))).toBe(expected);
+  });
+
+  it('refuses another holder before reading the index', async () => {
+    const load = vi.fn();
+    const ctx = { caller: callers.otherHolder!, loaders: { holderCredentials: { load } } } as never;
+    await expect(Holder.credentials({ code: HOLDER }, undefined, ctx)).rejects.toMatchObject({ extensions: { code: 'FORBIDDEN' } });
+    expect(load).not.toHaveBeenCalled();
+  });
+
+  it("lists the holder's own entries as references to each region's credential type", async () => {
+    const entries = [
+      { credentialId: 'a', regionCode: 'yangtze-delta' },
+      { credentialId: 'b', regionCode: 'shandong' },
+      { credentialId: 'c', regionCode: 'no-such-region' },
+    ];
+    const ctx = { caller: callers.holder!, loaders: { holderCredentials: { load: async () => entries } } } as never;
+    expect(await Holder.credentials({ code: HOLDER }, undefined, ctx)).toEqual([
+      { __typename: 'YangtzeDeltaCredential', id: 'a' },
+      { __typename: 'ShandongCredential', id: 'b' },
+    ]);
+  });
+});
+
+describe('recognition resolvers on a real recognition database', () => {
+  let db: Database;
+  let store: RecognitionStore;
+  const VERIFICATION_ID = '6f1c0b7e-3a52-4c1e-9d0b-2f7a1e5c8b90';
+  const ctxFor = (caller: Caller) => ({ caller, store, loaders: createRecognitionLoaders(store) }) as unknown as RecognitionContext;
+
+  beforeAll(async () => {
+    db = await openDatabase({ dataDir: 'memory://' });
+    await prepareDatabase(subgraphs.find((m) => m.name === 'recognition')!, db);
+    store = new RecognitionStore(db);
+    await store.seedReferenceData();
+    const row: VerificationRow = {
+      id: VERIFICATION_ID, codeJti: 'jti-1', credentialId: 'cred-1', issuingRegion: 'yangtze-delta', verifierOrg: HOTEL,
+      verifierRegion: 'yangtze-delta', scenario: 'hotel-check-in', context: { operator: '前台' }, verdict: 'ACCEPTED', reasons: [],
+      ruleId: 'yrd-hotel-e-id', ruleVersion: 1, disputed: false, releasedFields: [], trace: [], usageRecorded: true,
+      checkedAt: '2026-11-30T08:00:00.000Z',
+    };
+    await store.addVerification(row);
+    // A second version of the hotel rule that starts later, and a rule retired at the end of 2025.
+    await db.query(
+      `insert into acceptance_rule (id, version, accepting_region, accepting_provinces, scenario, credential_type, issuing_provinces,
+         accepted_statuses, require_within_validity, released_fields, valid_from, valid_until, legal_basis)
+       select id, 2, accepting_region, accepting_provinces, scenario, credential_type, issuing_provinces, accepted_statuses,
+              require_within_validity, released_fields, date '2027-01-01', null, legal_basis from acceptance_rule where id = 'yrd-hotel-e-id'
+       union all
+       select 'retired-hotel-rule', 1, accepting_region, accepting_provinces, scenario, credential_type, issuing_provinces, accepted_statuses,
+              require_within_validity, released_fields, date '2020-01-01', date '2026-01-01', legal_basis from acceptance_rule where id = 'yrd-hotel-e-id'`,
+    );
+  });
+  afterAll(async () => {
+    await db?.close();
+  });
+  afterEach(() => {
+    vi.useRealTimers();
+  });
+
+  describe('a verification', () => {
+    it.each([
+      ['verifier', 'allowed'],
+      ['admin', 'allowed'],
+      ['otherVerifier', 'FORBIDDEN'],
+      ['holder', 'FORBIDDEN'],
+      ['analyst', 'FORBIDDEN'],
+    ])('is shown to %s: %s', async (who, expected) => {
+      expect(await asyncCodeOf(() => RecognitionQuery.verification(undefined, { id: VERIFICATION_ID }, ctxFor(callers[who]!)))).toBe(expected);
+      expect(await asyncCodeOf(() => Verification.__resolveReference({ id: VERIFICATION_ID }, ctxFor(callers[who]!)))).toBe(expected);
+    });
+
+    it('is returned whole to the verifier that made it', async () => {
+      const found = await RecognitionQuery.verification(undefined, { id: VERIFICATION_ID }, ctxFor(callers.verifier!));
+      expect(found).toMatchObject({ id: VERIFICATION_ID, verifierOrg: HOTEL, verdict: 'ACCEPTED', ruleId: 'yrd-hotel-e-id', context: { operator: '前台' } });
+    });
+
+    it('is null when no verification has the id, and a malformed id is a BAD_USER_INPUT', async () => {
+      expect(await RecognitionQuery.verification(undefined, { id: '00000000-0000-4000-8000-000000000000' }, ctxFor(callers.admin!))).toBeNull();
+      expect(await Verification.__resolveReference({ id: '00000000-0000-4000-8000-000000000000' }, ctxFor(callers.verifier!))).toBeNull();
+      for (const id of ['not-a-uuid', `${VERIFICATION_ID}x`, `x${VERIFICATION_ID}`, VERIFICATION_ID.toUpperCase()]) {
+        expect(await asyncCodeOf(() => RecognitionQuery.verification(undefined, { id }, ctxFor(callers.admin!)))).toBe('BAD_USER_INPUT');
+      }
+    });
+  });
+
+  describe('recognition rules listed for a region', () => {
+    const ids = async (args: Parameters<typeof RecognitionQuery.recognitionRules>[1]) =>
+      (await RecognitionQuery.recognitionRules(undefined, args, ctxFor(callers.anonymous!))).map((r) => `${r.id} v${r.version}`).sort();
+
+    it("are the region's own rules for the scenario plus national ones", async () => {
+      vi.useFakeTimers({ toFake: ['Date'] });
+      vi.setSystemTime(new Date('2026-06-01T04:00:00Z'));
+      expect(await ids({ acceptingRegion: 'yangtze-delta', scenario: 'traffic-check' })).toEqual([
+        'national-traffic-driving-licence v1',
+        'yrd-traffic-driving-licence v1',
+        'yrd-traffic-vehicle-licence v1',
+      ]);
+      expect(await ids({ acceptingRegion: 'shandong', scenario: null })).toEqual(['national-traffic-driving-licence v1', 'sd-service-hall-e-id v1']);
+      expect(await ids({ acceptingRegion: null, scenario: 'hotel-check-in' })).toEqual(['yrd-hotel-e-id v1']);
+    });
+
+    it('are those in force today in China: a version starts on its first day, a retired rule ends the day its validity ends', async () => {
+      vi.useFakeTimers({ toFake: ['Date'] });
+      // 2025-12-31 16:00 UTC is already 1 January 2026 in China: the retired rule's last day was 31 December.
+      vi.setSystemTime(new Date('2025-12-31T15:59:59Z'));
+      expect(await ids({ scenario: 'hotel-check-in' })).toEqual(['retired-hotel-rule v1', 'yrd-hotel-e-id v1']);
+      vi.setSystemTime(new Date('2025-12-31T16:00:00Z'));
+      expect(await ids({ scenario: 'hotel-check-in' })).toEqual(['yrd-hotel-e-id v1']);
+      vi.setSystemTime(new Date('2026-12-31T15:59:59Z'));
+      expect(await ids({ scenario: 'hotel-check-in' })).toEqual(['yrd-hotel-e-id v1']);
+      vi.setSystemTime(new Date('2026-12-31T16:00:00Z'));
+      expect(await ids({ scenario: 'hotel-check-in' })).toEqual(['yrd-hotel-e-id v2']);
+      expect(await ids({ scenario: 'hotel-check-in', includeHistory: true })).toEqual(['retired-hotel-rule v1', 'yrd-hotel-e-id v1', 'yrd-hotel-e-id v2']);
+    });
+
+    it("say whether each is in force, from its first day up to (not including) its end", () => {
+      vi.useFakeTimers({ toFake: ['Date'] });
+      const rule = { validFrom: '2026-03-01', validUntil: '2026-04-01' };
+      const table: [string, boolean][] = [
+        ['2026-02-28T15:59:59Z', false], // 28 Feb in China
+        ['2026-02-28T16:00:00Z', true], // 1 Mar in China
+        ['2026-03-31T15:59:59Z', true], // 31 Mar
+        ['2026-03-31T16:00:00Z', false], // 1 Apr
+      ];
+      for (const [now, expected] of table) {
+        vi.setSystemTime(new Date(now));
+        expect(RecognitionRule.inForce(rule), now).toBe(expected);
+      }
+      vi.setSystemTime(new Date('2040-01-01T00:00:00Z'));
+      expect(RecognitionRule.inForce({ validFrom: '2026-03-01', validUntil: null })).toBe(true);
+    });
+  });
+
+  it('lists verifiers of one region, or all', async () => {
+    const all = await RecognitionQuery.verifiers(undefined, {}, ctxFor(callers.anonymous!));
+    const shandong = await RecognitionQuery.verifiers(undefined, { region: 'shandong' }, ctxFor(callers.anonymous!));
+    expect(shandong.map((v) => v.name).sort()).toEqual(['山东省公安厅交通警察总队', '济南市政务服务中心'].sort());
+    expect(all.length).toBeGreaterThan(shandong.length);
+  });
+});
+
+describe('service-only routes (a registry feed and its service API)', () => {
+  const call = (issuer: string | undefined) => {
+    const next = vi.fn();
+    const res = { locals: { envelopeIssuer: issuer }, status: vi.fn(), json: vi.fn() };
+    res.status.mockReturnValue(res);
+    serviceOnly({} as Request, res as unknown as Response, next);
+    return { next, res };
+  };
+
+  it('let a Hutong service through', () => {
+    const { next, res } = call('hutong-service');
+    expect(next).toHaveBeenCalledOnce();
+    expect(res.status).not.toHaveBeenCalled();
+  });
+
+  it.each([['hutong-gateway'], [undefined]])('refuse calls signed as %s with 403 FORBIDDEN', (issuer) => {
+    const { next, res } = call(issuer);
+    expect(next).not.toHaveBeenCalled();
+    expect(res.status).toHaveBeenCalledWith(403);
+    expect(res.json).toHaveBeenCalledWith({ errors: [{ message: 'This endpoint is for Hutong services only.', extensions: { code: 'FORBIDDEN' } }] });
+  });
+});

@@ -1,0 +1,344 @@
+/**
+ * RecognitionStore on a real recognition database (PGlite in-process, the module's migrations):
+ * reference data, presentation codes (single use, expiry), verifications and the usage outbox.
+ * Times compared with PostgreSQL's now() are set far in the past or future so that the test does
+ * not depend on when it runs.
+ */
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { openDatabase, type Database } from '../../subgraphs/kit/db.js';
+import { makeUscc } from '../../subgraphs/kit/identifiers/index.js';
+import { prepareDatabase } from '../../subgraphs/kit/run.js';
+import { RecognitionStore, type VerificationRow } from '../../subgraphs/recognition/db/store.js';
+import { acceptanceRules } from '../../subgraphs/recognition/seed.js';
+import { recognition } from '../../subgraphs/recognition/server.js';
+
+const CREDENTIAL = '1.2.156.3005.2.11100000HT00000183002.11320000HT24349603.201400000006.001.B';
+const OTHER_CREDENTIAL = '1.2.156.3005.2.11100000HT00000183001.11310000HT5544823B.201600000012.001.U';
+const SH_POLICE = '11310101HW08049497';
+const SH_HOTEL = '91310101HW7470291X';
+const FUTURE = new Date('2099-01-01T00:00:00.000Z');
+const PAST = new Date('2020-01-01T00:00:00.000Z');
+
+let db: Database;
+let store: RecognitionStore;
+
+/** A recognition database with its migrations and reference data, as the subgraph prepares it. */
+async function recognitionDatabase(): Promise<Database> {
+  const database = await openDatabase({ dataDir: 'memory://' });
+  await prepareDatabase(recognition, database);
+  await new RecognitionStore(database).seedReferenceData();
+  return database;
+}
+
+// Awaited by every test: a setup that throws then fails each test, where a throwing beforeAll
+// would only skip them (and mutation testing would count a broken seed as surviving).
+let setup: Promise<void>;
+
+beforeAll(() => {
+  setup = (async () => {
+    db = await recognitionDatabase();
+    store = new RecognitionStore(db);
+  })();
+  setup.catch(() => {});
+});
+
+afterAll(async () => {
+  await db?.close();
+});
+
+beforeEach(async () => {
+  await setup;
+  await db.exec(`delete from presentation_code; delete from verification; delete from usage_outbox;`);
+});
+
+const code = (jti: string, expiresAt = FUTURE, scenario: string | null = 'traffic-check') =>
+  store.addPresentationCode({ jti, credentialId: CREDENTIAL, holderCode: '320200198006283876', scenario, expiresAt });
+
+function verification(id: string, over: Partial<VerificationRow> = {}): VerificationRow {
+  return {
+    id,
+    codeJti: `jti-${id}`,
+    credentialId: CREDENTIAL,
+    issuingRegion: 'yangtze-delta',
+    verifierOrg: SH_POLICE,
+    verifierRegion: 'yangtze-delta',
+    scenario: 'traffic-check',
+    context: { organisation: SH_POLICE, operator: '执勤民警 0420', serviceItemName: '交通执法亮证查验', serviceItemCode: 'HT-JT-0001', businessCaseNumber: 'JT-2030-000123' },
+    verdict: 'ACCEPTED',
+    reasons: [],
+    ruleId: 'yrd-traffic-driving-licence',
+    ruleVersion: 1,
+    disputed: false,
+    releasedFields: [{ field: 'number', label: 'Licence number', value: '3202**********3876', retain: false }],
+    trace: [{ ruleId: 'yrd-traffic-driving-licence', version: 1, kind: 'ACCEPTANCE', applied: true, detail: 'regional rule covers this credential' }],
+    usageRecorded: true,
+    checkedAt: '2030-03-15T02:00:00.123Z',
+    ...over,
+  };
+}
+
+describe('reference data', () => {
+  it('lists the scenarios by code with their Chinese names and service item codes', async () => {
+    expect(await store.scenarios()).toEqual([
+      { code: 'flat-rental', name: 'Renting out a flat', nameZh: '房屋出租核验', serviceItemCode: 'HT-FW-0001' },
+      { code: 'hotel-check-in', name: 'Hotel check-in', nameZh: '旅馆住宿登记', serviceItemCode: 'HT-ZS-0001' },
+      { code: 'library-entry', name: 'Library entry and borrowing', nameZh: '图书馆入馆借阅', serviceItemCode: 'HT-TS-0001' },
+      { code: 'service-hall-visit', name: 'Government service hall visit', nameZh: '政务服务大厅办事', serviceItemCode: 'HT-ZW-0001' },
+      { code: 'subsidy-payout', name: 'Subsidy payout', nameZh: '财政补助资金发放', serviceItemCode: 'HT-CZ-0001' },
+      { code: 'traffic-check', name: 'Traffic police check', nameZh: '交通执法亮证查验', serviceItemCode: 'HT-JT-0001' },
+    ]);
+  });
+
+  it('lists the registered verifiers by region, then name', async () => {
+    const list = await store.verifiers();
+    expect(list.map((v) => [v.region, v.name])).toEqual([
+      ['chengdu-chongqing', '四川省图书馆'],
+      ['chengdu-chongqing', '重庆图书馆'],
+      ['chengdu-chongqing', '重庆安居房屋中介有限公司'],
+      ['shandong', '山东省公安厅交通警察总队'],
+      ['shandong', '济南市政务服务中心'],
+      ['yangtze-delta', '上海外滩江景酒店有限公司'],
+      ['yangtze-delta', '上海市公安局交通警察总队'],
+      ['yangtze-delta', '南京玄武湖畔宾馆有限公司'],
+      ['yangtze-delta', '安徽省公安厅交通警察总队'],
+      ['yangtze-delta', '江苏省公安厅交通警察总队'],
+      ['yangtze-delta', '浙江省公安厅交通警察总队'],
+      ['yangtze-delta', '浙江省财政厅'],
+    ]);
+    expect(list[6]).toEqual({ organisation: SH_POLICE, name: '上海市公安局交通警察总队', region: 'yangtze-delta', province: '31', scenarios: ['traffic-check'] });
+  });
+
+  it('finds one verifier by organisation, and nothing for an unregistered one', async () => {
+    expect(await store.verifier(SH_HOTEL)).toEqual({ organisation: SH_HOTEL, name: '上海外滩江景酒店有限公司', region: 'yangtze-delta', province: '31', scenarios: ['hotel-check-in'] });
+    expect(await store.verifier(makeUscc('9', '1', '310101', 'HW900002'))).toBeUndefined();
+  });
+
+  it('reads acceptance rules back as they were seeded, ordered by id and version, with dates as text and releases as objects', async () => {
+    const rules = await store.acceptanceRules();
+    expect(rules.map((r) => `${r.id} v${r.version}`)).toEqual([
+      'cc-library-social-security-card v1',
+      'cq-rental-real-estate v1',
+      'national-traffic-driving-licence v1',
+      'sd-service-hall-e-id v1',
+      'yrd-hotel-e-id v1',
+      'yrd-traffic-driving-licence v1',
+      'yrd-traffic-vehicle-licence v1',
+      'zj-subsidy-business-licence v1',
+    ]);
+    expect(rules.find((r) => r.id === 'yrd-traffic-driving-licence')).toEqual({
+      id: 'yrd-traffic-driving-licence',
+      version: 1,
+      acceptingRegion: 'yangtze-delta',
+      acceptingProvinces: null,
+      scenario: 'traffic-check',
+      credentialType: '11100000HT00000183002',
+      issuingProvinces: ['31', '32', '33', '34'],
+      acceptedStatuses: ['VALID'],
+      requireWithinValidity: true,
+      releasedFields: [
+        { field: 'holderName', retain: false, masked: false },
+        { field: 'face.licenceClass', retain: false, masked: false },
+        { field: 'expiryDate', retain: false, masked: false },
+        { field: 'number', retain: false, masked: true },
+      ],
+      validFrom: '2021-06-01',
+      validUntil: null,
+      legalBasis: expect.stringContaining('长三角电子证照互认'),
+    });
+    const byKey = (r: { id: string; version: number }) => `${r.id} ${r.version}`;
+    expect([...rules].sort((a, b) => byKey(a).localeCompare(byKey(b)))).toEqual([...acceptanceRules].sort((a, b) => byKey(a).localeCompare(byKey(b))));
+  });
+
+  it('reads invalidation rules back as they were seeded', async () => {
+    expect(await store.invalidationRules()).toEqual([
+      {
+        id: 'yrd-suspended-driving-licence',
+        version: 1,
+        issuingProvinces: ['31', '32', '33', '34'],
+        credentialType: '11100000HT00000183002',
+        scenarios: ['traffic-check'],
+        statuses: ['SUSPENDED'],
+        validFrom: '2021-06-01',
+        validUntil: null,
+        legalBasis: 'A suspended (暂扣) driving licence is not valid for traffic checks.',
+      },
+    ]);
+  });
+
+  it('keeps existing rows and newer versions when the reference data is loaded again', async () => {
+    await db.query(`update scenario set name_zh = '交通执法亮证查验（试点）' where code = 'traffic-check'`);
+    await db.query(`update verifier set scenarios = '{traffic-check,hotel-check-in}' where organisation = $1`, [SH_POLICE]);
+    await db.query(
+      `insert into acceptance_rule select id, 2, accepting_region, accepting_provinces, scenario, credential_type, issuing_provinces,
+         accepted_statuses, false, released_fields, '2030-01-01', null, legal_basis from acceptance_rule where id = 'yrd-hotel-e-id'`,
+    );
+    await db.query(`update invalidation_rule set statuses = '{SUSPENDED,CANCELLED}'`);
+    try {
+      await store.seedReferenceData();
+      expect((await store.scenarios()).find((s) => s.code === 'traffic-check')?.nameZh).toBe('交通执法亮证查验（试点）');
+      expect((await store.verifier(SH_POLICE))?.scenarios).toEqual(['traffic-check', 'hotel-check-in']);
+      const hotel = (await store.acceptanceRules()).filter((r) => r.id === 'yrd-hotel-e-id');
+      expect(hotel.map((r) => [r.version, r.requireWithinValidity, r.validFrom])).toEqual([[1, true, '2021-01-01'], [2, false, '2030-01-01']]);
+      expect((await store.invalidationRules())[0]!.statuses).toEqual(['SUSPENDED', 'CANCELLED']);
+      const counts = await db.query(`select (select count(*)::int from scenario) as s, (select count(*)::int from verifier) as v,
+        (select count(*)::int from acceptance_rule) as a, (select count(*)::int from invalidation_rule) as i`);
+      expect(counts).toEqual([{ s: 6, v: 12, a: 9, i: 1 }]);
+    } finally {
+      await db.exec(`update scenario set name_zh = '交通执法亮证查验' where code = 'traffic-check';
+        update verifier set scenarios = '{traffic-check}' where organisation = '${SH_POLICE}';
+        delete from acceptance_rule where version = 2; update invalidation_rule set statuses = '{SUSPENDED}';`);
+    }
+  });
+});
+
+describe('presentation codes', () => {
+  it('stores what a code stands for: credential, holder, scenario and expiry', async () => {
+    await code('jti-a', new Date('2099-01-01T00:05:00.000Z'));
+    expect(await store.presentationCode('jti-a')).toEqual({
+      jti: 'jti-a',
+      credentialId: CREDENTIAL,
+      holderCode: '320200198006283876',
+      scenario: 'traffic-check',
+      expired: false,
+      consumed: false,
+    });
+    const [row] = await db.query<{ at: string; by: string | null }>(
+      `select to_char(expires_at at time zone 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS') as at, consumed_by as by from presentation_code`,
+    );
+    expect(row).toEqual({ at: '2099-01-01T00:05:00', by: null });
+  });
+
+  it('keeps a code without a scenario open (null)', async () => {
+    await code('jti-open', FUTURE, null);
+    expect((await store.presentationCode('jti-open'))?.scenario).toBeNull();
+  });
+
+  it('knows nothing of a code it never stored', async () => {
+    expect(await store.presentationCode('jti-unknown')).toBeUndefined();
+  });
+
+  it('reports a code whose expiry has passed as expired', async () => {
+    await code('jti-old', PAST);
+    expect(await store.presentationCode('jti-old')).toMatchObject({ expired: true, consumed: false });
+  });
+
+  it('lets a code be consumed once, in the name of the verifier', async () => {
+    await code('jti-once');
+    expect(await store.consumePresentationCode('jti-once', SH_POLICE)).toBe(true);
+    expect(await store.presentationCode('jti-once')).toMatchObject({ consumed: true, expired: false });
+    expect(await store.consumePresentationCode('jti-once', SH_HOTEL)).toBe(false);
+    expect(await db.query(`select consumed_by as by from presentation_code`)).toEqual([{ by: SH_POLICE }]);
+  });
+
+  it('does not consume an expired code', async () => {
+    await code('jti-late', PAST);
+    expect(await store.consumePresentationCode('jti-late', SH_POLICE)).toBe(false);
+    expect(await store.presentationCode('jti-late')).toMatchObject({ consumed: false, expired: true });
+  });
+
+  it('consumes only the code named', async () => {
+    await code('jti-1');
+    await code('jti-2');
+    expect(await store.consumePresentationCode('jti-2', SH_POLICE)).toBe(true);
+    expect((await store.presentationCode('jti-1'))?.consumed).toBe(false);
+    expect(await store.consumePresentationCode('jti-unknown', SH_POLICE)).toBe(false);
+  });
+
+  it('lets only one of two simultaneous consumptions win', async () => {
+    await code('jti-race');
+    const results = await Promise.all([store.consumePresentationCode('jti-race', SH_POLICE), store.consumePresentationCode('jti-race', SH_HOTEL)]);
+    expect(results.filter(Boolean)).toHaveLength(1);
+  });
+});
+
+describe('verifications', () => {
+  it('reads a verification back exactly as it was written', async () => {
+    const v = verification('v-1');
+    await store.addVerification(v);
+    expect(await store.verification('v-1')).toEqual(v);
+  });
+
+  it('keeps an INDETERMINATE verification without rule, releases or recorded usage', async () => {
+    const v = verification('v-2', {
+      verdict: 'INDETERMINATE',
+      reasons: ['ISSUING_REGISTRY_UNREACHABLE'],
+      ruleId: null,
+      ruleVersion: null,
+      disputed: true,
+      releasedFields: [],
+      trace: [],
+      usageRecorded: false,
+    });
+    await store.addVerification(v);
+    expect(await store.verification('v-2')).toEqual(v);
+  });
+
+  it('knows nothing of a verification it never stored', async () => {
+    expect(await store.verification('v-unknown')).toBeUndefined();
+  });
+
+  it('tells whether an organisation has verified a credential', async () => {
+    await store.addVerification(verification('v-3'));
+    expect(await store.hasVerified(SH_POLICE, CREDENTIAL)).toBe(true);
+    expect(await store.hasVerified(SH_HOTEL, CREDENTIAL)).toBe(false);
+    expect(await store.hasVerified(SH_POLICE, OTHER_CREDENTIAL)).toBe(false);
+  });
+});
+
+describe('the usage outbox', () => {
+  const record = (id: string) => ({ id, credentialId: CREDENTIAL, verdict: 'ACCEPTED', releasedFields: ['holderName'], ruleVersion: 1 });
+
+  it('queues a usage record with one failed attempt and the error, and hands it out as pending', async () => {
+    await store.addVerification(verification('v-q', { usageRecorded: false }));
+    await store.queueUsageRecord('v-q', 'yangtze-delta', record('v-q'), 'yangtze-delta could not be reached');
+    expect(await store.pendingUsageRecords(10)).toEqual([{ verificationId: 'v-q', regionCode: 'yangtze-delta', record: record('v-q') }]);
+    expect(await db.query(`select attempts, last_error as "lastError", delivered_at as "deliveredAt" from usage_outbox`)).toEqual([
+      { attempts: 1, lastError: 'yangtze-delta could not be reached', deliveredAt: null },
+    ]);
+  });
+
+  it('keeps the first queued record when the same verification is queued again', async () => {
+    await store.queueUsageRecord('v-d', 'yangtze-delta', record('v-d'), 'first failure');
+    await store.queueUsageRecord('v-d', 'shandong', { id: 'other' }, 'second failure');
+    expect(await store.pendingUsageRecords(10)).toEqual([{ verificationId: 'v-d', regionCode: 'yangtze-delta', record: record('v-d') }]);
+    expect(await db.query(`select attempts, last_error as "lastError" from usage_outbox`)).toEqual([{ attempts: 1, lastError: 'first failure' }]);
+  });
+
+  it('hands out pending records oldest first, at most as many as asked', async () => {
+    await store.queueUsageRecord('v-b', 'shandong', record('v-b'), 'down');
+    await store.queueUsageRecord('v-a', 'yangtze-delta', record('v-a'), 'down');
+    await store.queueUsageRecord('v-c', 'chengdu-chongqing', record('v-c'), 'down');
+    // Queued in the order b, a, c; make the times unambiguous.
+    await db.exec(`update usage_outbox set created_at = '2030-03-15T02:00:01Z' where verification_id = 'v-b';
+      update usage_outbox set created_at = '2030-03-15T02:00:02Z' where verification_id = 'v-a';
+      update usage_outbox set created_at = '2030-03-15T02:00:03Z' where verification_id = 'v-c';`);
+    expect((await store.pendingUsageRecords(2)).map((p) => [p.verificationId, p.regionCode])).toEqual([['v-b', 'shandong'], ['v-a', 'yangtze-delta']]);
+    expect((await store.pendingUsageRecords(10)).map((p) => p.verificationId)).toEqual(['v-b', 'v-a', 'v-c']);
+  });
+
+  it('takes a delivered record out of the queue and marks its verification as recorded', async () => {
+    await store.addVerification(verification('v-x', { usageRecorded: false }));
+    await store.addVerification(verification('v-y', { usageRecorded: false }));
+    await store.queueUsageRecord('v-x', 'yangtze-delta', record('v-x'), 'down');
+    await store.queueUsageRecord('v-y', 'yangtze-delta', record('v-y'), 'down');
+    await store.markUsageDelivered('v-x');
+    expect((await store.pendingUsageRecords(10)).map((p) => p.verificationId)).toEqual(['v-y']);
+    expect((await store.verification('v-x'))?.usageRecorded).toBe(true);
+    expect((await store.verification('v-y'))?.usageRecorded).toBe(false);
+    const [delivered] = await db.query<{ delivered: boolean }>(`select delivered_at is not null as delivered from usage_outbox where verification_id = 'v-x'`);
+    expect(delivered).toEqual({ delivered: true });
+  });
+
+  it('counts each failed delivery attempt and keeps the latest error', async () => {
+    await store.queueUsageRecord('v-f', 'yangtze-delta', record('v-f'), 'connect ECONNREFUSED');
+    await store.queueUsageRecord('v-g', 'yangtze-delta', record('v-g'), 'connect ECONNREFUSED');
+    await store.markUsageAttemptFailed('v-f', 'headers timeout');
+    await store.markUsageAttemptFailed('v-f', 'HTTP 503');
+    expect(await db.query(`select verification_id as id, attempts, last_error as "lastError" from usage_outbox order by verification_id`)).toEqual([
+      { id: 'v-f', attempts: 3, lastError: 'HTTP 503' },
+      { id: 'v-g', attempts: 1, lastError: 'connect ECONNREFUSED' },
+    ]);
+    // A failed attempt leaves the record pending.
+    expect((await store.pendingUsageRecords(10)).map((p) => p.verificationId).sort()).toEqual(['v-f', 'v-g']);
+  });
+});
