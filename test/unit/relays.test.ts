@@ -1,0 +1,143 @@
+/**
+ * The two hand-overs that must lose nothing: a registry's catalogue feed (what the national index
+ * reads, in order, from a cursor) and recognition's usage relay (usage records kept until their
+ * issuing registry has stored them). Real PGlite databases; the registry the usage relay calls
+ * is a small double at the HTTP boundary.
+ */
+import express from 'express';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { subgraphs } from '../../subgraphs/index.js';
+import { ServiceCallError } from '../../subgraphs/kit/auth/service-client.js';
+import { openDatabase, type Database } from '../../subgraphs/kit/db.js';
+import { listen, type Listening } from '../../subgraphs/kit/http.js';
+import { createLogger } from '../../subgraphs/kit/logger.js';
+import { regionByCode } from '../../subgraphs/kit/reference.js';
+import { catalogueFeedRoute } from '../../subgraphs/kit/registry/feed.js';
+import type { UsageRecord } from '../../subgraphs/kit/registry/records.js';
+import { CredentialStore } from '../../subgraphs/kit/registry/store.js';
+import { prepareDatabase } from '../../subgraphs/kit/run.js';
+import { seedCredential } from '../../subgraphs/kit/seed/credentials.js';
+import { RecognitionStore } from '../../subgraphs/recognition/db/store.js';
+import type { RegistryClient } from '../../subgraphs/recognition/registry-client.js';
+import { UsageRelay } from '../../subgraphs/recognition/usage-relay.js';
+
+const moduleNamed = (name: string) => subgraphs.find((m) => m.name === name)!;
+const shandong = regionByCode('shandong')!;
+
+describe('a registry’s catalogue feed', () => {
+  let db: Database;
+  let server: Listening;
+  let issuer = 'hutong-service';
+  const ids = [0, 1, 2, 3, 4].map((k) => seedCredential(shandong, k).id);
+
+  beforeAll(async () => {
+    db = await openDatabase({ dataDir: 'memory://' });
+    await prepareDatabase(moduleNamed('shandong'), db);
+    await db.transaction(async (tx) => {
+      await CredentialStore.lockOutbox(tx);
+      await CredentialStore.insert(tx, [0, 1, 2, 3, 4].map((k) => seedCredential(shandong, k)));
+    });
+    const app = express();
+    // Stands in for the envelope check: which service signed the call.
+    app.use((_req, res, next) => {
+      res.locals.envelopeIssuer = issuer;
+      next();
+    });
+    catalogueFeedRoute(app, new CredentialStore(db));
+    server = await listen(app, 0);
+  });
+  afterAll(async () => {
+    await server?.close();
+    await db?.close();
+  });
+
+  const feed = async (query: string) => {
+    const res = await fetch(`${server.url}/catalogue-feed${query}`);
+    return { status: res.status, body: (await res.json()) as { entries?: { seq: number; credentialId: string }[]; lastSeq?: number; error?: string } };
+  };
+
+  it('serves the outbox in order from the start, with the last sequence number read', async () => {
+    const { status, body } = await feed('');
+    expect(status).toBe(200);
+    expect(body.entries!.map((e) => e.seq)).toEqual([1, 2, 3, 4, 5]);
+    expect(body.entries!.map((e) => e.credentialId).sort()).toEqual([...ids].sort());
+    expect(body.lastSeq).toBe(5);
+  });
+
+  it('serves only entries after the cursor, at most `limit` of them', async () => {
+    expect((await feed('?after=2&limit=2')).body).toMatchObject({ lastSeq: 4 });
+    expect((await feed('?after=2&limit=2')).body.entries!.map((e) => e.seq)).toEqual([3, 4]);
+    expect((await feed('?after=4&limit=5000')).body.entries!.map((e) => e.seq)).toEqual([5]);
+    expect((await feed('?after=0&limit=1')).body.entries!.map((e) => e.seq)).toEqual([1]);
+  });
+
+  it('answers a caught-up cursor with no entries and the cursor itself as the last sequence number', async () => {
+    expect((await feed('?after=5')).body).toEqual({ entries: [], lastSeq: 5 });
+    expect((await feed('?after=900')).body).toEqual({ entries: [], lastSeq: 900 });
+  });
+
+  it.each([['?limit=0'], ['?limit=5001'], ['?after=-1'], ['?after=1.5'], ['?after=abc'], ['?limit=1e3'], ['?after=1234567890123456']])(
+    'refuses %s with 400 and says what it accepts',
+    async (query) => {
+      const { status, body } = await feed(query);
+      expect(status).toBe(400);
+      expect(body).toEqual({ error: 'after must be an integer ≥ 0 and limit an integer from 1 to 5000' });
+    },
+  );
+
+  it('is for Hutong services only: a call signed by the gateway gets 403', async () => {
+    issuer = 'hutong-gateway';
+    try {
+      expect((await feed('')).status).toBe(403);
+    } finally {
+      issuer = 'hutong-service';
+    }
+  });
+});
+
+describe('the usage relay', () => {
+  let db: Database;
+  let store: RecognitionStore;
+  const delivered: UsageRecord[] = [];
+  let down = new Set<string>();
+  const registries = {
+    async recordUsage(regionCode: string, record: UsageRecord) {
+      if (down.has(regionCode)) throw new ServiceCallError(`${regionCode} unreachable`);
+      delivered.push(record);
+    },
+  } as unknown as RegistryClient;
+
+  const record = (id: string, credentialId: string): UsageRecord => ({
+    id, credentialId, verifierOrg: '12370100MB0000000X', verifierName: '济南市政务服务中心', verifierRegion: 'shandong', operator: '窗口 3',
+    scenario: 'service-hall-visit', scenarioName: '政务服务大厅办事', serviceItemName: '政务服务大厅办事', serviceItemCode: 'HT-ZW-0001',
+    businessCaseNumber: 'JN-1', releasedFields: [], verdict: 'INDETERMINATE', reasons: ['ISSUING_REGISTRY_UNREACHABLE'], ruleId: null,
+    ruleVersion: null, verifiedAt: '2026-11-30T02:00:00.000Z',
+  });
+
+  beforeAll(async () => {
+    db = await openDatabase({ dataDir: 'memory://' });
+    await prepareDatabase(moduleNamed('recognition'), db);
+    store = new RecognitionStore(db);
+  });
+  afterAll(async () => {
+    await db?.close();
+  });
+
+  it('keeps a record while its registry is down, delivers it once it is back, and then forgets it', async () => {
+    const relay = new UsageRelay(store, registries, createLogger('test', 'silent'), 60_000);
+    down = new Set(['shandong']);
+    await store.queueUsageRecord('v-1', 'shandong', record('v-1', 'c-1'), 'down at verification');
+    await store.queueUsageRecord('v-2', 'yangtze-delta', record('v-2', 'c-2'), 'down at verification');
+
+    expect(await relay.deliverPending()).toBe(1); // Shandong's is still waiting; Yangtze Delta's went
+    expect(delivered.map((r) => r.id)).toEqual(['v-2']);
+    expect((await store.pendingUsageRecords(10)).map((p) => p.verificationId)).toEqual(['v-1']);
+
+    down = new Set();
+    expect(await relay.deliverPending()).toBe(0);
+    expect(delivered.map((r) => r.id)).toEqual(['v-2', 'v-1']);
+    expect(await store.pendingUsageRecords(10)).toEqual([]);
+    expect(await relay.deliverPending()).toBe(0);
+    expect(delivered).toHaveLength(2); // nothing delivered twice
+  });
+});
