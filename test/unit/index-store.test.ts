@@ -1,10 +1,9 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { IndexStore } from '../../subgraphs/catalogue/db/index-store.js';
-import { subgraphs } from '../../subgraphs/index.js';
-import { openDatabase, type Database } from '../../subgraphs/kit/db.js';
+import type { Database } from '../../subgraphs/kit/db.js';
 import type { StatusCode } from '../../subgraphs/kit/reference.js';
 import type { FeedEntry } from '../../subgraphs/kit/registry/store.js';
-import { prepareDatabase } from '../../subgraphs/kit/run.js';
+import { subgraphDatabase } from '../support/databases.js';
 
 const E_ID = '11100000HT00000183001';
 const E_DRIVING_LICENCE = '11100000HT00000183002';
@@ -16,8 +15,7 @@ let db: Database;
 let store: IndexStore;
 
 beforeAll(async () => {
-  db = await openDatabase({ dataDir: 'memory://' });
-  await prepareDatabase(subgraphs.find((m) => m.name === 'catalogue')!, db);
+  db = await subgraphDatabase('catalogue');
   store = new IndexStore(db);
 });
 afterAll(async () => {

@@ -1,16 +1,15 @@
 import { GraphQLError } from 'graphql';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { subgraphs } from '../../subgraphs/index.js';
 import type { Caller } from '../../subgraphs/kit/auth/caller.js';
-import { openDatabase, type Database } from '../../subgraphs/kit/db.js';
+import type { Database } from '../../subgraphs/kit/db.js';
 import { regionByCode, type Region, type StatusCode } from '../../subgraphs/kit/reference.js';
 import { RegistryCommands, type IssueInput } from '../../subgraphs/kit/registry/commands.js';
 import { createRegistryLoaders } from '../../subgraphs/kit/registry/loaders.js';
 import { RecordStore } from '../../subgraphs/kit/registry/records.js';
 import { registryResolvers, type RegistryContext } from '../../subgraphs/kit/registry/resolvers.js';
 import { CredentialStore, type StoredCredential } from '../../subgraphs/kit/registry/store.js';
-import { prepareDatabase } from '../../subgraphs/kit/run.js';
 import { seedCredential, type CredentialRecord } from '../../subgraphs/kit/seed/credentials.js';
+import { subgraphDatabase } from '../support/databases.js';
 
 const SHANDONG: Region = regionByCode('shandong')!;
 const SHANDONG_POLICE = '11370000HT71218912';
@@ -37,8 +36,7 @@ const ctx = (caller: Caller): RegistryContext => ({
 });
 
 beforeAll(async () => {
-  db = await openDatabase({ dataDir: 'memory://' });
-  await prepareDatabase(subgraphs.find((m) => m.name === 'shandong')!, db);
+  db = await subgraphDatabase('shandong');
 });
 afterAll(async () => {
   await db?.close();

@@ -1,15 +1,14 @@
 import { GraphQLError } from 'graphql';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { subgraphs } from '../../subgraphs/index.js';
 import type { Caller } from '../../subgraphs/kit/auth/caller.js';
-import { openDatabase, type Database } from '../../subgraphs/kit/db.js';
+import type { Database } from '../../subgraphs/kit/db.js';
 import { buildLicenceId } from '../../subgraphs/kit/identifiers/index.js';
 import { regionByCode, type Region, type StatusCode } from '../../subgraphs/kit/reference.js';
 import { RegistryCommands, knownTypeCodes, type IssueInput, type LifecycleAction } from '../../subgraphs/kit/registry/commands.js';
 import { RecordStore, type UsageRecord } from '../../subgraphs/kit/registry/records.js';
 import { CredentialStore } from '../../subgraphs/kit/registry/store.js';
-import { prepareDatabase } from '../../subgraphs/kit/run.js';
 import { seedCredential, type CredentialRecord } from '../../subgraphs/kit/seed/credentials.js';
+import { subgraphDatabase } from '../support/databases.js';
 
 const SHANDONG: Region = regionByCode('shandong')!;
 const E_ID = '11100000HT00000183001';
@@ -29,8 +28,7 @@ let db: Database;
 let commands: RegistryCommands;
 
 beforeAll(async () => {
-  db = await openDatabase({ dataDir: 'memory://' });
-  await prepareDatabase(subgraphs.find((m) => m.name === 'shandong')!, db);
+  db = await subgraphDatabase('shandong');
   commands = new RegistryCommands(db, SHANDONG);
 });
 afterAll(async () => {

@@ -6,22 +6,20 @@
  */
 import express from 'express';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { subgraphs } from '../../subgraphs/index.js';
 import { ServiceCallError } from '../../subgraphs/kit/auth/service-client.js';
-import { openDatabase, type Database } from '../../subgraphs/kit/db.js';
+import type { Database } from '../../subgraphs/kit/db.js';
 import { listen, type Listening } from '../../subgraphs/kit/http.js';
 import { createLogger } from '../../subgraphs/kit/logger.js';
 import { regionByCode } from '../../subgraphs/kit/reference.js';
 import { catalogueFeedRoute } from '../../subgraphs/kit/registry/feed.js';
 import type { UsageRecord } from '../../subgraphs/kit/registry/records.js';
 import { CredentialStore } from '../../subgraphs/kit/registry/store.js';
-import { prepareDatabase } from '../../subgraphs/kit/run.js';
 import { seedCredential } from '../../subgraphs/kit/seed/credentials.js';
 import { RecognitionStore } from '../../subgraphs/recognition/db/store.js';
 import type { RegistryClient } from '../../subgraphs/recognition/registry-client.js';
 import { UsageRelay } from '../../subgraphs/recognition/usage-relay.js';
+import { subgraphDatabase } from '../support/databases.js';
 
-const moduleNamed = (name: string) => subgraphs.find((m) => m.name === name)!;
 const shandong = regionByCode('shandong')!;
 
 describe('a registry’s catalogue feed', () => {
@@ -31,8 +29,7 @@ describe('a registry’s catalogue feed', () => {
   const ids = [0, 1, 2, 3, 4].map((k) => seedCredential(shandong, k).id);
 
   beforeAll(async () => {
-    db = await openDatabase({ dataDir: 'memory://' });
-    await prepareDatabase(moduleNamed('shandong'), db);
+    db = await subgraphDatabase('shandong');
     await db.transaction(async (tx) => {
       await CredentialStore.lockOutbox(tx);
       await CredentialStore.insert(tx, [0, 1, 2, 3, 4].map((k) => seedCredential(shandong, k)));
@@ -115,8 +112,7 @@ describe('the usage relay', () => {
   });
 
   beforeAll(async () => {
-    db = await openDatabase({ dataDir: 'memory://' });
-    await prepareDatabase(moduleNamed('recognition'), db);
+    db = await subgraphDatabase('recognition');
     store = new RecognitionStore(db);
   });
   afterAll(async () => {

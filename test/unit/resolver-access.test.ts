@@ -6,10 +6,8 @@
 import type { Request, Response } from 'express';
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
 import type { Caller } from '../../subgraphs/kit/auth/caller.js';
-import { openDatabase, type Database } from '../../subgraphs/kit/db.js';
-import { prepareDatabase } from '../../subgraphs/kit/run.js';
+import type { Database } from '../../subgraphs/kit/db.js';
 import { serviceOnly } from '../../subgraphs/kit/subgraph-server.js';
-import { subgraphs } from '../../subgraphs/index.js';
 import { assertMayListHolder, Holder } from '../../subgraphs/catalogue/resolvers/Holder.js';
 import { Query as CatalogueQuery } from '../../subgraphs/catalogue/resolvers/Query.js';
 import { RecognitionStore, type VerificationRow } from '../../subgraphs/recognition/db/store.js';
@@ -17,6 +15,7 @@ import { createRecognitionLoaders } from '../../subgraphs/recognition/loaders.js
 import { Query as RecognitionQuery } from '../../subgraphs/recognition/resolvers/Query.js';
 import { RecognitionRule, Verification } from '../../subgraphs/recognition/resolvers/types.js';
 import type { RecognitionContext } from '../../subgraphs/recognition/resolvers/context.js';
+import { recognitionDatabase } from '../support/databases.js';
 
 const HOLDER = '320100197202028039';
 const OTHER_HOLDER = '370100198806091286';
@@ -93,10 +92,8 @@ describe('recognition resolvers on a real recognition database', () => {
   const ctxFor = (caller: Caller) => ({ caller, store, loaders: createRecognitionLoaders(store) }) as unknown as RecognitionContext;
 
   beforeAll(async () => {
-    db = await openDatabase({ dataDir: 'memory://' });
-    await prepareDatabase(subgraphs.find((m) => m.name === 'recognition')!, db);
+    db = await recognitionDatabase();
     store = new RecognitionStore(db);
-    await store.seedReferenceData();
     const row: VerificationRow = {
       id: VERIFICATION_ID, codeJti: 'jti-1', credentialId: 'cred-1', issuingRegion: 'yangtze-delta', verifierOrg: HOTEL,
       verifierRegion: 'yangtze-delta', scenario: 'hotel-check-in', context: { operator: '前台' }, verdict: 'ACCEPTED', reasons: [],

@@ -5,12 +5,11 @@
  * not depend on when it runs.
  */
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { openDatabase, type Database } from '../../subgraphs/kit/db.js';
+import type { Database } from '../../subgraphs/kit/db.js';
 import { makeUscc } from '../../subgraphs/kit/identifiers/index.js';
-import { prepareDatabase } from '../../subgraphs/kit/run.js';
 import { RecognitionStore, type VerificationRow } from '../../subgraphs/recognition/db/store.js';
 import { acceptanceRules } from '../../subgraphs/recognition/seed.js';
-import { recognition } from '../../subgraphs/recognition/server.js';
+import { recognitionDatabase } from '../support/databases.js';
 
 const CREDENTIAL = '1.2.156.3005.2.11100000HT00000183002.11320000HT24349603.201400000006.001.B';
 const OTHER_CREDENTIAL = '1.2.156.3005.2.11100000HT00000183001.11310000HT5544823B.201600000012.001.U';
@@ -22,13 +21,6 @@ const PAST = new Date('2020-01-01T00:00:00.000Z');
 let db: Database;
 let store: RecognitionStore;
 
-/** A recognition database with its migrations and reference data, as the subgraph prepares it. */
-async function recognitionDatabase(): Promise<Database> {
-  const database = await openDatabase({ dataDir: 'memory://' });
-  await prepareDatabase(recognition, database);
-  await new RecognitionStore(database).seedReferenceData();
-  return database;
-}
 
 // Awaited by every test: a setup that throws then fails each test, where a throwing beforeAll
 // would only skip them (and mutation testing would count a broken seed as surviving).

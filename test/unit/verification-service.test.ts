@@ -13,20 +13,19 @@ import { afterAll, beforeAll, beforeEach, describe, expect, it, vi } from 'vites
 import type { Caller } from '../../subgraphs/kit/auth/caller.js';
 import { generateSigningKeyPair, signingKeyFromJwk, type SigningKey } from '../../subgraphs/kit/auth/keys.js';
 import { ServiceCallError } from '../../subgraphs/kit/auth/service-client.js';
-import { openDatabase, type Database } from '../../subgraphs/kit/db.js';
+import type { Database } from '../../subgraphs/kit/db.js';
 import { makeUscc } from '../../subgraphs/kit/identifiers/index.js';
 import { createLogger } from '../../subgraphs/kit/logger.js';
 import { regionByCode } from '../../subgraphs/kit/reference.js';
 import type { Dispute, UsageRecord } from '../../subgraphs/kit/registry/records.js';
 import type { StoredCredential } from '../../subgraphs/kit/registry/store.js';
-import { prepareDatabase } from '../../subgraphs/kit/run.js';
 import { seedCredential } from '../../subgraphs/kit/seed/credentials.js';
 import { signPresentationCode } from '../../subgraphs/recognition/codes.js';
 import { RecognitionStore, type VerificationRow } from '../../subgraphs/recognition/db/store.js';
 import type { LiveCredential, RegistryClient } from '../../subgraphs/recognition/registry-client.js';
 import { verifierNamed, type Verifier } from '../../subgraphs/recognition/seed.js';
-import { recognition } from '../../subgraphs/recognition/server.js';
 import { RecognitionService, type UsageContext } from '../../subgraphs/recognition/service.js';
+import { recognitionDatabase } from '../support/databases.js';
 
 const NOW = '2030-03-15T02:00:00.000Z';
 
@@ -109,13 +108,6 @@ let signingKey: SigningKey;
 let verifyKeys: JWTVerifyGetKey;
 let logLines: string[];
 
-/** A recognition database with its migrations and reference data, as the subgraph prepares it. */
-async function recognitionDatabase(): Promise<Database> {
-  const database = await openDatabase({ dataDir: 'memory://' });
-  await prepareDatabase(recognition, database);
-  await new RecognitionStore(database).seedReferenceData();
-  return database;
-}
 
 // Awaited by every test: a setup that throws then fails each test, where a throwing beforeAll
 // would only skip them (and mutation testing would count a broken seed as surviving).
