@@ -4,8 +4,8 @@
  * tokens), and the operation-shape refusals say exactly what was wrong.
  */
 import { ApolloServer } from '@apollo/server';
-import { describe, expect, it } from 'vitest';
-import { operationLimits, operationShape, type LimitsConfig } from '../../gateway/src/limits.js';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { operationLimits, operationShape, rateLimiter, requestIdOnErrors, type LimitsConfig } from '../../gateway/src/limits.js';
 
 const typeDefs = `#graphql
   type Node { id: ID!, name: String, child: Node }
@@ -121,5 +121,75 @@ describe('operation shape', () => {
   it('refuses subscriptions with 400 BAD_REQUEST', async () => {
     const refused = await run('subscription { tick }');
     expect(refused).toEqual({ code: 'BAD_REQUEST', message: 'Subscriptions are not supported; use a query or a mutation.', status: 400 });
+  });
+});
+
+describe('the per-client rate limit', () => {
+  const perMinute = 2;
+  let server: import('../../subgraphs/kit/http.js').Listening;
+
+  beforeAll(async () => {
+    const express = (await import('express')).default;
+    const { listen } = await import('../../subgraphs/kit/http.js');
+    const app = express();
+    // Stands in for the gateway's token check: the caller a token verified as, or a refused token.
+    app.use((req, res, next) => {
+      const who = req.header('x-test-caller');
+      res.locals.requestId = 'req-1';
+      res.locals.caller =
+        who === 'invalid' ? Promise.reject(new Error('bad token')) : Promise.resolve(who ? JSON.parse(who) : { role: 'anonymous' });
+      res.locals.caller.catch(() => {});
+      next();
+    });
+    app.use(rateLimiter({ ...limits, rateLimitPerMinute: perMinute }));
+    app.get('/', (_req, res) => {
+      res.json({ ok: true });
+    });
+    server = await listen(app, 0);
+  });
+  afterAll(async () => {
+    await server?.close();
+  });
+
+  const call = (caller?: object | 'invalid') =>
+    fetch(server.url, { headers: caller ? { 'x-test-caller': caller === 'invalid' ? 'invalid' : JSON.stringify(caller) } : {} });
+
+  it('lets a caller make its allowance, then answers 429 RATE_LIMITED with Retry-After and the request id', async () => {
+    const hasty = { role: 'analyst', subject: 'hasty' };
+    expect([(await call(hasty)).status, (await call(hasty)).status]).toEqual([200, 200]);
+    const refused = await call(hasty);
+    expect(refused.status).toBe(429);
+    expect(refused.headers.get('retry-after')).toMatch(/^[1-9]\d*$/);
+    expect(await refused.json()).toEqual({
+      errors: [{ message: 'Too many requests from this client; try again in a minute.', extensions: { code: 'RATE_LIMITED', requestId: 'req-1' } }],
+    });
+  });
+
+  it('counts each verified caller on its own: another subject, or another role of the same subject, has its own allowance', async () => {
+    expect((await call({ role: 'analyst', subject: 'calm' })).status).toBe(200);
+    expect((await call({ role: 'admin', subject: 'hasty' })).status).toBe(200);
+  });
+
+  it('counts callers without a valid token, and anonymous ones, against their address: made-up tokens buy nothing', async () => {
+    expect((await call('invalid')).status).toBe(200);
+    expect((await call({ role: 'anonymous' })).status).toBe(200);
+    expect((await call()).status).toBe(429);
+  });
+});
+
+describe('request ids on errors', () => {
+  it('are added to every error a client receives', async () => {
+    const server = new ApolloServer<{ requestId?: string }>({ typeDefs, resolvers, plugins: [requestIdOnErrors] });
+    await server.start();
+    try {
+      const response = await server.executeOperation({ query: '{ nod { id } }' }, { contextValue: { requestId: 'req-42' } });
+      if (response.body.kind !== 'single') throw new Error('unexpected incremental response');
+      expect(response.body.singleResult.errors![0]!.extensions).toMatchObject({ code: 'GRAPHQL_VALIDATION_FAILED', requestId: 'req-42' });
+      const ok = await server.executeOperation({ query: '{ node { id } }' }, { contextValue: { requestId: 'req-43' } });
+      if (ok.body.kind !== 'single') throw new Error('unexpected incremental response');
+      expect(ok.body.singleResult.errors).toBeUndefined();
+    } finally {
+      await server.stop();
+    }
   });
 });

@@ -136,4 +136,35 @@ describe('the usage relay', () => {
     expect(await relay.deliverPending()).toBe(0);
     expect(delivered).toHaveLength(2); // nothing delivered twice
   });
+
+  it('runs on its own timer until stopped, and a failing round is logged and retried, not fatal', async () => {
+    const lines: string[] = [];
+    let rounds = 0;
+    let failNext = true;
+    class CountingRelay extends UsageRelay {
+      override async deliverPending(): Promise<number> {
+        rounds++;
+        if (failNext) {
+          failNext = false;
+          throw new Error('recognition database unavailable');
+        }
+        return super.deliverPending();
+      }
+    }
+    const relay = new CountingRelay(store, registries, createLogger('test', 'warn', { write: (l) => void lines.push(l) }), 20);
+    await store.queueUsageRecord('v-3', 'shandong', record('v-3', 'c-3'), 'down at verification');
+    relay.start();
+    for (let waited = 0; (rounds < 3 || (await store.pendingUsageRecords(10)).length > 0) && waited < 5000; waited += 20) {
+      await new Promise((r) => setTimeout(r, 20));
+    }
+    relay.stop();
+    expect(rounds).toBeGreaterThanOrEqual(3);
+    expect(delivered.map((r) => r.id)).toContain('v-3');
+    expect(lines.map((l) => JSON.parse(l) as { msg: string; reason: string })).toContainEqual(
+      expect.objectContaining({ msg: 'usage relay failed', reason: 'recognition database unavailable' }),
+    );
+    const afterStop = rounds;
+    await new Promise((r) => setTimeout(r, 100));
+    expect(rounds).toBe(afterStop);
+  });
 });

@@ -13,7 +13,7 @@ import { Query as CatalogueQuery } from '../../subgraphs/catalogue/resolvers/Que
 import { RecognitionStore, type VerificationRow } from '../../subgraphs/recognition/db/store.js';
 import { createRecognitionLoaders } from '../../subgraphs/recognition/loaders.js';
 import { Query as RecognitionQuery } from '../../subgraphs/recognition/resolvers/Query.js';
-import { RecognitionRule, Verification } from '../../subgraphs/recognition/resolvers/types.js';
+import { InvalidationRule, PresentationCode, RecognitionRule, Verification, VerifierType } from '../../subgraphs/recognition/resolvers/types.js';
 import type { RecognitionContext } from '../../subgraphs/recognition/resolvers/context.js';
 import { recognitionDatabase } from '../support/databases.js';
 
@@ -62,6 +62,17 @@ describe("a holder's credential listing (the national index)", () => {
   ])('is listed to %s: %s', (who, expected) => {
     expect(codeOf(() => assertMayListHolder(callers[who]!, HOLDER))).toBe(expected);
     expect(codeOf(() => CatalogueQuery.holder(undefined, { code: HOLDER }, { caller: callers[who]! } as never))).toBe(expected);
+  });
+
+  it('refuses a caller who is not the holder even when its token carries the holder code, saying why', () => {
+    const verifierWithCode: Caller = { role: 'verifier', organisation: HOTEL, region: 'yangtze-delta', holderCode: HOLDER };
+    expect(() => assertMayListHolder(verifierWithCode, HOLDER)).toThrow('A holder’s credentials are listed for that holder only.');
+    expect(() => assertMayListHolder(callers.otherHolder!, HOLDER)).toThrow('A holder’s credentials are listed for that holder only.');
+  });
+
+  it('resolves a holder reference from its code, as a citizen or an organisation', () => {
+    expect(Holder.__resolveReference({ code: HOLDER })).toEqual({ code: HOLDER, holderType: 'CITIZEN' });
+    expect(Holder.__resolveReference({ code: HOTEL })).toEqual({ code: HOTEL, holderType: 'ORGANISATION' });
   });
 
   it('refuses another holder before reading the index', async () => {
@@ -136,12 +147,32 @@ describe('recognition resolvers on a real recognition database', () => {
       expect(found).toMatchObject({ id: VERIFICATION_ID, verifierOrg: HOTEL, verdict: 'ACCEPTED', ruleId: 'yrd-hotel-e-id', context: { operator: '前台' } });
     });
 
+    it('is refused to another verifier with a message that says who may see it', async () => {
+      await expect(RecognitionQuery.verification(undefined, { id: VERIFICATION_ID }, ctxFor(callers.otherVerifier!))).rejects.toThrow(
+        'A verification is visible to the verifier that made it and to auditors only.',
+      );
+      await expect(Verification.__resolveReference({ id: VERIFICATION_ID }, ctxFor(callers.otherVerifier!))).rejects.toThrow(
+        'A verification is visible to the verifier that made it and to auditors only.',
+      );
+    });
+
+    it('names its scenario and its verifier', async () => {
+      const row = (await store.verification(VERIFICATION_ID))!;
+      const ctx = ctxFor(callers.verifier!);
+      expect(await Verification.scenario(row, undefined, ctx)).toEqual({ code: 'hotel-check-in', name: 'Hotel check-in', nameZh: '旅馆住宿登记', serviceItemCode: 'HT-ZS-0001' });
+      expect(await Verification.verifier(row, undefined, ctx)).toMatchObject({ organisation: HOTEL, name: '上海外滩江景酒店有限公司', region: 'yangtze-delta' });
+    });
+
     it('is null when no verification has the id, and a malformed id is a BAD_USER_INPUT', async () => {
       expect(await RecognitionQuery.verification(undefined, { id: '00000000-0000-4000-8000-000000000000' }, ctxFor(callers.admin!))).toBeNull();
       expect(await Verification.__resolveReference({ id: '00000000-0000-4000-8000-000000000000' }, ctxFor(callers.verifier!))).toBeNull();
       for (const id of ['not-a-uuid', `${VERIFICATION_ID}x`, `x${VERIFICATION_ID}`, VERIFICATION_ID.toUpperCase()]) {
         expect(await asyncCodeOf(() => RecognitionQuery.verification(undefined, { id }, ctxFor(callers.admin!)))).toBe('BAD_USER_INPUT');
       }
+      await expect(RecognitionQuery.verification(undefined, { id: 'not-a-uuid' }, ctxFor(callers.admin!))).rejects.toMatchObject({
+        message: 'A verification id is a UUID.',
+        extensions: { code: 'BAD_USER_INPUT', argument: 'id' },
+      });
     });
   });
 
@@ -191,6 +222,44 @@ describe('recognition resolvers on a real recognition database', () => {
       vi.setSystemTime(new Date('2040-01-01T00:00:00Z'));
       expect(RecognitionRule.inForce({ validFrom: '2026-03-01', validUntil: null })).toBe(true);
     });
+  });
+
+  it('lists the scenarios Hutong knows', async () => {
+    expect((await RecognitionQuery.scenarios(undefined, undefined, ctxFor(callers.anonymous!))).map((x) => x.code)).toEqual([
+      'flat-rental', 'hotel-check-in', 'library-entry', 'service-hall-visit', 'subsidy-payout', 'traffic-check',
+    ]);
+  });
+
+  it('lists the invalidation rules in force, or all versions with their history', async () => {
+    await db.query(
+      `insert into invalidation_rule (id, version, issuing_provinces, credential_type, scenarios, statuses, valid_from, valid_until, legal_basis)
+       values ('retired-invalidation', 1, '{37}', '11100000HT00000183002', null, '{REVOKED}', date '2020-01-01', date '2021-01-01', 'retired')
+       on conflict do nothing`,
+    );
+    const ids = async (includeHistory: boolean) =>
+      (await RecognitionQuery.invalidationRules(undefined, { includeHistory }, ctxFor(callers.anonymous!))).map((r) => r.id).sort();
+    expect(await ids(false)).toEqual(['yrd-suspended-driving-licence']);
+    expect(await ids(true)).toEqual(['retired-invalidation', 'yrd-suspended-driving-licence']);
+  });
+
+  it('links rules, verifiers and presentation codes to their scenarios and credential types', async () => {
+    const ctx = ctxFor(callers.anonymous!);
+    const hotelRule = (await store.acceptanceRules()).find((r) => r.id === 'yrd-hotel-e-id' && r.version === 1)!;
+    expect(await RecognitionRule.scenario(hotelRule, undefined, ctx)).toMatchObject({ code: 'hotel-check-in' });
+    expect(RecognitionRule.credentialType(hotelRule)).toEqual({ code: '11100000HT00000183001' });
+
+    const all = await store.invalidationRules();
+    const suspended = all.find((r) => r.id === 'yrd-suspended-driving-licence')!;
+    expect(InvalidationRule.credentialType(suspended)).toEqual({ code: '11100000HT00000183002' });
+    expect((await InvalidationRule.scenarios(suspended, undefined, ctx))!.map((x) => x!.code)).toEqual(['traffic-check']);
+    expect(await InvalidationRule.scenarios({ ...suspended, scenarios: null }, undefined, ctx)).toBeNull();
+
+    const jinan = (await store.verifiers()).find((v) => v.name === '济南市政务服务中心')!;
+    expect((await VerifierType.scenarios({ ...jinan, scenarios: ['service-hall-visit', 'no-such-scenario'] }, undefined, ctx)).map((x) => x.code)).toEqual([
+      'service-hall-visit',
+    ]);
+    expect(await PresentationCode.scenario({ scenario: 'library-entry' }, undefined, ctx)).toMatchObject({ code: 'library-entry', nameZh: '图书馆入馆借阅' });
+    expect(await PresentationCode.scenario({ scenario: null }, undefined, ctx)).toBeNull();
   });
 
   it('lists verifiers of one region, or all', async () => {
