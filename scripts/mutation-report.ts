@@ -21,7 +21,7 @@ const modules: [name: string, files: RegExp][] = [
   ['national index store', /catalogue\/db\/index-store\.ts$/],
   ['catalogue feed and usage relay (nothing lost)', /registry\/feed\.ts$|recognition\/usage-relay\.ts$/],
   ['operation limits', /gateway\/src\/limits\.ts$/],
-  ['row access in resolvers (holder listing, verifications, rules in force)', /catalogue\/resolvers\/Holder\.ts$|recognition\/resolvers\/(Query|types)\.ts$/],
+  ['row access in resolvers (listings, verifications)', /catalogue\/resolvers\/Holder\.ts$|recognition\/resolvers\/(Query|types)\.ts$/],
 ];
 
 interface Mutant { status: string }

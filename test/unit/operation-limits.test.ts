@@ -160,6 +160,9 @@ describe('the per-client rate limit', () => {
     const refused = await call(hasty);
     expect(refused.status).toBe(429);
     expect(refused.headers.get('retry-after')).toMatch(/^[1-9]\d*$/);
+    // The standard RateLimit headers tell clients their allowance; the legacy X-RateLimit ones are not sent.
+    expect(refused.headers.get('ratelimit-policy')).toBe('2;w=60');
+    expect(refused.headers.get('x-ratelimit-limit')).toBeNull();
     expect(await refused.json()).toEqual({
       errors: [{ message: 'Too many requests from this client; try again in a minute.', extensions: { code: 'RATE_LIMITED', requestId: 'req-1' } }],
     });
