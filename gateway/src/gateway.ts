@@ -35,6 +35,9 @@ export async function createGateway(config: GatewayConfig, logger: Logger): Prom
     signingKey: await loadSigningKey(config.internalSigningKeyFile),
   });
   const access: AccessPolicyHolder = {};
+  // Otherwise @apollo/gateway starts a metrics exporter to Apollo, probing AWS, GCP, Azure and
+  // Alibaba metadata addresses on the way: Hutong calls out to its configured services only.
+  process.env.APOLLO_TELEMETRY_DISABLED = 'true';
   const gateway = new ApolloGateway({
     supergraphSdl: supergraphFromFile(config.supergraphPath, access),
     buildService: (def) => transport.buildService(def),
