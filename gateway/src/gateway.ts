@@ -57,6 +57,9 @@ export async function createGateway(config: GatewayConfig, logger: Logger): Prom
     formatError: maskErrors(logger, 'the gateway'),
     validationRules: limits.validationRules,
     parseOptions: limits.parseOptions,
+    // The process's own SIGTERM handler stops HTTP first and Apollo once; Apollo's handler would stop
+    // it a second time, under requests still draining.
+    stopOnTerminationSignals: false,
     plugins: [ApolloServerPluginLandingPageDisabled(), requestIdOnErrors, operationShape, ...limits.plugins, authorizationPlugin(() => access.current, config.introspection)],
   });
   let ready = false;

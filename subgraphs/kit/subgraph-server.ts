@@ -55,6 +55,9 @@ export async function createSubgraphApp<TContext extends BaseContext>(
     formatError: maskErrors(def.logger, `subgraph ${def.name}`),
     includeStacktraceInErrorResponses: false,
     // Traces would expose subgraph timings and paths to any caller; metrics come later.
+    // The process's own SIGTERM handler stops HTTP first and Apollo once; Apollo's handler would stop
+    // it a second time, under requests still draining.
+    stopOnTerminationSignals: false,
     plugins: [ApolloServerPluginLandingPageDisabled(), ApolloServerPluginInlineTraceDisabled()],
   });
   await apollo.start();
