@@ -1,7 +1,7 @@
 import { PGlite } from '@electric-sql/pglite';
 import { randomUUID } from 'node:crypto';
 import { createRequire } from 'node:module';
-import { readFile, rename, stat, writeFile } from 'node:fs/promises';
+import { mkdir, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import pg from 'pg';
@@ -63,8 +63,56 @@ async function pgliteVersion(): Promise<string> {
   return `${version}-${Math.round((await stat(manifest)).mtimeMs)}`;
 }
 
+/** Another running process already has this PGlite data folder open. */
+export class DataFolderInUseError extends Error {
+  override name = 'DataFolderInUseError';
+}
+
+const isAlive = (pid: number) => {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (error) {
+    return (error as NodeJS.ErrnoException).code === 'EPERM';
+  }
+};
+
+/**
+ * PGlite is a single-process database: two processes writing one folder corrupt it. A lock file
+ * beside the folder names the process that has it open; one left by a process that died is
+ * taken over. Returns the release.
+ */
+async function lockDataFolder(dataDir: string): Promise<() => Promise<void>> {
+  const lockFile = `${path.resolve(dataDir)}.lock`;
+  await mkdir(path.dirname(lockFile), { recursive: true });
+  for (let attempt = 0; attempt < 3; attempt++) {
+    try {
+      await writeFile(lockFile, String(process.pid), { flag: 'wx' });
+      return () => rm(lockFile, { force: true });
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
+      const holder = Number((await readFile(lockFile, 'utf8').catch(() => '')).trim());
+      if (Number.isInteger(holder) && holder > 0 && isAlive(holder)) {
+        throw new DataFolderInUseError(
+          `The database folder ${dataDir} is already open in process ${holder}; stop that process first (two processes on one embedded database would corrupt it).`,
+        );
+      }
+      await rm(lockFile, { force: true }); // left by a process that died
+    }
+  }
+  throw new DataFolderInUseError(`Could not lock the database folder ${dataDir}: another process keeps taking it.`);
+}
+
 async function openPglite(dataDir: string): Promise<Database> {
-  const db = dataDir === 'memory://' ? await PGlite.create({ loadDataDir: await freshClusterImage() }) : await PGlite.create(dataDir);
+  const inMemory = dataDir === 'memory://';
+  const release = inMemory ? async () => {} : await lockDataFolder(dataDir);
+  let db: PGlite;
+  try {
+    db = inMemory ? await PGlite.create({ loadDataDir: await freshClusterImage() }) : await PGlite.create(dataDir);
+  } catch (error) {
+    await release();
+    throw error;
+  }
   const wrap = (q: Pick<PGlite, 'query' | 'exec'>): Queryable => ({
     async query<T extends object>(sql: string, params?: unknown[]) {
       return (await q.query<T>(sql, params)).rows;
@@ -78,7 +126,10 @@ async function openPglite(dataDir: string): Promise<Database> {
     location: dataDir,
     ...wrap(db),
     transaction: (fn) => db.transaction((tx) => fn(wrap(tx))),
-    close: () => db.close(),
+    async close() {
+      await db.close();
+      await release();
+    },
   };
 }
 

@@ -5,7 +5,7 @@ import { loadJwks, loadSigningKey, type SigningKey } from './auth/keys.js';
 import { pathToFileURL } from 'node:url';
 import path from 'node:path';
 import { ConfigError, parseEnv, subgraphEnvSchema } from './config.js';
-import { openDatabase, type Database } from './db.js';
+import { DataFolderInUseError, openDatabase, type Database } from './db.js';
 import { listen } from './http.js';
 import { createLogger, type Logger } from './logger.js';
 import { migrate } from './migrate.js';
@@ -105,9 +105,14 @@ export async function runSubgraph(mod: SubgraphModule, env: Env = process.env): 
     process.exit(2);
   }
   if (!config.HUTONG_DATABASE_URL) await mkdir(config.HUTONG_DATA_DIR, { recursive: true });
-  const db = await openDatabase(
-    config.HUTONG_DATABASE_URL ? { url: config.HUTONG_DATABASE_URL } : { dataDir: config.HUTONG_DATA_DIR },
-  );
+  let db: Database;
+  try {
+    db = await openDatabase(config.HUTONG_DATABASE_URL ? { url: config.HUTONG_DATABASE_URL } : { dataDir: config.HUTONG_DATA_DIR });
+  } catch (error) {
+    if (!(error instanceof DataFolderInUseError)) throw error;
+    process.stderr.write(`Subgraph ${mod.name} cannot start: ${error.message}\n`);
+    process.exit(2);
+  }
   logger.info({ database: db.kind, location: db.location }, 'database open');
   await prepareDatabase(mod, db);
   if (mod.seed) {

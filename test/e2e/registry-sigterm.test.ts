@@ -1,6 +1,7 @@
 /**
  * A registry run as its own process stops cleanly on SIGTERM, also while a client holds a
  * keep-alive connection: it closes its listener, Apollo and its database, and exits 0 promptly.
+ * While it runs, a second process on the same embedded database folder is refused at start.
  */
 import { spawn } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -14,11 +15,9 @@ const root = path.resolve(import.meta.dirname, '../..');
 const dir = mkdtempSync(path.join(tmpdir(), 'hutong-sigterm-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
-it('exits 0 within five seconds of SIGTERM, with a keep-alive client connected', async () => {
+it('refuses a second process on its database folder, and exits 0 within five seconds of SIGTERM with a keep-alive client connected', async () => {
   const keys = await ensureDevKeys(path.join(dir, 'keys'));
-  const child = spawn(process.execPath, ['--import', 'tsx', 'subgraphs/shandong/server.ts'], {
-    cwd: root,
-    env: {
+  const env = {
       ...process.env,
       HUTONG_PORT: '0',
       HUTONG_DATA_DIR: path.join(dir, 'shandong'),
@@ -28,8 +27,8 @@ it('exits 0 within five seconds of SIGTERM, with a keep-alive client connected',
       HUTONG_LOG_LEVEL: 'info',
       // As in production: libraries that act differently under tests (Apollo's own signal handlers) must not.
       NODE_ENV: 'production',
-    },
-  });
+  };
+  const child = spawn(process.execPath, ['--import', 'tsx', 'subgraphs/shandong/server.ts'], { cwd: root, env });
   let output = '';
   child.stdout.on('data', (d) => (output += d));
   child.stderr.on('data', (d) => (output += d));
@@ -46,6 +45,14 @@ it('exits 0 within five seconds of SIGTERM, with a keep-alive client connected',
   const health = await request(`${url}/health`, { dispatcher: agent });
   expect(health.statusCode).toBe(200);
   await health.body.text();
+
+  // A second registry process on the same embedded database folder is refused, clearly, at start.
+  const second = spawn(process.execPath, ['--import', 'tsx', 'subgraphs/shandong/server.ts'], { cwd: root, env: { ...env } });
+  let secondOutput = '';
+  second.stderr.on('data', (d) => (secondOutput += d));
+  const secondCode = await new Promise<number | null>((resolve) => second.on('exit', (c) => resolve(c)));
+  expect(secondCode).toBe(2);
+  expect(secondOutput).toContain(`Subgraph shandong cannot start: The database folder ${path.join(dir, 'shandong')} is already open in process ${child.pid}`);
 
   const signalledAt = Date.now();
   child.kill('SIGTERM');
