@@ -134,7 +134,13 @@ describe('free text a caller writes', () => {
       expect(refusal('claim', 'a\u0000b', 1000)!.message).toBe('claim must not contain control characters (1–1000 characters of text).');
     });
 
-    it('reports a lone surrogate as invalid Unicode', () => {
+    it('refuses a leading byte-order mark, which the embedded database would drop, and keeps one inside the text', () => {
+      expect(freeTextProblem('\ufeff暂扣', 500)).toBe('must not start with a byte-order mark');
+      expect(freeTextProblem('暂\ufeff扣', 500)).toBeNull();
+      expect(freeTextProblem(' \ufeff暂扣', 500)).toBeNull();
+    });
+
+        it('reports a lone surrogate as invalid Unicode', () => {
       expect(refusal('claim', '\uD800', 1000)!.message).toBe('claim must be valid Unicode text (1–1000 characters of text).');
     });
 
