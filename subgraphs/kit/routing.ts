@@ -1,6 +1,16 @@
-import { parseLicenceId } from './identifiers/index.js';
+import { parseLicenceId, type LicenceIdParseResult } from './identifiers/index.js';
 import { badInput } from './errors.js';
 import { provinceName, regionOfProvince, type Region } from './reference.js';
+
+/**
+ * The parts of a GB/T 36904 credential identifier, or BAD_USER_INPUT saying what is wrong with it
+ * (never echoing the input back: it may be anything a caller sent).
+ */
+export function parseCredentialId(id: string): Extract<LicenceIdParseResult, { ok: true }>['parts'] {
+  const parsed = parseLicenceId(id);
+  if (!parsed.ok) throw badInput(`Invalid credential identifier: ${parsed.reason}.`, { reason: parsed.code });
+  return parsed.parts;
+}
 
 /**
  * The issuing region of a GB/T 36904 identifier, read from the division code inside its issuer's
@@ -8,11 +18,7 @@ import { provinceName, regionOfProvince, type Region } from './reference.js';
  */
 export function regionOfIdentifier(rawId: string): { id: string; region: Region; provinceCode: string } {
   const id = rawId.trim();
-  const parsed = parseLicenceId(id);
-  if (!parsed.ok) {
-    throw badInput(`Invalid credential identifier: ${parsed.reason}.`, { reason: parsed.code });
-  }
-  const { provinceCode } = parsed.parts;
+  const { provinceCode } = parseCredentialId(id);
   const region = regionOfProvince(provinceCode);
   if (!region) {
     throw badInput(

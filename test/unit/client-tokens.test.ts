@@ -5,12 +5,13 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { GraphQLError } from 'graphql';
 import { decodeJwt, decodeProtectedHeader, generateKeyPair, SignJWT, type JWK } from 'jose';
-import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { createAuthenticator, type Authenticate } from '../../gateway/src/auth.js';
 import { loadGatewayConfig } from '../../gateway/src/config.js';
 import { DEV_TOKEN_AUDIENCE, DEV_TOKEN_ISSUER, mintClientToken, type ClientTokenClaims } from '../../subgraphs/kit/auth/client-tokens.js';
-import { generateSigningKeyPair, publicPart, signingKeyFromJwk, type SigningKey } from '../../subgraphs/kit/auth/keys.js';
+import { generateSigningKeyPair, signingKeyFromJwk, type SigningKey } from '../../subgraphs/kit/auth/keys.js';
 import { makeCitizenId, makeUscc } from '../../subgraphs/kit/identifiers/index.js';
+import { frozenClockAt, keyRing } from '../support/key-ring.js';
 
 // 2025-03-01T08:00:00Z
 const NOW = 1_740_816_000;
@@ -39,14 +40,9 @@ let identityPublicJwk: JWK;
 let authenticate: Authenticate;
 
 beforeAll(async () => {
-  const es = await generateSigningKeyPair('identity-es', 'ES256');
-  const rs = await generateSigningKeyPair('identity-rs', 'RS256');
-  identityKey = await signingKeyFromJwk(es.privateJwk);
-  identityRsaKey = await signingKeyFromJwk(rs.privateJwk);
-  impostorKey = await signingKeyFromJwk((await generateSigningKeyPair('identity-es', 'ES256')).privateJwk);
+  const ring = await keyRing({ es: 'identity-es', rs: 'identity-rs' });
+  ({ es: identityKey, rs: identityRsaKey, impostor: impostorKey, esPublicJwk: identityPublicJwk, jwks } = ring);
   unknownKey = await signingKeyFromJwk((await generateSigningKeyPair('identity-retired', 'ES256')).privateJwk);
-  identityPublicJwk = es.publicJwk;
-  jwks = { keys: [publicPart(es.publicJwk), publicPart(rs.publicJwk)] };
   folder = await mkdtemp(path.join(tmpdir(), 'hutong-client-tokens-'));
   jwksFile = path.join(folder, 'client-jwks.json');
   await writeFile(jwksFile, JSON.stringify(jwks));
@@ -57,13 +53,7 @@ afterAll(async () => {
   await rm(folder, { recursive: true, force: true });
 });
 
-beforeEach(() => {
-  vi.useFakeTimers({ toFake: ['Date'] });
-  vi.setSystemTime(NOW * 1000);
-});
-afterEach(() => {
-  vi.useRealTimers();
-});
+frozenClockAt(NOW);
 
 /** A client token with literal claims; a claim set to undefined is left out. */
 function craft(claims: Record<string, unknown> = {}, header: Record<string, unknown> = {}, key: SigningKey = identityKey): Promise<string> {

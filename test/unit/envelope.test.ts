@@ -1,5 +1,5 @@
 import { createLocalJWKSet, decodeJwt, decodeProtectedHeader, SignJWT, type JWK } from 'jose';
-import { afterEach, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
+import { beforeAll, describe, expect, it, vi } from 'vitest';
 import type { Caller } from '../../subgraphs/kit/auth/caller.js';
 import {
   bodyHash,
@@ -10,8 +10,9 @@ import {
   verifyEnvelope,
   type EnvelopeRequest,
 } from '../../subgraphs/kit/auth/envelope.js';
-import { generateSigningKeyPair, publicPart, signingKeyFromJwk, type SigningKey } from '../../subgraphs/kit/auth/keys.js';
+import type { SigningKey } from '../../subgraphs/kit/auth/keys.js';
 import { makeUscc } from '../../subgraphs/kit/identifiers/index.js';
+import { frozenClockAt, keyRing } from '../support/key-ring.js';
 
 // 2025-03-01T08:00:00Z: every envelope below is judged at this instant unless a test moves the clock.
 const NOW = 1_740_816_000;
@@ -38,23 +39,12 @@ let keys: ReturnType<typeof createLocalJWKSet>;
 let gatewayPublicJwk: JWK;
 
 beforeAll(async () => {
-  const es = await generateSigningKeyPair('internal-es', 'ES256');
-  const rs = await generateSigningKeyPair('internal-rs', 'RS256');
-  const stranger = await generateSigningKeyPair('internal-es', 'ES256');
-  gatewayPublicJwk = es.publicJwk;
-  gatewayKey = await signingKeyFromJwk(es.privateJwk);
-  serviceKey = await signingKeyFromJwk(rs.privateJwk);
-  strangerKey = await signingKeyFromJwk(stranger.privateJwk);
-  keys = createLocalJWKSet({ keys: [publicPart(es.publicJwk), publicPart(rs.publicJwk)] as JWK[] });
+  const ring = await keyRing({ es: 'internal-es', rs: 'internal-rs' });
+  ({ es: gatewayKey, rs: serviceKey, impostor: strangerKey, esPublicJwk: gatewayPublicJwk } = ring);
+  keys = createLocalJWKSet(ring.jwks);
 });
 
-beforeEach(() => {
-  vi.useFakeTimers({ toFake: ['Date'] });
-  vi.setSystemTime(NOW * 1000);
-});
-afterEach(() => {
-  vi.useRealTimers();
-});
+frozenClockAt(NOW);
 
 /** An envelope with literal claims; a claim set to undefined is left out. */
 async function craft(claims: Record<string, unknown> = {}, header: Record<string, unknown> = {}, key: SigningKey = gatewayKey): Promise<string> {

@@ -1,8 +1,9 @@
 import { GraphQLError } from 'graphql';
 import { createLocalJWKSet, decodeJwt, decodeProtectedHeader, SignJWT, type JWK } from 'jose';
-import { afterEach, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
-import { generateSigningKeyPair, publicPart, signingKeyFromJwk, type SigningKey } from '../../subgraphs/kit/auth/keys.js';
+import { beforeAll, describe, expect, it, vi } from 'vitest';
+import type { SigningKey } from '../../subgraphs/kit/auth/keys.js';
 import { codeError, qrSvg, readPresentationCode, signPresentationCode } from '../../subgraphs/recognition/codes.js';
+import { frozenClockAt, keyRing } from '../support/key-ring.js';
 
 // 2025-03-01T08:00:00Z
 const NOW = 1_740_816_000;
@@ -17,23 +18,12 @@ let keys: ReturnType<typeof createLocalJWKSet>;
 let recognitionPublicJwk: JWK;
 
 beforeAll(async () => {
-  const es = await generateSigningKeyPair('recognition-1', 'ES256');
-  const rs = await generateSigningKeyPair('recognition-rsa', 'RS256');
-  const other = await generateSigningKeyPair('recognition-1', 'ES256');
-  recognitionKey = await signingKeyFromJwk(es.privateJwk);
-  rsaKey = await signingKeyFromJwk(rs.privateJwk);
-  otherKey = await signingKeyFromJwk(other.privateJwk);
-  recognitionPublicJwk = es.publicJwk;
-  keys = createLocalJWKSet({ keys: [publicPart(es.publicJwk), publicPart(rs.publicJwk)] as JWK[] });
+  const ring = await keyRing({ es: 'recognition-1', rs: 'recognition-rsa' });
+  ({ es: recognitionKey, rs: rsaKey, impostor: otherKey, esPublicJwk: recognitionPublicJwk } = ring);
+  keys = createLocalJWKSet(ring.jwks);
 });
 
-beforeEach(() => {
-  vi.useFakeTimers({ toFake: ['Date'] });
-  vi.setSystemTime(NOW * 1000);
-});
-afterEach(() => {
-  vi.useRealTimers();
-});
+frozenClockAt(NOW);
 
 /** A code with literal claims; a claim set to undefined is left out. */
 function craft(claims: Record<string, unknown> = {}, header: Record<string, unknown> = {}, key: SigningKey = recognitionKey): Promise<string> {

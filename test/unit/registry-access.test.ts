@@ -10,6 +10,7 @@ import { registryResolvers, type RegistryContext } from '../../subgraphs/kit/reg
 import { CredentialStore, type StoredCredential } from '../../subgraphs/kit/registry/store.js';
 import { seedCredential, type CredentialRecord } from '../../subgraphs/kit/seed/credentials.js';
 import { subgraphDatabase } from '../support/databases.js';
+import { jinanHallUsage } from '../support/records.js';
 
 const SHANDONG: Region = regionByCode('shandong')!;
 const SHANDONG_POLICE = '11370000HT71218912';
@@ -256,25 +257,7 @@ describe('the other fields of a credential record', () => {
   it('lists its usage records with the verifier organisation, and its disputes', async () => {
     const c = await issued();
     const records = new RecordStore(db);
-    const usage = {
-      id: `verif-${c.id}`,
-      credentialId: c.id,
-      verifierOrg: '12370100HT9876543X',
-      verifierName: '济南市政务服务中心',
-      verifierRegion: 'shandong',
-      operator: 'window-3',
-      scenario: 'service-hall-visit',
-      scenarioName: 'Service hall visit',
-      serviceItemName: '户籍迁移',
-      serviceItemCode: '370100-HJ-001',
-      businessCaseNumber: 'JN2026-000123',
-      releasedFields: ['holderName'],
-      verdict: 'ACCEPTED',
-      reasons: [],
-      ruleId: 'rule-eid-hall',
-      ruleVersion: 3,
-      verifiedAt: '2026-01-15T08:30:00.000Z',
-    };
+    const usage = jinanHallUsage(`verif-${c.id}`, c.id);
     await records.addUsageRecord(usage);
     const dispute = await records.fileDispute({ id: `d-${c.id}`, credentialId: c.id, field: 'holderName', claim: '姓名有误', filedByRole: 'holder', filedBy: 'holder-1' });
     expect(await field('usageRecords')(c, {}, ctx(holder))).toEqual([{ ...usage, verifierOrganisation: '12370100HT9876543X' }]);

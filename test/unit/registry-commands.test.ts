@@ -9,6 +9,7 @@ import { RecordStore, type UsageRecord } from '../../subgraphs/kit/registry/reco
 import { CredentialStore } from '../../subgraphs/kit/registry/store.js';
 import { seedCredential, type CredentialRecord } from '../../subgraphs/kit/seed/credentials.js';
 import { subgraphDatabase } from '../support/databases.js';
+import { jinanHallUsage } from '../support/records.js';
 
 const SHANDONG: Region = regionByCode('shandong')!;
 const E_ID = '11100000HT00000183001';
@@ -723,25 +724,8 @@ describe('rejecting a dispute', () => {
 });
 
 describe('usage records and disputes of a registry', () => {
-  const usage = (id: string, credentialId: string, verifiedAt: string): UsageRecord => ({
-    id,
-    credentialId,
-    verifierOrg: '12370100HT9876543X',
-    verifierName: '济南市政务服务中心',
-    verifierRegion: 'shandong',
-    operator: 'window-3',
-    scenario: 'service-hall-visit',
-    scenarioName: 'Service hall visit',
-    serviceItemName: '户籍迁移',
-    serviceItemCode: '370100-HJ-001',
-    businessCaseNumber: 'JN2026-000123',
-    releasedFields: ['holderName', 'face.address'],
-    verdict: 'ACCEPTED',
-    reasons: [],
-    ruleId: 'rule-eid-hall',
-    ruleVersion: 3,
-    verifiedAt,
-  });
+  const usage = (id: string, credentialId: string, verifiedAt: string): UsageRecord =>
+    jinanHallUsage(id, credentialId, { releasedFields: ['holderName', 'face.address'], verifiedAt });
 
   it('stores a verification once: a redelivery, even with other content, changes nothing', async () => {
     const records = new RecordStore(db);
