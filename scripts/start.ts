@@ -1,20 +1,25 @@
 /**
  * `npm start`: runs the whole of Hutong on the embedded default — every subgraph as its own
  * process with its own PGlite database under `data/`, seeded on first start, then the gateway
- * with GraphiQL. Ctrl-C stops everything cleanly.
+ * with GraphiQL. A service that dies is restarted (with backoff, within a limit) while the others
+ * keep running; Ctrl-C stops the gateway first, then everything else, cleanly.
  *
  * Options: `--large` seeds 1,000,000 credentials per region (with progress), `--seed-count N`
  * any other size. Environment: HUTONG_PORT_BASE (default 4000: gateway 4000, catalogue 4001,
- * registries 4002…, recognition 4005), HUTONG_DATA_ROOT (default `data`).
+ * registries 4002…, recognition 4005), HUTONG_DATA_ROOT (default `data`), and the restart and
+ * stop settings in `launcherEnvSchema` below.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { z } from 'zod';
 import { subgraphUrlVariable } from '../gateway/src/config.js';
 import { registryUrlVariable } from '../subgraphs/catalogue/server.js';
 import { ensureDevKeys } from '../subgraphs/kit/auth/keys.js';
+import { ConfigError, parseEnv } from '../subgraphs/kit/config.js';
 import { catalogueSubgraph, gatewayDefaultPort, recognitionSubgraph, regions } from '../subgraphs/kit/reference.js';
 import { exampleOperations } from './examples.js';
+import { defaultRestartPolicy, duration, Supervisor, systemClock, type ServiceProcess } from './supervisor.js';
 
 const root = path.resolve(fileURLToPath(new URL('..', import.meta.url)));
 const args = process.argv.slice(2);
@@ -27,12 +32,39 @@ if (seedCountArg !== undefined && !/^\d+$/.test(seedCountArg)) {
   console.error('--seed-count needs a whole number, e.g. --seed-count 50000');
   process.exit(2);
 }
-const base = Number(process.env.HUTONG_PORT_BASE ?? gatewayDefaultPort);
-if (!Number.isInteger(base) || base < 1024 || base > 65000) {
-  console.error('HUTONG_PORT_BASE must be a port number between 1024 and 65000');
+
+const milliseconds = (fallback: number, min: number) =>
+  z.coerce.number({ message: 'must be a number of milliseconds' }).int().min(min).max(3_600_000).default(fallback);
+const launcherEnvSchema = z
+  .object({
+    HUTONG_PORT_BASE: z.coerce
+      .number({ message: 'must be a port number between 1024 and 65000' })
+      .int('must be a port number between 1024 and 65000')
+      .min(1024, 'must be a port number between 1024 and 65000')
+      .max(65000, 'must be a port number between 1024 and 65000')
+      .default(gatewayDefaultPort),
+    HUTONG_DATA_ROOT: z.string().min(1).default('data'),
+    HUTONG_RESTART_INITIAL_DELAY_MS: milliseconds(defaultRestartPolicy.initialDelayMs, 0),
+    HUTONG_RESTART_MAX_DELAY_MS: milliseconds(defaultRestartPolicy.maxDelayMs, 0),
+    HUTONG_RESTART_LIMIT: z.coerce.number({ message: 'must be a whole number' }).int().min(0).max(1000).default(defaultRestartPolicy.maxRestarts),
+    HUTONG_RESTART_WINDOW_MS: milliseconds(defaultRestartPolicy.windowMs, 1000),
+    HUTONG_RESTART_STABLE_AFTER_MS: milliseconds(defaultRestartPolicy.stableAfterMs, 1000),
+    HUTONG_STOP_GRACE_MS: milliseconds(10_000, 100),
+  })
+  .refine((c) => c.HUTONG_RESTART_MAX_DELAY_MS >= c.HUTONG_RESTART_INITIAL_DELAY_MS, {
+    path: ['HUTONG_RESTART_MAX_DELAY_MS'],
+    message: 'must be at least HUTONG_RESTART_INITIAL_DELAY_MS',
+  });
+let config: z.infer<typeof launcherEnvSchema>;
+try {
+  config = parseEnv(launcherEnvSchema, process.env, 'npm start');
+} catch (error) {
+  if (!(error instanceof ConfigError)) throw error;
+  console.error(error.message);
   process.exit(2);
 }
-const dataRoot = path.resolve(root, process.env.HUTONG_DATA_ROOT ?? 'data');
+const base = config.HUTONG_PORT_BASE;
+const dataRoot = path.resolve(root, config.HUTONG_DATA_ROOT);
 const portOf = (defaultPort: number) => base + (defaultPort - gatewayDefaultPort);
 // Development keys: client tokens (`npm run tokens`) and the internal envelopes between services.
 const keys = await ensureDevKeys(path.join(dataRoot, 'keys'));
@@ -45,6 +77,7 @@ interface Service {
   env: Record<string, string>;
 }
 
+// A restarted registry gets the same folder (its lock, left by a dead process, is taken over) and the same port.
 const registries: Service[] = regions.map((r) => ({
   name: r.code,
   entry: `subgraphs/${r.code}/server.ts`,
@@ -87,9 +120,6 @@ const gateway: Service = {
   },
 };
 
-const children = new Map<string, ChildProcess>();
-let shuttingDown = false;
-
 /** Prints a child's JSON log lines as `[name] message key=value`, other lines as they are. */
 function relay(name: string, stream: NodeJS.ReadableStream | null): void {
   let buffer = '';
@@ -102,6 +132,11 @@ function relay(name: string, stream: NodeJS.ReadableStream | null): void {
       buffer = buffer.slice(nl + 1);
       process.stdout.write(`${format(name, line)}\n`);
     }
+  });
+  // A process that dies mid-line still has its last words shown.
+  stream?.on('end', () => {
+    if (buffer) process.stdout.write(`${format(name, buffer)}\n`);
+    buffer = '';
   });
 }
 
@@ -116,77 +151,134 @@ function format(name: string, line: string): string {
   }
 }
 
-function startService(s: Service): ChildProcess {
+/** Every child process still alive, so that a launcher that crashes does not leave them behind. */
+const alive = new Set<ReturnType<typeof spawn>>();
+
+function launch(s: Service): ServiceProcess {
   const child = spawn(process.execPath, ['--import', 'tsx', path.join(root, s.entry)], {
     cwd: root,
     env: { ...process.env, HUTONG_PORT: String(s.port), ...s.env },
     stdio: ['ignore', 'pipe', 'pipe'],
+    // Its own process group: Ctrl-C in a terminal signals only the launcher, which then stops the
+    // gateway before the subgraphs; otherwise every process would get SIGINT at the same moment.
+    detached: true,
   });
+  alive.add(child);
   relay(s.name, child.stdout);
   relay(s.name, child.stderr);
-  children.set(s.name, child);
-  child.on('exit', (code, signal) => {
-    children.delete(s.name);
-    if (!shuttingDown) {
-      console.error(`[${s.name}] exited unexpectedly (${signal ?? `code ${code}`}); stopping Hutong.`);
-      void shutdown(1);
-    }
+  let exited: { code: number | null; signal: string | null } | undefined;
+  const listeners: ((code: number | null, signal: string | null) => void)[] = [];
+  const settle = (code: number | null, signal: string | null) => {
+    if (exited) return;
+    exited = { code, signal };
+    alive.delete(child);
+    for (const listener of listeners.splice(0)) listener(code, signal);
+  };
+  // 'close', not 'exit': by then everything it wrote has been relayed, so its last words come
+  // before the launcher's line about its death, and a stopped gateway's before the subgraphs'.
+  child.on('close', settle);
+  // A process that could not be spawned at all emits only 'error'.
+  child.on('error', (error) => {
+    console.error(`[${s.name}] ${error.message}`);
+    if (child.pid === undefined) settle(null, null);
   });
-  return child;
+  return {
+    pid: child.pid,
+    kill: (signal) => void child.kill(signal),
+    onExit(listener) {
+      if (exited) listener(exited.code, exited.signal);
+      else listeners.push(listener);
+    },
+  };
 }
+
+async function isReady(s: Service): Promise<boolean> {
+  try {
+    return (await fetch(`http://127.0.0.1:${s.port}/ready`, { signal: AbortSignal.timeout(2000) })).ok;
+  } catch {
+    return false; // not listening yet
+  }
+}
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+const services = new Map([...registries, catalogue, recognition, gateway].map((s) => [s.name, s]));
+const supervisor = new Supervisor({
+  policy: {
+    ...defaultRestartPolicy,
+    initialDelayMs: config.HUTONG_RESTART_INITIAL_DELAY_MS,
+    maxDelayMs: config.HUTONG_RESTART_MAX_DELAY_MS,
+    maxRestarts: config.HUTONG_RESTART_LIMIT,
+    windowMs: config.HUTONG_RESTART_WINDOW_MS,
+    stableAfterMs: config.HUTONG_RESTART_STABLE_AFTER_MS,
+  },
+  stopGraceMs: config.HUTONG_STOP_GRACE_MS,
+  clock: systemClock,
+  log: (line) => console.error(line),
+  // Says when a restarted service takes requests again, as long as that process is the one running.
+  onRestarted(name, restarted) {
+    const s = services.get(name)!;
+    void (async () => {
+      while (supervisor.process(name) === restarted && !supervisor.isStopping) {
+        if (await isReady(s)) {
+          console.error(`[${name}] restarted (pid ${restarted.pid}) and ready again on port ${s.port}.`);
+          return;
+        }
+        await sleep(250);
+      }
+    })();
+  },
+});
 
 async function waitReady(s: Service, timeoutInMs: number): Promise<void> {
   const deadline = Date.now() + timeoutInMs;
   while (Date.now() < deadline) {
-    if (shuttingDown) throw new Error('stopped');
-    try {
-      const res = await fetch(`http://127.0.0.1:${s.port}/ready`);
-      if (res.ok) return;
-    } catch {
-      // not listening yet
-    }
-    await new Promise((r) => setTimeout(r, 250));
+    if (supervisor.isStopping) throw new Error('stopped');
+    if (supervisor.state(s.name) === 'given-up') throw new Error(`${s.name} stopped and will not be restarted`);
+    if (await isReady(s)) return;
+    await sleep(250);
   }
   throw new Error(`${s.name} was not ready on port ${s.port} within ${Math.round(timeoutInMs / 1000)}s`);
 }
 
 async function shutdown(code: number): Promise<void> {
-  if (shuttingDown) return;
-  shuttingDown = true;
+  if (supervisor.isStopping) return;
   console.log('\nStopping Hutong…');
-  // Gateway first so no request reaches a stopped subgraph, then the catalogue, then registries.
-  for (const name of ['gateway', recognition.name, catalogue.name, ...registries.map((r) => r.name)]) {
-    const child = children.get(name);
-    if (!child) continue;
-    const exited = new Promise((r) => child.once('exit', r));
-    child.kill('SIGTERM');
-    const timer = setTimeout(() => child.kill('SIGKILL'), 10_000);
-    await exited;
-    clearTimeout(timer);
+  // The gateway first, so that no request reaches a stopped subgraph; then all the others at once.
+  const report = await supervisor.stop([[gateway.name]]);
+  console.log(`Hutong stopped in ${duration(report.elapsedMs)}.`);
+  if (report.killed.length > 0) {
+    console.error(`!!! ${report.killed.join(', ')} had to be killed (SIGKILL): the stop was not clean.`);
+    process.exit(code || 1);
   }
-  console.log('Hutong stopped.');
   process.exit(code);
 }
 
 process.on('SIGINT', () => void shutdown(0));
 process.on('SIGTERM', () => void shutdown(0));
+// The terminal went away: the children, in their own process groups, were not told.
+process.on('SIGHUP', () => void shutdown(0));
+process.on('exit', () => {
+  for (const child of alive) child.kill('SIGTERM');
+});
 
 try {
   console.log(`Starting Hutong (data in ${path.relative(root, dataRoot) || '.'}/)…`);
   // A large seed can take minutes per registry; the progress lines show how far it is.
   const seedTimeout = seedCountArg && Number(seedCountArg) > 10_000 ? 6 * 3600_000 : 120_000;
-  for (const r of registries) startService(r);
+  for (const r of registries) supervisor.add(r.name, () => launch(r));
   await Promise.all(registries.map((r) => waitReady(r, seedTimeout)));
-  startService(catalogue);
-  startService(recognition);
+  for (const s of [catalogue, recognition]) supervisor.add(s.name, () => launch(s));
   await Promise.all([waitReady(catalogue, 60_000), waitReady(recognition, 60_000)]);
-  startService(gateway);
+  supervisor.add(gateway.name, () => launch(gateway));
   await waitReady(gateway, 60_000);
 } catch (error) {
-  if (!shuttingDown) {
+  if (!supervisor.isStopping) {
     console.error(`Hutong did not start: ${(error as Error).message}`);
     await shutdown(1);
   }
+  // Stopping by Ctrl-C during the start: shutdown() exits when everything has stopped.
+  await new Promise(() => {});
 }
 
 const url = `http://127.0.0.1:${base}`;

@@ -180,14 +180,15 @@ export function refusedFields(
 /**
  * Refuses, before planning, an operation that selects any field the caller's role may not
  * read, naming those fields: the whole operation, so a client never gets a silently partial
- * answer. The policy is read at every request, so a reloaded supergraph brings its own.
+ * answer. The policy is the one read with the schema the request runs on, so a reloaded
+ * supergraph brings its own.
  */
-export function authorizationPlugin(currentPolicy: () => AccessPolicy | undefined, introspection: IntrospectionMode): ApolloServerPlugin<{ caller: Caller }> {
+export function authorizationPlugin(policyFor: (schema: GraphQLSchema) => AccessPolicy | undefined, introspection: IntrospectionMode): ApolloServerPlugin<{ caller: Caller }> {
   return {
     async requestDidStart() {
       return {
         async didResolveOperation({ schema, document, request, contextValue }) {
-          const policy = currentPolicy();
+          const policy = policyFor(schema);
           if (!policy) throw new Error('no access policy loaded');
           const role = contextValue.caller.role;
           const mayIntrospect = introspection !== 'analysts' || role === 'analyst' || role === 'admin';

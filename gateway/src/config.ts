@@ -1,10 +1,24 @@
 import path from 'node:path';
 import { z } from 'zod';
 import { parseEnv, port } from '../../subgraphs/kit/config.js';
-import { gatewayDefaultPort } from '../../subgraphs/kit/reference.js';
+import { gatewayDefaultPort, recognitionSubgraph } from '../../subgraphs/kit/reference.js';
+import type { SubgraphPolicy } from './resilience.js';
 import type { LimitsConfig } from './limits.js';
 
 const SUBGRAPH_URL_PREFIX = 'HUTONG_SUBGRAPH_URL_';
+
+const milliseconds = (fallback: number) => z.coerce.number({ message: 'must be a number of milliseconds' }).int().min(100).max(300_000).default(fallback);
+
+/** Settings that one subgraph may override with `<VARIABLE>_<SUBGRAPH>`, e.g. `HUTONG_SUBGRAPH_TIMEOUT_MS_SHANDONG`. */
+const policyVariables = {
+  timeoutMs: ['HUTONG_SUBGRAPH_TIMEOUT_MS', 100, 300_000],
+  breakerFailures: ['HUTONG_BREAKER_FAILURES', 1, 1000],
+  halfOpenAfterMs: ['HUTONG_BREAKER_HALF_OPEN_AFTER_MS', 100, 300_000],
+  retries: ['HUTONG_SUBGRAPH_RETRIES', 0, 5],
+} as const satisfies Record<keyof SubgraphPolicy, readonly [string, number, number]>;
+
+/** Recognition waits for a registry itself (its own 2 s deadline) before it answers. */
+const defaultPolicyOverrides: Record<string, Partial<SubgraphPolicy>> = { [recognitionSubgraph.name]: { timeoutMs: 4000 } };
 
 /** Who may introspect the schema: everyone, analysts and admins only, or no one. */
 export type IntrospectionMode = 'everyone' | 'analysts' | 'off';
@@ -22,7 +36,11 @@ const schema = z.object({
     .enum(['everyone', 'analysts', 'off', 'true', 'false'], { message: 'must be everyone, analysts or off' })
     .transform((v): IntrospectionMode => (v === 'true' ? 'everyone' : v === 'false' ? 'off' : v))
     .optional(),
-  HUTONG_SUBGRAPH_TIMEOUT_MS: z.coerce.number({ message: 'must be a number of milliseconds' }).int().min(100).max(300_000).default(10_000),
+  HUTONG_SUBGRAPH_TIMEOUT_MS: milliseconds(1500),
+  HUTONG_REQUEST_DEADLINE_MS: milliseconds(5000),
+  HUTONG_BREAKER_FAILURES: z.coerce.number({ message: 'must be a whole number' }).int().min(1).max(1000).default(5),
+  HUTONG_BREAKER_HALF_OPEN_AFTER_MS: milliseconds(2000),
+  HUTONG_SUBGRAPH_RETRIES: z.coerce.number({ message: 'must be a whole number' }).int().min(0).max(5).default(1),
   HUTONG_SUBGRAPH_CONNECTIONS: z.coerce.number({ message: 'must be a whole number' }).int().min(1).max(1024).default(32),
   HUTONG_CLIENT_JWKS_FILE: z.string().min(1).default('data/keys/client-jwks.json'),
   HUTONG_CLIENT_JWKS_URL: z.string().url('must be a URL').optional(),
@@ -48,7 +66,10 @@ export interface GatewayConfig {
   environment: 'development' | 'production';
   graphiql: boolean;
   introspection: IntrospectionMode;
-  subgraphTimeoutInMs: number;
+  /** Timeout, breaker and retries of one subgraph: the defaults with its own overrides. */
+  policyOf: (subgraph: string) => SubgraphPolicy;
+  /** How long one client request may take, all its subgraph calls included. */
+  requestDeadlineMs: number;
   /** Keep-alive connections per subgraph origin. */
   subgraphConnections: number;
   maxBodyBytes: number;
@@ -62,12 +83,21 @@ export interface GatewayConfig {
 export function loadGatewayConfig(env: Record<string, string | undefined> = process.env, cwd = process.cwd()): GatewayConfig {
   const c = parseEnv(schema, env, 'the gateway');
   const subgraphUrls: Record<string, string> = {};
+  const overrides: Record<string, Partial<SubgraphPolicy>> = {};
   const bad: string[] = [];
   for (const [key, value] of Object.entries(env)) {
-    if (!key.startsWith(SUBGRAPH_URL_PREFIX) || value === undefined) continue;
-    const name = key.slice(SUBGRAPH_URL_PREFIX.length).toLowerCase().replaceAll('_', '-');
-    if (!/^https?:\/\/[^\s]+$/.test(value)) bad.push(`  - ${key}: must be an http(s) URL`);
-    else subgraphUrls[name] = value;
+    if (value === undefined) continue;
+    if (key.startsWith(SUBGRAPH_URL_PREFIX)) {
+      if (!/^https?:\/\/[^\s]+$/.test(value)) bad.push(`  - ${key}: must be an http(s) URL`);
+      else subgraphUrls[subgraphNameOf(key.slice(SUBGRAPH_URL_PREFIX.length))] = value;
+      continue;
+    }
+    for (const [field, [variable, min, max]] of Object.entries(policyVariables)) {
+      if (!key.startsWith(`${variable}_`)) continue;
+      const n = Number(value);
+      if (!Number.isInteger(n) || n < min || n > max) bad.push(`  - ${key}: must be a whole number from ${min} to ${max}`);
+      else (overrides[subgraphNameOf(key.slice(variable.length + 1))] ??= {})[field as keyof SubgraphPolicy] = n;
+    }
   }
   if (bad.length > 0) throw new Error(`Invalid configuration for the gateway:\n${bad.join('\n')}`);
   return {
@@ -79,7 +109,15 @@ export function loadGatewayConfig(env: Record<string, string | undefined> = proc
     // Development: GraphiQL and introspection for everyone. Production: neither, unless asked.
     graphiql: c.HUTONG_GRAPHIQL ?? c.HUTONG_ENVIRONMENT === 'development',
     introspection: c.HUTONG_INTROSPECTION ?? (c.HUTONG_ENVIRONMENT === 'development' ? 'everyone' : 'off'),
-    subgraphTimeoutInMs: c.HUTONG_SUBGRAPH_TIMEOUT_MS,
+    policyOf: (subgraph) => ({
+      timeoutMs: c.HUTONG_SUBGRAPH_TIMEOUT_MS,
+      breakerFailures: c.HUTONG_BREAKER_FAILURES,
+      halfOpenAfterMs: c.HUTONG_BREAKER_HALF_OPEN_AFTER_MS,
+      retries: c.HUTONG_SUBGRAPH_RETRIES,
+      ...defaultPolicyOverrides[subgraph],
+      ...overrides[subgraph],
+    }),
+    requestDeadlineMs: c.HUTONG_REQUEST_DEADLINE_MS,
     subgraphConnections: c.HUTONG_SUBGRAPH_CONNECTIONS,
     maxBodyBytes: c.HUTONG_MAX_BODY_BYTES,
     limits: {
@@ -99,6 +137,8 @@ export function loadGatewayConfig(env: Record<string, string | undefined> = proc
     internalSigningKeyFile: path.resolve(cwd, c.HUTONG_INTERNAL_SIGNING_KEY_FILE),
   };
 }
+
+const subgraphNameOf = (suffix: string) => suffix.toLowerCase().replaceAll('_', '-');
 
 /** The env variable that overrides one subgraph's URL. */
 export const subgraphUrlVariable = (name: string) => `${SUBGRAPH_URL_PREFIX}${name.toUpperCase().replaceAll('-', '_')}`;

@@ -8,11 +8,11 @@ import type { Logger } from '../../subgraphs/kit/logger.js';
 import type { Caller } from '../../subgraphs/kit/auth/caller.js';
 import type { GatewayConfig } from './config.js';
 import { graphiqlRouter, GRAPHIQL_PATH } from './graphiql.js';
-import { healthRoutes } from './health.js';
+import { healthRoutes, type GatewayPhase } from './health.js';
 import { operationLimits, operationShape, rateLimiter, requestIdOnErrors } from './limits.js';
 import { assignRequestId, requestScope } from '../../subgraphs/kit/request-context.js';
 import { jsonErrorHandler } from '../../subgraphs/kit/http-errors.js';
-import { supergraphFromFile, type AccessPolicyHolder } from './supergraph.js';
+import { SupergraphSource } from './supergraph.js';
 import { authorizationPlugin } from './authorization.js';
 import { createSubgraphTransport, type GatewayContext } from './transport.js';
 import { createAuthenticator } from './auth.js';
@@ -22,6 +22,10 @@ export const GRAPHQL_PATH = '/graphql';
 
 export interface HutongGateway {
   app: Express;
+  /** Reads the supergraph file again (SIGHUP); true when a new supergraph is served. */
+  reload(): Promise<boolean>;
+  /** `/ready` answers 503 from now on, so load balancers stop sending while requests drain. */
+  markStopping(): void;
   stop(): Promise<void>;
 }
 
@@ -30,16 +34,18 @@ export async function createGateway(config: GatewayConfig, logger: Logger): Prom
   const authenticate = await createAuthenticator(config.clientAuth);
   const transport = createSubgraphTransport({
     subgraphUrls: config.subgraphUrls,
-    timeoutInMs: config.subgraphTimeoutInMs,
+    policyOf: config.policyOf,
+    defaultDeadlineMs: config.requestDeadlineMs,
+    onFailure: (subgraph, reason, message, requestId) => logger.warn({ subgraph, reason, requestId, detail: message }, 'subgraph call failed'),
     connections: config.subgraphConnections,
     signingKey: await loadSigningKey(config.internalSigningKeyFile),
   });
-  const access: AccessPolicyHolder = {};
+  const supergraph = new SupergraphSource(config.supergraphPath, logger);
   // Otherwise @apollo/gateway starts a metrics exporter to Apollo, probing AWS, GCP, Azure and
   // Alibaba metadata addresses on the way: Hutong calls out to its configured services only.
   process.env.APOLLO_TELEMETRY_DISABLED = 'true';
   const gateway = new ApolloGateway({
-    supergraphSdl: supergraphFromFile(config.supergraphPath, access),
+    supergraphSdl: supergraph.hook,
     buildService: (def) => transport.buildService(def),
     logger: {
       debug: (m) => logger.debug(m),
@@ -48,6 +54,7 @@ export async function createGateway(config: GatewayConfig, logger: Logger): Prom
       error: (m) => logger.error(m),
     },
   });
+  gateway.onSchemaLoadOrUpdate(({ apiSchema }) => supergraph.schemaLoaded(apiSchema));
   const limits = operationLimits(config.limits);
   const apollo = new ApolloServer<GatewayContext & { requestId?: string }>({
     gateway,
@@ -60,16 +67,16 @@ export async function createGateway(config: GatewayConfig, logger: Logger): Prom
     // The process's own SIGTERM handler stops HTTP first and Apollo once; Apollo's handler would stop
     // it a second time, under requests still draining.
     stopOnTerminationSignals: false,
-    plugins: [ApolloServerPluginLandingPageDisabled(), requestIdOnErrors, operationShape, ...limits.plugins, authorizationPlugin(() => access.current, config.introspection)],
+    plugins: [ApolloServerPluginLandingPageDisabled(), requestIdOnErrors, operationShape, ...limits.plugins, authorizationPlugin((schema) => supergraph.policyFor(schema), config.introspection)],
   });
-  let ready = false;
+  let phase: GatewayPhase = 'starting';
   await apollo.start();
-  ready = true;
+  phase = 'serving';
 
   const app = express();
   app.disable('x-powered-by');
   app.use(assignRequestId);
-  healthRoutes(app, () => ready);
+  const health = healthRoutes(app, { phase: () => phase, subgraphs: () => transport.health(), baseUrlOf: (name) => transport.baseUrlOf(name) });
   if (config.graphiql) {
     app.use(graphiqlRouter({ graphqlPath: GRAPHQL_PATH }));
     app.get('/', (_req, res) => res.redirect(GRAPHIQL_PATH));
@@ -79,6 +86,7 @@ export async function createGateway(config: GatewayConfig, logger: Logger): Prom
     // The token is checked once, first: the rate limit counts a verified caller, and the
     // GraphQL context gets the same answer (a refused token becomes a 401 there).
     (req, res, next) => {
+      res.locals.receivedAt = Date.now();
       const caller = authenticate(req.headers.authorization);
       caller.catch(() => {}); // a refused token is answered in the context, not here
       res.locals.caller = caller;
@@ -88,16 +96,26 @@ export async function createGateway(config: GatewayConfig, logger: Logger): Prom
     express.json({ limit: config.maxBodyBytes }),
     requestScope,
     expressMiddleware(apollo, {
-      context: async ({ res }) => ({ requestId: res.locals.requestId as string, caller: await (res.locals.caller as Promise<Caller>) }),
+      context: async ({ res }) => ({
+        requestId: res.locals.requestId as string,
+        deadlineAt: res.locals.receivedAt + config.requestDeadlineMs,
+        caller: await (res.locals.caller as Promise<Caller>),
+      }),
     }),
   );
   app.use(jsonErrorHandler(logger, 'the gateway'));
   return {
     app,
+    reload: () => supergraph.reload('signal'),
+    markStopping: () => {
+      phase = 'stopping';
+    },
     async stop() {
-      ready = false;
+      phase = 'stopping';
+      supergraph.close();
       await apollo.stop();
       await transport.close();
+      await health.close();
     },
   };
 }

@@ -1,31 +1,48 @@
 import { listen } from '../../subgraphs/kit/http.js';
 import { createLogger } from '../../subgraphs/kit/logger.js';
 import { loadGatewayConfig } from './config.js';
-import { createGateway, GRAPHQL_PATH } from './gateway.js';
+import { createGateway, GRAPHQL_PATH, type HutongGateway } from './gateway.js';
+
+/** In-flight requests get this long to finish on SIGTERM before their connections are closed. */
+const DRAIN_LIMIT_MS = 8000;
 
 const logger = createLogger('gateway');
 let config;
+let gateway: HutongGateway;
 try {
   config = loadGatewayConfig();
+  gateway = await createGateway(config, logger);
 } catch (error) {
-  process.stderr.write(`${(error as Error).message}\n`);
+  process.stderr.write(`The gateway cannot start: ${(error as Error).message}\n`);
   process.exit(2);
 }
-const gateway = await createGateway(config, logger);
 const listening = await listen(gateway.app, config.port, config.host);
 logger.info(
   { graphql: `${listening.url}${GRAPHQL_PATH}`, graphiql: config.graphiql ? `${listening.url}/graphiql` : 'off', supergraph: config.supergraphPath },
   'gateway listening',
 );
 
+process.on('SIGHUP', () => {
+  logger.info({ signal: 'SIGHUP' }, 'reloading the supergraph');
+  void gateway.reload();
+});
+
 let stopping = false;
 for (const signal of ['SIGINT', 'SIGTERM'] as const) {
   process.on(signal, async () => {
     if (stopping) return;
     stopping = true;
-    logger.info({ signal }, 'stopping');
-    await listening.close();
+    const startedAt = Date.now();
+    logger.info({ signal }, 'stopping: no new connections, finishing requests in flight');
+    gateway.markStopping();
+    // Requests in flight finish on a running Apollo: HTTP is drained first, Apollo stopped after.
+    const drained = await Promise.race([listening.close().then(() => true), new Promise<boolean>((r) => setTimeout(() => r(false), DRAIN_LIMIT_MS).unref())]);
+    if (!drained) {
+      logger.warn({ afterMs: DRAIN_LIMIT_MS }, 'requests still running after the drain limit; closing their connections');
+      listening.server.closeAllConnections();
+    }
     await gateway.stop();
+    logger.info({ tookMs: Date.now() - startedAt }, 'stopped');
     process.exit(0);
   });
 }

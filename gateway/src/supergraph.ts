@@ -1,27 +1,131 @@
+import { watch, type FSWatcher } from 'node:fs';
 import { readFile } from 'node:fs/promises';
+import path from 'node:path';
 import type { SupergraphSdlHook } from '@apollo/gateway';
+import { Supergraph } from '@apollo/federation-internals';
+import type { GraphQLSchema } from 'graphql';
+import type { Logger } from '../../subgraphs/kit/logger.js';
 import { readAccessPolicy, type AccessPolicy } from './authorization.js';
 
-/** The access policy of the supergraph being served; replaced with it on every load. */
-export interface AccessPolicyHolder {
-  current?: AccessPolicy;
+/** A supergraph file read, validated and split into what the gateway runs and its access policy. */
+export interface LoadedSupergraph {
+  executableSdl: string;
+  policy: AccessPolicy;
+  subgraphs: string[];
+}
+
+/** Reads and validates a supergraph file; the error says what is wrong in one sentence. */
+export async function loadSupergraphFile(file: string): Promise<LoadedSupergraph> {
+  let sdl: string;
+  try {
+    sdl = await readFile(file, 'utf8');
+  } catch (error) {
+    throw new Error(`Cannot read the supergraph at ${file}: ${(error as Error).message}. Run \`npm run compose\`.`);
+  }
+  try {
+    const { policy, executableSdl } = readAccessPolicy(sdl);
+    const supergraph = Supergraph.build(executableSdl);
+    return { executableSdl, policy, subgraphs: supergraph.subgraphsMetadata().map((s) => s.name) };
+  } catch (error) {
+    const reason = (error as Error).message.split('\n')[0];
+    throw new Error(`The supergraph at ${file} is not valid: ${reason}`);
+  }
 }
 
 /**
- * Supplies the gateway's supergraph from a file, with its access policy. The gateway keeps the
- * `update` callback, which is where a later reload (file watch or signal) hands it a new
- * supergraph without a restart; the policy must be swapped in the same step.
+ * Supplies the gateway's supergraph from a file and swaps in a new one, with its access policy,
+ * when the file changes or on `reload()` (SIGHUP). A file that does not read or validate is
+ * refused with a log line and the supergraph being served stays. Each API schema the gateway
+ * builds is paired with the policy read from the same file, so a request is always checked
+ * against the policy of the schema it runs on, even while a reload happens under it.
  */
-export function supergraphFromFile(file: string, access: AccessPolicyHolder): SupergraphSdlHook {
-  return async () => {
-    let supergraphSdl: string;
-    try {
-      supergraphSdl = await readFile(file, 'utf8');
-    } catch (error) {
-      throw new Error(`Cannot read the supergraph at ${file}: ${(error as Error).message}. Run \`npm run compose\`.`);
-    }
-    const { policy, executableSdl } = readAccessPolicy(supergraphSdl);
-    access.current = policy;
-    return { supergraphSdl: executableSdl };
+export class SupergraphSource {
+  private update?: (sdl: string) => void;
+  private pendingPolicy?: AccessPolicy;
+  private readonly policies = new WeakMap<GraphQLSchema, AccessPolicy>();
+  private watcher?: FSWatcher;
+  private debounce?: NodeJS.Timeout;
+  private reloading = Promise.resolve();
+  private served?: string;
+
+  constructor(
+    private readonly file: string,
+    private readonly logger: Logger,
+  ) {}
+
+  /** The hook handed to `ApolloGateway({ supergraphSdl })`. */
+  readonly hook: SupergraphSdlHook = async ({ update }) => {
+    const loaded = await loadSupergraphFile(this.file);
+    this.update = update;
+    this.pendingPolicy = loaded.policy;
+    this.served = loaded.executableSdl;
+    this.watchFile();
+    return { supergraphSdl: loaded.executableSdl, cleanup: async () => this.close() };
   };
+
+  /** Called by the gateway's `onSchemaLoadOrUpdate`, synchronously inside `update`. */
+  schemaLoaded(apiSchema: GraphQLSchema): void {
+    if (this.pendingPolicy) this.policies.set(apiSchema, this.pendingPolicy);
+  }
+
+  policyFor(schema: GraphQLSchema): AccessPolicy | undefined {
+    return this.policies.get(schema);
+  }
+
+  /** Reads the file again; resolves true when a new supergraph is being served. Never throws. */
+  reload(trigger: 'file' | 'signal'): Promise<boolean> {
+    const next = this.reloading.then(() => this.reloadNow(trigger));
+    this.reloading = next.then(() => undefined);
+    return next;
+  }
+
+  close(): void {
+    clearTimeout(this.debounce);
+    this.watcher?.close();
+    this.watcher = undefined;
+  }
+
+  private async reloadNow(trigger: 'file' | 'signal'): Promise<boolean> {
+    if (!this.update) return false;
+    let loaded: LoadedSupergraph;
+    try {
+      loaded = await loadSupergraphFile(this.file);
+    } catch (error) {
+      this.logger.error({ trigger, reason: (error as Error).message }, 'supergraph refused; still serving the previous one');
+      return false;
+    }
+    if (loaded.executableSdl === this.served) {
+      this.logger.info({ trigger }, 'supergraph unchanged');
+      return false;
+    }
+    const previous = this.pendingPolicy;
+    this.pendingPolicy = loaded.policy;
+    try {
+      this.update(loaded.executableSdl);
+    } catch (error) {
+      this.pendingPolicy = previous;
+      this.logger.error({ trigger, reason: (error as Error).message }, 'supergraph refused by the gateway; still serving the previous one');
+      return false;
+    }
+    this.served = loaded.executableSdl;
+    this.logger.info({ trigger, file: this.file, subgraphs: loaded.subgraphs }, 'supergraph loaded');
+    return true;
+  }
+
+  /** Watches the folder, not the file: deploy tools and editors replace a file by renaming over it. */
+  private watchFile(): void {
+    if (this.watcher) return;
+    const name = path.basename(this.file);
+    try {
+      this.watcher = watch(path.dirname(this.file), (_event, changed) => {
+        if (changed !== null && changed !== name) return;
+        clearTimeout(this.debounce);
+        // A write arrives as several events; read once it has settled.
+        this.debounce = setTimeout(() => void this.reload('file'), 200);
+      });
+      this.watcher.on('error', (error) => this.logger.warn({ reason: error.message }, 'supergraph file watch failed; reload with SIGHUP'));
+    } catch (error) {
+      this.logger.warn({ reason: (error as Error).message }, 'cannot watch the supergraph file; reload with SIGHUP');
+    }
+  }
 }

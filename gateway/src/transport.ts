@@ -1,19 +1,24 @@
 import { RemoteGraphQLDataSource } from '@apollo/gateway';
 import type { Fetcher } from '@apollo/utils.fetcher';
 import { GraphQLError } from 'graphql';
-import { Agent, fetch, Headers } from 'undici';
+import { Agent, fetch, Headers, Response } from 'undici';
 import { anonymous, type Caller } from '../../subgraphs/kit/auth/caller.js';
 import { ENVELOPE_HEADER, signEnvelope } from '../../subgraphs/kit/auth/envelope.js';
 import type { SigningKey } from '../../subgraphs/kit/auth/keys.js';
 import { ErrorCode } from '../../subgraphs/kit/errors.js';
 import { REQUEST_ID_HEADER } from '../../subgraphs/kit/request-context.js';
+import { SubgraphCallError, SubgraphGuard, type FailureReason, type GuardEvents, type SubgraphHealth, type SubgraphPolicy } from './resilience.js';
 
-/** Carries the caller from `willSendRequest` to the fetcher, which replaces it with the signed envelope. */
+/** Carry the caller, the deadline and the operation kind from `willSendRequest` to the fetcher, which removes them. */
 const PENDING_CALLER_HEADER = 'x-hutong-pending-caller';
+const PENDING_DEADLINE_HEADER = 'x-hutong-pending-deadline';
+const PENDING_MUTATION_HEADER = 'x-hutong-pending-mutation';
 
 export interface GatewayContext {
   caller: Caller;
   requestId?: string;
+  /** When the client request's time is up (epoch ms): every subgraph call ends by then. */
+  deadlineAt?: number;
 }
 
 /**
@@ -28,49 +33,77 @@ class SubgraphDataSource extends RemoteGraphQLDataSource {
     super(config);
   }
 
-  override willSendRequest({ request, context }: { request: { http?: { headers: { set(k: string, v: string): void } } }; context: Partial<GatewayContext> }): void {
+  override willSendRequest({ request, context }: { request: { query?: string; http?: { headers: { set(k: string, v: string): void } } }; context: Partial<GatewayContext> }): void {
+    const headers = request.http?.headers;
     // Base64url: header values must be ASCII, and organisation names are Chinese.
-    if (context.requestId) request.http?.headers.set(REQUEST_ID_HEADER, context.requestId);
-    request.http?.headers.set(PENDING_CALLER_HEADER, Buffer.from(JSON.stringify(context.caller ?? anonymous)).toString('base64url'));
+    if (context.requestId) headers?.set(REQUEST_ID_HEADER, context.requestId);
+    headers?.set(PENDING_CALLER_HEADER, Buffer.from(JSON.stringify(context.caller ?? anonymous)).toString('base64url'));
+    if (context.deadlineAt) headers?.set(PENDING_DEADLINE_HEADER, String(context.deadlineAt));
+    // The query planner writes subgraph operations with their keyword first; only queries are retried.
+    if (request.query?.trimStart().startsWith('mutation')) headers?.set(PENDING_MUTATION_HEADER, '1');
   }
 
-  override didEncounterError(error: Error): void {
-    throw new GraphQLError(`Subgraph ${this.subgraphName} could not be reached or failed; data from other subgraphs is unaffected.`, {
-      originalError: error,
-      extensions: { code: ErrorCode.SUBGRAPH_UNAVAILABLE, serviceName: this.subgraphName },
-    });
+  override didEncounterError(error: Error, _fetchRequest: unknown, _fetchResponse?: unknown, context?: Partial<GatewayContext>): void {
+    const reason = error instanceof SubgraphCallError ? error.reason : 'UNREACHABLE';
+    this.onFailure?.(this.subgraphName, reason, error.message, context?.requestId);
+    throw new GraphQLError(
+      reason === 'CIRCUIT_OPEN'
+        ? `Subgraph ${this.subgraphName} is failing and is not being called for now; data from other subgraphs is unaffected.`
+        : `Subgraph ${this.subgraphName} could not be reached or failed; data from other subgraphs is unaffected.`,
+      { originalError: error, extensions: { code: ErrorCode.SUBGRAPH_UNAVAILABLE, serviceName: this.subgraphName, reason } },
+    );
   }
+
+  onFailure?: FailureListener;
 }
+
+export type FailureListener = (subgraph: string, reason: FailureReason, message: string, requestId?: string) => void;
 
 export interface SubgraphTransport {
   /** Builds the data source of one subgraph, honouring a configured URL override. */
   buildService(def: { name: string; url?: string }): RemoteGraphQLDataSource;
+  /** Breaker state and last success of every subgraph of the supergraph. */
+  health(): Record<string, SubgraphHealth>;
+  /** The base URL (without `/graphql`) a subgraph is called at. */
+  baseUrlOf(subgraph: string): string | undefined;
   close(): Promise<void>;
 }
 
-/**
- * All subgraph HTTP goes through one undici Agent: a keep-alive pool per subgraph origin, with
- * header and body timeouts so a stuck registry cannot hold a client request forever.
- */
-export function createSubgraphTransport(options: {
+export interface TransportOptions {
   subgraphUrls: Record<string, string>;
-  timeoutInMs: number;
+  /** The policy of a subgraph (its timeout, breaker and retries). */
+  policyOf: (subgraph: string) => SubgraphPolicy;
+  /** Used when a request carries no deadline of its own. */
+  defaultDeadlineMs: number;
   connections: number;
   signingKey: SigningKey;
-}): SubgraphTransport {
-  const agent = new Agent({
-    connections: options.connections,
-    keepAliveTimeout: 30_000,
-    headersTimeout: options.timeoutInMs,
-    bodyTimeout: options.timeoutInMs,
-  });
+  events?: GuardEvents;
+  onFailure?: FailureListener;
+}
+
+/**
+ * All subgraph HTTP goes through one undici Agent (a keep-alive pool per subgraph origin) and,
+ * per subgraph, a guard that bounds every call by the request's deadline and the subgraph's
+ * timeout and fails fast while the subgraph's breaker is open.
+ */
+export function createSubgraphTransport(options: TransportOptions): SubgraphTransport {
+  const agent = new Agent({ connections: options.connections, keepAliveTimeout: 30_000 });
+  const guards = new Map<string, SubgraphGuard>();
+  const urls = new Map<string, string>();
+  const guardOf = (name: string) => {
+    let guard = guards.get(name);
+    if (!guard) guards.set(name, (guard = new SubgraphGuard(name, options.policyOf(name), options.events)));
+    return guard;
+  };
   // Each subgraph's fetcher signs an envelope for that subgraph, bound to the exact body sent.
   const fetcherFor = (audience: string) =>
     (async (url: string, init: Parameters<Fetcher>[1] = {}) => {
       const headers = new Headers(init.headers as Record<string, string>);
       const pending = headers.get(PENDING_CALLER_HEADER);
       const caller = pending ? JSON.parse(Buffer.from(pending, 'base64url').toString()) : anonymous;
-      headers.delete(PENDING_CALLER_HEADER);
+      const deadlineAt = Number(headers.get(PENDING_DEADLINE_HEADER)) || Date.now() + options.defaultDeadlineMs;
+      const idempotent = headers.get(PENDING_MUTATION_HEADER) === null;
+      for (const h of [PENDING_CALLER_HEADER, PENDING_DEADLINE_HEADER, PENDING_MUTATION_HEADER]) headers.delete(h);
       const target = new URL(url);
       headers.set(
         ENVELOPE_HEADER,
@@ -81,12 +114,25 @@ export function createSubgraphTransport(options: {
           body: typeof init.body === 'string' ? init.body : '',
         }),
       );
-      return fetch(url, { ...(init as object), headers, dispatcher: agent });
+      const send = async (signal: AbortSignal) => {
+        const res = await fetch(url, { ...(init as object), headers, dispatcher: agent, signal });
+        // The body is read under the same timeout: headers sent and then a stall is a timeout too.
+        const body = await res.arrayBuffer();
+        return new Response(body, { status: res.status, statusText: res.statusText, headers: res.headers });
+      };
+      return guardOf(audience).call(send, { deadlineAt, idempotent });
     }) as unknown as Fetcher;
   return {
     buildService({ name, url }) {
-      return new SubgraphDataSource(name, { url: options.subgraphUrls[name] ?? url, fetcher: fetcherFor(name) });
+      guardOf(name); // known to readiness before its first call
+      const target = options.subgraphUrls[name] ?? url;
+      if (target) urls.set(name, target);
+      const source = new SubgraphDataSource(name, { url: target, fetcher: fetcherFor(name) });
+      source.onFailure = options.onFailure;
+      return source;
     },
+    health: () => Object.fromEntries([...guards].map(([name, guard]) => [name, guard.state()])),
+    baseUrlOf: (name) => urls.get(name)?.replace(/\/graphql\/?$/, ''),
     close: () => agent.close(),
   };
 }

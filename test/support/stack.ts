@@ -58,10 +58,13 @@ export interface Stack {
    * `'hang'` is accepted and never answered. `null` makes it healthy again.
    */
   setFault(name: string, fault: SubgraphFault | null): void;
+  /** How many `/graphql` requests (the gateway's calls) a subgraph has received so far. */
+  graphqlRequests(name: string): number;
   stop(): Promise<void>;
 }
 
-export type SubgraphFault = { delayMs: number } | 'hang';
+/** Late, never, or the next `times` requests answered with an HTTP error `status`. */
+export type SubgraphFault = { delayMs: number } | 'hang' | { status: number; times: number };
 
 export interface StackOptions {
   db?: 'pglite' | 'postgres';
@@ -111,13 +114,20 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
     for (const req of held) req.socket.destroy();
     held.clear();
   };
+  const graphqlRequests = new Map<string, number>();
   const faulty = (name: string, app: Express): Express =>
     ((req: IncomingMessage, res: ServerResponse) => {
+      if (req.url?.startsWith('/graphql')) graphqlRequests.set(name, (graphqlRequests.get(name) ?? 0) + 1);
       const fault = faults.get(name);
       if (!fault) return app(req, res);
       if (fault === 'hang') {
         held.add(req);
         req.socket.once('close', () => held.delete(req));
+        return;
+      }
+      if ('status' in fault) {
+        if (--fault.times <= 0) faults.delete(name);
+        res.writeHead(fault.status, { 'content-type': 'application/json' }).end('{"errors":[{"message":"injected failure"}]}');
         return;
       }
       setTimeout(() => app(req, res), fault.delayMs);
@@ -155,6 +165,10 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
       HUTONG_GATEWAY_PORT: '0',
       HUTONG_CLIENT_JWKS_FILE: keyFiles.clientJwks,
       HUTONG_INTERNAL_SIGNING_KEY_FILE: keyFiles.internalSigningKey,
+      // Test files run side by side on two cores: the production timeouts would time out healthy
+      // calls here. The tests of timeouts and breakers pass their own (or the production) values.
+      HUTONG_SUBGRAPH_TIMEOUT_MS: '10000',
+      HUTONG_REQUEST_DEADLINE_MS: '20000',
       ...options.gatewayEnv,
     };
     for (const s of running.values()) gatewayEnv[subgraphUrlVariable(s.name)] = `${s.url}/graphql`;
@@ -188,6 +202,7 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
         s.listening = await listen(faulty(name, s.subgraph.app), s.listening.port);
         cleanups.push(() => s.listening.close());
       },
+      graphqlRequests: (name) => graphqlRequests.get(name) ?? 0,
       setFault(name, fault) {
         if (!running.has(name)) throw new Error(`no subgraph ${name}`);
         if (fault) faults.set(name, fault);

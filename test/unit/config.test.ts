@@ -10,6 +10,30 @@ describe('gateway configuration', () => {
     expect(c.supergraphPath).toBe(path.resolve('/srv/hutong', 'schema/supergraph.graphql'));
   });
 
+  it('gives every registry a 1.5 s timeout, 5 failures to open its breaker, a 2 s pause and one retry; recognition 4 s', () => {
+    const c = loadGatewayConfig({});
+    expect(c.requestDeadlineMs).toBe(5000);
+    expect(c.policyOf('shandong')).toEqual({ timeoutMs: 1500, breakerFailures: 5, halfOpenAfterMs: 2000, retries: 1 });
+    expect(c.policyOf('catalogue')).toEqual({ timeoutMs: 1500, breakerFailures: 5, halfOpenAfterMs: 2000, retries: 1 });
+    expect(c.policyOf('recognition')).toEqual({ timeoutMs: 4000, breakerFailures: 5, halfOpenAfterMs: 2000, retries: 1 });
+  });
+
+  it('takes a per-subgraph timeout, breaker and retries, and names a bad one', () => {
+    const c = loadGatewayConfig({
+      HUTONG_SUBGRAPH_TIMEOUT_MS: '3000',
+      HUTONG_SUBGRAPH_TIMEOUT_MS_YANGTZE_DELTA: '800',
+      HUTONG_BREAKER_FAILURES_YANGTZE_DELTA: '3',
+      HUTONG_SUBGRAPH_RETRIES_RECOGNITION: '0',
+      HUTONG_BREAKER_HALF_OPEN_AFTER_MS_SHANDONG: '10000',
+    });
+    expect(c.policyOf('yangtze-delta')).toEqual({ timeoutMs: 800, breakerFailures: 3, halfOpenAfterMs: 2000, retries: 1 });
+    expect(c.policyOf('shandong')).toEqual({ timeoutMs: 3000, breakerFailures: 5, halfOpenAfterMs: 10000, retries: 1 });
+    expect(c.policyOf('recognition')).toEqual({ timeoutMs: 4000, breakerFailures: 5, halfOpenAfterMs: 2000, retries: 0 });
+    expect(() => loadGatewayConfig({ HUTONG_SUBGRAPH_TIMEOUT_MS_SHANDONG: '50', HUTONG_SUBGRAPH_RETRIES_CATALOGUE: 'two' })).toThrow(
+      'Invalid configuration for the gateway:\n  - HUTONG_SUBGRAPH_TIMEOUT_MS_SHANDONG: must be a whole number from 100 to 300000\n  - HUTONG_SUBGRAPH_RETRIES_CATALOGUE: must be a whole number from 0 to 5',
+    );
+  });
+
   it('takes per-subgraph URL overrides by subgraph name', () => {
     const c = loadGatewayConfig({
       HUTONG_SUBGRAPH_URL_YANGTZE_DELTA: 'http://10.1.2.3:4002/graphql',
