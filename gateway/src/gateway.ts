@@ -13,6 +13,9 @@ import { operationLimits, operationShape, rateLimiter, requestIdOnErrors } from 
 import { assignRequestId, requestScope } from '../../subgraphs/kit/request-context.js';
 import { jsonErrorHandler } from '../../subgraphs/kit/http-errors.js';
 import { SupergraphSource } from './supergraph.js';
+import { createGatewayMetrics } from './metrics.js';
+import type { SubgraphHealth } from './resilience.js';
+import { accessLog, errorMetricsPlugin, type ServiceMetrics } from '../../subgraphs/kit/metrics.js';
 import { authorizationPlugin } from './authorization.js';
 import { createSubgraphTransport, type GatewayContext } from './transport.js';
 import { createAuthenticator } from './auth.js';
@@ -22,6 +25,8 @@ export const GRAPHQL_PATH = '/graphql';
 
 export interface HutongGateway {
   app: Express;
+  /** Served by `main.ts` on the metrics port, never on the client port. */
+  metrics: ServiceMetrics;
   /** Reads the supergraph file again (SIGHUP); true when a new supergraph is served. */
   reload(): Promise<boolean>;
   /** `/ready` answers 503 from now on, so load balancers stop sending while requests drain. */
@@ -32,14 +37,22 @@ export interface HutongGateway {
 /** Wires the gateway's modules into one HTTP app (never listens: `main.ts` does). */
 export async function createGateway(config: GatewayConfig, logger: Logger): Promise<HutongGateway> {
   const authenticate = await createAuthenticator(config.clientAuth);
+  // The breaker gauge reads the transport, which reports to the metrics: tied after both exist.
+  let subgraphHealth: () => Record<string, SubgraphHealth> = () => ({});
+  const metrics = createGatewayMetrics(() => subgraphHealth());
   const transport = createSubgraphTransport({
     subgraphUrls: config.subgraphUrls,
     policyOf: config.policyOf,
     defaultDeadlineMs: config.requestDeadlineMs,
+    events: {
+      ...metrics.guardEvents,
+      onStateChange: (subgraph, state) => logger.warn({ subgraph, breaker: state }, state === 'open' ? 'subgraph breaker opened: failing fast' : `subgraph breaker ${state}`),
+    },
     onFailure: (subgraph, reason, message, requestId) => logger.warn({ subgraph, reason, requestId, detail: message }, 'subgraph call failed'),
     connections: config.subgraphConnections,
     signingKey: await loadSigningKey(config.internalSigningKeyFile),
   });
+  subgraphHealth = () => transport.health();
   const supergraph = new SupergraphSource(config.supergraphPath, logger);
   // Otherwise @apollo/gateway starts a metrics exporter to Apollo, probing AWS, GCP, Azure and
   // Alibaba metadata addresses on the way: Hutong calls out to its configured services only.
@@ -67,7 +80,7 @@ export async function createGateway(config: GatewayConfig, logger: Logger): Prom
     // The process's own SIGTERM handler stops HTTP first and Apollo once; Apollo's handler would stop
     // it a second time, under requests still draining.
     stopOnTerminationSignals: false,
-    plugins: [ApolloServerPluginLandingPageDisabled(), requestIdOnErrors, operationShape, ...limits.plugins, authorizationPlugin((schema) => supergraph.policyFor(schema), config.introspection)],
+    plugins: [ApolloServerPluginLandingPageDisabled(), errorMetricsPlugin(metrics), requestIdOnErrors, operationShape, ...limits.plugins, authorizationPlugin((schema) => supergraph.policyFor(schema), config.introspection)],
   });
   let phase: GatewayPhase = 'starting';
   await apollo.start();
@@ -76,6 +89,7 @@ export async function createGateway(config: GatewayConfig, logger: Logger): Prom
   const app = express();
   app.disable('x-powered-by');
   app.use(assignRequestId);
+  app.use(accessLog(logger, metrics));
   const health = healthRoutes(app, { phase: () => phase, subgraphs: () => transport.health(), baseUrlOf: (name) => transport.baseUrlOf(name) });
   if (config.graphiql) {
     app.use(graphiqlRouter({ graphqlPath: GRAPHQL_PATH }));
@@ -106,6 +120,7 @@ export async function createGateway(config: GatewayConfig, logger: Logger): Prom
   app.use(jsonErrorHandler(logger, 'the gateway'));
   return {
     app,
+    metrics,
     reload: () => supergraph.reload('signal'),
     markStopping: () => {
       phase = 'stopping';

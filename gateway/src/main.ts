@@ -1,5 +1,6 @@
 import { listen } from '../../subgraphs/kit/http.js';
 import { createLogger } from '../../subgraphs/kit/logger.js';
+import { serveMetrics } from '../../subgraphs/kit/metrics.js';
 import { loadGatewayConfig } from './config.js';
 import { createGateway, GRAPHQL_PATH, type HutongGateway } from './gateway.js';
 
@@ -17,8 +18,14 @@ try {
   process.exit(2);
 }
 const listening = await listen(gateway.app, config.port, config.host);
+const metricsListening = await serveMetrics(gateway.metrics, config.metrics.port, config.metrics.host);
 logger.info(
-  { graphql: `${listening.url}${GRAPHQL_PATH}`, graphiql: config.graphiql ? `${listening.url}/graphiql` : 'off', supergraph: config.supergraphPath },
+  {
+    graphql: `${listening.url}${GRAPHQL_PATH}`,
+    graphiql: config.graphiql ? `${listening.url}/graphiql` : 'off',
+    metrics: `${metricsListening.url}/metrics`,
+    supergraph: config.supergraphPath,
+  },
   'gateway listening',
 );
 
@@ -42,6 +49,7 @@ for (const signal of ['SIGINT', 'SIGTERM'] as const) {
       listening.server.closeAllConnections();
     }
     await gateway.stop();
+    await metricsListening.close(0);
     logger.info({ tookMs: Date.now() - startedAt }, 'stopped');
     process.exit(0);
   });

@@ -7,7 +7,9 @@ import { loadTypeDefs } from '../kit/sdl.js';
 import { createSubgraphApp } from '../kit/subgraph-server.js';
 import { IndexStore } from './db/index-store.js';
 import { createCatalogueLoaders } from './loaders.js';
-import { CatalogueRelay } from './relay.js';
+import { CatalogueRelay, type RegionRelayStatus } from './relay.js';
+import { createMetrics, type ServiceMetrics } from '../kit/metrics.js';
+import client from 'prom-client';
 import type { CatalogueContext } from './resolvers/context.js';
 import { resolvers } from './resolvers/index.js';
 
@@ -29,6 +31,29 @@ function relayConfig(env: Env) {
   };
 }
 
+/** The relay's state per registry, read at each scrape. */
+function relayMetrics(metrics: ServiceMetrics, status: () => Record<string, RegionRelayStatus>): void {
+  const perRegion = (name: string, help: string, value: (s: RegionRelayStatus) => number | null) =>
+    new client.Gauge({
+      name,
+      help,
+      labelNames: ['region'],
+      registers: [metrics.registry],
+      collect() {
+        for (const [region, s] of Object.entries(status())) {
+          const v = value(s);
+          if (v !== null) this.set({ region }, v);
+        }
+      },
+    });
+  perRegion('hutong_catalogue_relay_lag_entries', 'Outbox entries a registry holds that the national index has not read yet', (s) => s.lagEntries);
+  perRegion('hutong_catalogue_relay_failing', '1 while the last poll of a registry’s feed failed', (s) => (s.failing ? 1 : 0));
+  perRegion('hutong_catalogue_relay_resyncing', '1 while the index of a registry is rebuilt after its database was replaced', (s) => (s.resyncing ? 1 : 0));
+  perRegion('hutong_catalogue_relay_seconds_since_success', 'Seconds since a registry’s feed was last read successfully', (s) =>
+    s.lastSuccessAt ? (Date.now() - Date.parse(s.lastSuccessAt)) / 1000 : null,
+  );
+}
+
 /** The national catalogue and routing subgraph. */
 export const catalogue: SubgraphModule = {
   name: catalogueSubgraph.name,
@@ -40,7 +65,13 @@ export const catalogue: SubgraphModule = {
     if (!auth.signingKey) throw new Error('the catalogue needs an internal signing key to read the registries\' feeds');
     const store = new IndexStore(db);
     const relay = new CatalogueRelay(store, sources, logger, options, auth.signingKey);
+    const metrics = createMetrics(catalogueSubgraph.name);
+    relayMetrics(metrics, () => relay.status());
     const app = await createSubgraphApp<CatalogueContext>({
+      metrics,
+      // The catalogue serves whatever its index holds while a registry's feed fails: it stays ready,
+      // and says how far behind each registry it is.
+      readiness: async () => ({ ready: true, details: { relay: relay.status() } }),
       name: catalogueSubgraph.name,
       typeDefs: loadTypeDefs(sdlPath),
       resolvers,
@@ -52,6 +83,7 @@ export const catalogue: SubgraphModule = {
     relay.start();
     return {
       app: app.app,
+      metrics,
       settle: () => relay.syncAll(),
       async stop() {
         await relay.stop();

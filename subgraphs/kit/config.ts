@@ -36,11 +36,24 @@ export function registryUrls(config: Record<string, unknown>): Record<string, st
   return Object.fromEntries(regions.map((r) => [r.code, String(config[registryUrlVariable(r.code)]).replace(/\/+$/, '')]));
 }
 
+/**
+ * Where a process serves `/metrics`: its own port (default: the service's port + 100, or any free
+ * port when the service's is 0), on an address clients do not reach.
+ */
+export const metricsEnv = {
+  HUTONG_METRICS_PORT: z.coerce.number({ message: 'must be a port number' }).int().min(0, 'must be a port number').max(65535, 'must be a port number').optional(),
+  HUTONG_METRICS_HOST: z.string().min(1).default('127.0.0.1'),
+};
+
+/** The metrics port of a service listening on `servicePort`, unless one is configured. */
+export const metricsPortFor = (servicePort: number, configured?: number) => configured ?? (servicePort === 0 ? 0 : servicePort + 100);
+
 /** Settings every subgraph process reads. */
 export const subgraphEnvSchema = (defaultPort: number, name: string) =>
   z.object({
     HUTONG_PORT: port(defaultPort),
     HUTONG_HOST: z.string().min(1).default('127.0.0.1'),
+    ...metricsEnv,
     /** PostgreSQL URL; when set the subgraph uses PostgreSQL instead of its embedded PGlite. */
     HUTONG_DATABASE_URL: z
       .string()

@@ -4,7 +4,8 @@ import type { JWTVerifyGetKey } from 'jose';
 import { loadJwks, loadSigningKey, type SigningKey } from './auth/keys.js';
 import { pathToFileURL } from 'node:url';
 import path from 'node:path';
-import { ConfigError, parseEnv, subgraphEnvSchema } from './config.js';
+import { ConfigError, metricsPortFor, parseEnv, subgraphEnvSchema } from './config.js';
+import { serveMetrics } from './metrics.js';
 import { DataFolderInUseError, openDatabase, type Database } from './db.js';
 import { listen } from './http.js';
 import { createLogger, type Logger } from './logger.js';
@@ -121,7 +122,10 @@ export async function runSubgraph(mod: SubgraphModule, env: Env = process.env): 
   }
   const subgraph = await mod.create({ db, logger, env, auth });
   const listening = await listen(subgraph.app, config.HUTONG_PORT, config.HUTONG_HOST);
-  logger.info({ url: `${listening.url}/graphql` }, `subgraph ${mod.name} listening`);
+  const metricsListening = subgraph.metrics
+    ? await serveMetrics(subgraph.metrics, metricsPortFor(config.HUTONG_PORT, config.HUTONG_METRICS_PORT), config.HUTONG_METRICS_HOST)
+    : undefined;
+  logger.info({ url: `${listening.url}/graphql`, metrics: metricsListening && `${metricsListening.url}/metrics` }, `subgraph ${mod.name} listening`);
 
   let stopping = false;
   const stop = async (signal: string) => {
@@ -129,6 +133,7 @@ export async function runSubgraph(mod: SubgraphModule, env: Env = process.env): 
     stopping = true;
     logger.info({ signal }, 'stopping');
     await listening.close();
+    await metricsListening?.close(0);
     await subgraph.stop();
     await db.close();
     process.exit(0);

@@ -14,6 +14,7 @@ import { maskErrors } from './errors.js';
 import { jsonErrorHandler } from './http-errors.js';
 import { assignRequestId, requestScope } from './request-context.js';
 import type { Logger } from './logger.js';
+import { accessLog, createMetrics, databasePoolMetrics, errorMetricsPlugin, type ServiceMetrics } from './metrics.js';
 
 export interface SubgraphDefinition<TContext extends BaseContext> {
   /** Subgraph name as used in composition (`catalogue`, `yangtze-delta`, …). */
@@ -28,6 +29,10 @@ export interface SubgraphDefinition<TContext extends BaseContext> {
   context: (caller: Caller) => TContext;
   /** Extra HTTP routes next to `/graphql` (e.g. a registry's catalogue feed). */
   routes?: (app: Express) => void;
+  /** The process's metrics; the subgraph's own series are added to the same registry. */
+  metrics?: ServiceMetrics;
+  /** More for `/ready` (e.g. the catalogue's relay lag per registry); `ready: false` answers 503. */
+  readiness?: () => Promise<{ ready: boolean; details: Record<string, unknown> }>;
 }
 
 type RawRequest = Request & { rawBody?: Buffer };
@@ -40,6 +45,8 @@ export function serviceOnly(_req: Request, res: Response, next: NextFunction): v
 
 export interface SubgraphApp {
   app: Express;
+  /** What `/metrics` serves (absent only for apps not built by createSubgraphApp). */
+  metrics?: ServiceMetrics;
   /** Finishes pending background work (the catalogue relays every registry once). */
   settle?(): Promise<void>;
   stop(): Promise<void>;
@@ -49,6 +56,8 @@ export interface SubgraphApp {
 export async function createSubgraphApp<TContext extends BaseContext>(
   def: SubgraphDefinition<TContext>,
 ): Promise<SubgraphApp> {
+  const metrics = def.metrics ?? createMetrics(def.name);
+  databasePoolMetrics(metrics, def.db);
   const apollo = new ApolloServer<TContext>({
     // The SDL's access declarations are enforced here too, not only at the gateway.
     schema: enforceDeclaredScopes(buildSubgraphSchema([{ typeDefs: def.typeDefs, resolvers: def.resolvers }])),
@@ -58,7 +67,7 @@ export async function createSubgraphApp<TContext extends BaseContext>(
     // The process's own SIGTERM handler stops HTTP first and Apollo once; Apollo's handler would stop
     // it a second time, under requests still draining.
     stopOnTerminationSignals: false,
-    plugins: [ApolloServerPluginLandingPageDisabled(), ApolloServerPluginInlineTraceDisabled()],
+    plugins: [ApolloServerPluginLandingPageDisabled(), ApolloServerPluginInlineTraceDisabled(), errorMetricsPlugin(metrics)],
   });
   await apollo.start();
 
@@ -67,15 +76,18 @@ export async function createSubgraphApp<TContext extends BaseContext>(
   app.get('/health', (_req, res) => {
     res.json({ status: 'ok', subgraph: def.name });
   });
+  app.use(assignRequestId);
+  app.use(accessLog(def.logger, metrics));
   app.get('/ready', async (_req, res) => {
     try {
       await def.db.query('select 1');
-      res.json({ status: 'ready', subgraph: def.name, database: def.db.kind });
     } catch {
       res.status(503).json({ status: 'unavailable', subgraph: def.name, reason: 'database unreachable' });
+      return;
     }
+    const extra = await def.readiness?.();
+    res.status(extra && !extra.ready ? 503 : 200).json({ status: extra && !extra.ready ? 'unavailable' : 'ready', subgraph: def.name, database: def.db.kind, ...extra?.details });
   });
-  app.use(assignRequestId);
   // Keep the exact bytes: the envelope is bound to the body's hash.
   app.use(express.json({ limit: '1mb', verify: (req, _res, buf) => ((req as RawRequest).rawBody = buf) }));
   const replays = new ReplayGuard();
@@ -99,6 +111,7 @@ export async function createSubgraphApp<TContext extends BaseContext>(
   app.use(jsonErrorHandler(def.logger, `subgraph ${def.name}`));
   return {
     app,
+    metrics,
     stop: () => apollo.stop(),
   };
 }

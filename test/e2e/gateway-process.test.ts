@@ -146,6 +146,24 @@ describe('the gateway process', () => {
     expect(traffic.outcomes.refused).toBe(0);
   });
 
+  it('serves its metrics on their own port, not on the port clients reach', async () => {
+    copyFileSync(path.join(root, 'schema/supergraph.graphql'), supergraphFile);
+    const gateway = await startGateway(supergraphFile);
+    try {
+      const metricsUrl = /"metrics":"(http:\/\/[^"]+\/metrics)"/.exec(gateway.output())?.[1];
+      expect(metricsUrl).toMatch(/^http:\/\/127\.0\.0\.1:\d+\/metrics$/);
+      expect(new URL(metricsUrl!).port).not.toBe(new URL(gateway.url).port);
+      await fetch(`${gateway.url}/graphql`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{"query":"{ __typename }"}' });
+      const text = await (await fetch(metricsUrl!)).text();
+      expect(text).toMatch(/^hutong_requests_total\{operation="anonymous",status="200",service="gateway"\} 1$/m);
+      expect(text).toContain('process_cpu_user_seconds_total');
+      expect((await fetch(`${gateway.url}/metrics`)).status).toBe(404);
+    } finally {
+      gateway.child.kill('SIGTERM');
+      expect(await gateway.exited).toBe(0);
+    }
+  });
+
   it('finishes every request it accepted and exits 0 within 10 s of SIGTERM under load', async () => {
     copyFileSync(path.join(root, 'schema/supergraph.graphql'), supergraphFile);
     const gateway = await startGateway(supergraphFile);

@@ -23,6 +23,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Express } from 'express';
 
 export const TEST_SEED_COUNT = 120;
+const TEST_HALF_OPEN_AFTER_MS = 100;
 
 /** Admin connection used to create and drop per-run PostgreSQL databases. */
 export const postgresAdminUrl = process.env.HUTONG_TEST_POSTGRES_URL ?? 'postgresql://postgres@127.0.0.1:5432/postgres';
@@ -58,6 +59,8 @@ export interface Stack {
    * `'hang'` is accepted and never answered. `null` makes it healthy again.
    */
   setFault(name: string, fault: SubgraphFault | null): void;
+  /** The Prometheus text a process would serve on its metrics port (`gateway` or a subgraph's name). */
+  metrics(name: string): Promise<string>;
   /** How many `/graphql` requests (the gateway's calls) a subgraph has received so far. */
   graphqlRequests(name: string): number;
   stop(): Promise<void>;
@@ -169,6 +172,8 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
       // calls here. The tests of timeouts and breakers pass their own (or the production) values.
       HUTONG_SUBGRAPH_TIMEOUT_MS: '10000',
       HUTONG_REQUEST_DEADLINE_MS: '20000',
+      // An outage in one test must not leave the next one facing an open breaker for long.
+      HUTONG_BREAKER_HALF_OPEN_AFTER_MS: String(TEST_HALF_OPEN_AFTER_MS),
       ...options.gatewayEnv,
     };
     for (const s of running.values()) gatewayEnv[subgraphUrlVariable(s.name)] = `${s.url}/graphql`;
@@ -201,8 +206,15 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
         const s = running.get(name)!;
         s.listening = await listen(faulty(name, s.subgraph.app), s.listening.port);
         cleanups.push(() => s.listening.close());
+        // Past the breaker's pause: the next call is the probe that closes it again.
+        await new Promise((r) => setTimeout(r, TEST_HALF_OPEN_AFTER_MS + 50));
       },
       graphqlRequests: (name) => graphqlRequests.get(name) ?? 0,
+      async metrics(name) {
+        const registry = name === 'gateway' ? gateway.metrics.registry : running.get(name)?.subgraph.metrics?.registry;
+        if (!registry) throw new Error(`no metrics for ${name}`);
+        return registry.metrics();
+      },
       setFault(name, fault) {
         if (!running.has(name)) throw new Error(`no subgraph ${name}`);
         if (fault) faults.set(name, fault);

@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { IndexStore } from '../../subgraphs/catalogue/db/index-store.js';
+import { IndexStore, RelayCursorConflict } from '../../subgraphs/catalogue/db/index-store.js';
 import type { Database } from '../../subgraphs/kit/db.js';
 import type { StatusCode } from '../../subgraphs/kit/reference.js';
 import type { FeedEntry } from '../../subgraphs/kit/registry/store.js';
@@ -162,5 +162,172 @@ describe('looking up a holder in the national index', () => {
     ]);
     expect((await store.byHolders([holder, other])).map((e) => e.credentialId)).toEqual(['idx-a-eid', 'idx-other', 'idx-y-eid', 'idx-z-driving', 'idx-b-eid']);
     expect(await store.byHolders(['110101199001011237'])).toEqual([]);
+  });
+});
+
+const generationOf = async (credentialId: string) =>
+  (await db.query<{ g: number }>('select generation::int as g from holder_index where credential_id = $1', [credentialId]))[0]?.g;
+const regionRows = async (region: string) =>
+  (await db.query<{ id: string; status: string; seq: number }>(
+    'select credential_id as id, status, source_seq::int as seq from holder_index where region_code = $1 order by credential_id',
+    [region],
+  ));
+
+describe('the feed epoch kept with a region\'s cursor', () => {
+  it('is unknown for a region never read', async () => {
+    expect(await store.relayCursor(fresh('region'))).toEqual({ lastSeq: 0, epoch: null, generation: 0, resync: null });
+  });
+
+  it('is stored with the batch read from it, and kept by a batch that names none', async () => {
+    const region = fresh('region');
+    await store.apply(region, [entry(1, fresh('cred'), '01')], 1, 'epoch-a');
+    expect(await store.relayCursor(region)).toEqual({ lastSeq: 1, epoch: 'epoch-a', generation: 0, resync: null });
+    await store.apply(region, [], 2, 'epoch-a');
+    await store.apply(region, [], 3);
+    expect(await store.relayCursor(region)).toEqual({ lastSeq: 3, epoch: 'epoch-a', generation: 0, resync: null });
+  });
+
+  it('refuses a batch read from another epoch, storing none of it', async () => {
+    const region = fresh('region');
+    const id = fresh('cred');
+    await store.apply(region, [entry(4, id, '01')], 4, 'epoch-a');
+    const other = fresh('cred');
+    await expect(store.apply(region, [entry(5, id, '03'), entry(6, other, '01')], 6, 'epoch-b')).rejects.toThrow(RelayCursorConflict);
+    await expect(store.apply(region, [], 6, 'epoch-b')).rejects.toThrow(`the ${region} cursor is no longer in feed epoch epoch-b`);
+    expect(await store.relayCursor(region)).toEqual({ lastSeq: 4, epoch: 'epoch-a', generation: 0, resync: null });
+    expect(await indexRow(id)).toMatchObject({ status: '01', source_seq: 4 });
+    expect(await indexRow(other)).toBeUndefined();
+  });
+
+  it('refuses an ordinary batch while the region is being resynchronised', async () => {
+    const region = fresh('region');
+    await store.apply(region, [], 8, 'epoch-a');
+    await store.beginResync(region, 'epoch-b');
+    const id = fresh('cred');
+    await expect(store.apply(region, [entry(9, id, '01')], 9, 'epoch-a')).rejects.toThrow(RelayCursorConflict);
+    expect(await indexRow(id)).toBeUndefined();
+    expect((await store.relayCursor(region)).lastSeq).toBe(8);
+  });
+});
+
+describe('resynchronising a region whose registry database was replaced', () => {
+  it('starts a pass from the start of the new epoch under a new generation, touching no row and not the cursor', async () => {
+    const region = fresh('region');
+    const id = fresh('cred');
+    await store.apply(region, [entry(40, id, '01')], 40, 'epoch-old');
+    const before = await updatedAt(id);
+    const progress = await store.beginResync(region, 'epoch-new');
+    expect(progress).toEqual({ epoch: 'epoch-new', generation: expect.any(Number), seq: 0, entries: 0, startedAt: expect.stringMatching(/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$/) });
+    expect(progress.generation).toBeGreaterThan(0);
+    expect(Math.abs(Date.parse(progress.startedAt) - Date.now())).toBeLessThan(60_000);
+    expect(await store.relayCursor(region)).toEqual({ lastSeq: 40, epoch: 'epoch-old', generation: 0, resync: progress });
+    expect(await indexRow(id)).toMatchObject({ status: '01', source_seq: 40 });
+    expect(await updatedAt(id)).toBe(before);
+  });
+
+  it('gives every pass a generation above all earlier ones, whatever the region', async () => {
+    const one = await store.beginResync(fresh('region'), 'e');
+    const two = await store.beginResync(fresh('region'), 'e');
+    const three = await store.beginResync(fresh('region'), 'e');
+    expect(two.generation).toBe(one.generation + 1);
+    expect(three.generation).toBe(two.generation + 1);
+  });
+
+  it('lets the new database\'s entry replace the old row whatever its sequence number, while old-only rows keep routing', async () => {
+    const region = fresh('region');
+    const both = fresh('cred');
+    const oldOnly = fresh('cred');
+    const newOnly = fresh('cred');
+    await store.apply(region, [entry(500, both, '01'), entry(501, oldOnly, '01')], 501, 'epoch-old');
+    const { generation } = await store.beginResync(region, 'epoch-new');
+    const progress = await store.applyResync(region, generation, [entry(1, both, '03', { holderCode: COMPANY, holderType: '001' }), entry(2, newOnly, '02')], 2);
+    expect(progress).toMatchObject({ epoch: 'epoch-new', generation, seq: 2, entries: 2 });
+    expect(await indexRow(both)).toEqual({ credential_id: both, holder_code: COMPANY, holder_type: '001', type_code: E_ID, region_code: region, status: '03', source_seq: 1 });
+    expect(await generationOf(both)).toBe(generation);
+    expect(await indexRow(oldOnly)).toMatchObject({ status: '01', source_seq: 501 });
+    expect(await generationOf(oldOnly)).toBe(0);
+    expect(await generationOf(newOnly)).toBe(generation);
+    // The region's cursor is still the old one until the pass is finished.
+    expect(await store.relayCursor(region)).toMatchObject({ lastSeq: 501, epoch: 'epoch-old', generation: 0 });
+  });
+
+  it('within the pass, keeps the rule that an older entry never overwrites a newer one', async () => {
+    const region = fresh('region');
+    const id = fresh('cred');
+    const { generation } = await store.beginResync(region, 'epoch-new');
+    await store.applyResync(region, generation, [entry(7, id, '04')], 7);
+    await store.applyResync(region, generation, [entry(6, id, '01')], 7);
+    await store.applyResync(region, generation, [entry(7, id, '02')], 7);
+    expect(await indexRow(id)).toMatchObject({ status: '04', source_seq: 7 });
+  });
+
+  it('counts the pass\'s entries and never moves its position back', async () => {
+    const region = fresh('region');
+    const { generation } = await store.beginResync(region, 'epoch-new');
+    await store.applyResync(region, generation, [entry(1, fresh('cred'), '01'), entry(2, fresh('cred'), '01'), entry(3, fresh('cred'), '01')], 3);
+    expect(await store.applyResync(region, generation, [], 1)).toMatchObject({ seq: 3, entries: 3 });
+    const progress = await store.applyResync(region, generation, [entry(4, fresh('cred'), '01')], 4);
+    expect(progress).toMatchObject({ seq: 4, entries: 4 });
+  });
+
+  it('refuses a batch or a finish for a pass that is not the one under way, storing nothing', async () => {
+    const region = fresh('region');
+    await expect(store.finishResync(region, 1)).rejects.toThrow(`no resync of ${region} under generation 1 is under way`);
+    const first = await store.beginResync(region, 'epoch-b');
+    const second = await store.beginResync(region, 'epoch-c');
+    const id = fresh('cred');
+    await expect(store.applyResync(region, first.generation, [entry(1, id, '01')], 1)).rejects.toThrow(RelayCursorConflict);
+    await expect(store.finishResync(region, first.generation)).rejects.toThrow(RelayCursorConflict);
+    expect(await indexRow(id)).toBeUndefined();
+    expect((await store.relayCursor(region)).resync).toEqual(second);
+  });
+
+  it('on finishing, removes exactly the region\'s rows of other generations and makes the pass the cursor', async () => {
+    const region = fresh('region');
+    const neighbour = fresh('region');
+    const [kept, dropped, added, theirs] = [fresh('cred'), fresh('cred'), fresh('cred'), fresh('cred')];
+    await store.apply(region, [entry(300, kept, '01'), entry(301, dropped, '01')], 301, 'epoch-old');
+    await store.apply(neighbour, [entry(12, theirs, '01')], 12, 'epoch-neighbour');
+    const { generation } = await store.beginResync(region, 'epoch-new');
+    await store.applyResync(region, generation, [entry(1, kept, '02'), entry(2, added, '01')], 2);
+    await store.applyResync(region, generation, [entry(3, kept, '03')], 3);
+    expect(await store.finishResync(region, generation)).toEqual({ epoch: 'epoch-new', lastSeq: 3, entries: 3, removed: 1 });
+    expect(await regionRows(region)).toEqual(
+      [{ id: kept, status: '03', seq: 3 }, { id: added, status: '01', seq: 2 }].sort((a, b) => (a.id < b.id ? -1 : 1)),
+    );
+    expect(await store.relayCursor(region)).toEqual({ lastSeq: 3, epoch: 'epoch-new', generation, resync: null });
+    expect(await regionRows(neighbour)).toEqual([{ id: theirs, status: '01', seq: 12 }]);
+    expect(await store.relayCursor(neighbour)).toEqual({ lastSeq: 12, epoch: 'epoch-neighbour', generation: 0, resync: null });
+
+    // Afterwards the region reads on in the new epoch, under the new generation.
+    await store.apply(region, [entry(4, kept, '04'), entry(2, added, '02')], 4, 'epoch-new');
+    expect(await indexRow(kept)).toMatchObject({ status: '04', source_seq: 4 });
+    expect(await indexRow(added)).toMatchObject({ status: '01', source_seq: 2 });
+    expect(await generationOf(kept)).toBe(generation);
+    await expect(store.apply(region, [], 5, 'epoch-old')).rejects.toThrow(RelayCursorConflict);
+  });
+
+  it('after a pass restarted on yet another database, removes what only the abandoned pass read', async () => {
+    const region = fresh('region');
+    const [old, abandoned, final] = [fresh('cred'), fresh('cred'), fresh('cred')];
+    await store.apply(region, [entry(90, old, '01')], 90, 'epoch-a');
+    const first = await store.beginResync(region, 'epoch-b');
+    await store.applyResync(region, first.generation, [entry(1, abandoned, '01'), entry(2, final, '02')], 2);
+    const second = await store.beginResync(region, 'epoch-c');
+    expect(second).toMatchObject({ epoch: 'epoch-c', seq: 0, entries: 0 });
+    await store.applyResync(region, second.generation, [entry(1, final, '01')], 1);
+    expect(await indexRow(final)).toMatchObject({ status: '01', source_seq: 1 });
+    expect(await store.finishResync(region, second.generation)).toEqual({ epoch: 'epoch-c', lastSeq: 1, entries: 1, removed: 2 });
+    expect(await regionRows(region)).toEqual([{ id: final, status: '01', seq: 1 }]);
+  });
+
+  it('on finishing a pass over an empty database, empties the region', async () => {
+    const region = fresh('region');
+    await store.apply(region, [entry(1, fresh('cred'), '01'), entry(2, fresh('cred'), '01')], 2, 'epoch-a');
+    const { generation } = await store.beginResync(region, 'epoch-empty');
+    await store.applyResync(region, generation, [], 0);
+    expect(await store.finishResync(region, generation)).toEqual({ epoch: 'epoch-empty', lastSeq: 0, entries: 0, removed: 2 });
+    expect(await regionRows(region)).toEqual([]);
+    expect(await store.relayCursor(region)).toEqual({ lastSeq: 0, epoch: 'epoch-empty', generation, resync: null });
   });
 });

@@ -1,14 +1,27 @@
 import type { Express } from 'express';
 import { serviceOnly } from '../subgraph-server.js';
-import type { CredentialStore } from './store.js';
+import type { CredentialStore, FeedEntry } from './store.js';
 
 export const CATALOGUE_FEED_PATH = '/catalogue-feed';
 const MAX_LIMIT = 5000;
+
+/** What `/catalogue-feed` answers: the contract between a registry and the catalogue's relay. */
+export interface FeedPage {
+  entries: FeedEntry[];
+  /** Sequence number of the last entry served, or `after` when none was. */
+  lastSeq: number;
+  /** The database the sequence numbers belong to (see migration 003_feed_epoch). */
+  epoch: string;
+  /** The highest sequence number in the outbox: the relay's lag is `headSeq` minus its cursor. */
+  headSeq: number;
+}
 
 /**
  * `GET /catalogue-feed?after=<seq>&limit=<n>`: the registry's outbox, in order, for the national
  * catalogue's relay. Reading never deletes: the relay keeps its own cursor, so a lost response or
  * a catalogue restart only means the same entries are read again (the index upsert is idempotent).
+ * Every answer names the feed's epoch and head, so the relay notices a replaced database (another
+ * epoch, or a head below its cursor) instead of skipping its entries.
  */
 export function catalogueFeedRoute(app: Express, store: CredentialStore): void {
   app.get(CATALOGUE_FEED_PATH, serviceOnly, async (req, res) => {
@@ -20,7 +33,10 @@ export function catalogueFeedRoute(app: Express, store: CredentialStore): void {
     }
     try {
       const entries = await store.feed(after, limit);
-      res.json({ entries, lastSeq: entries.at(-1)?.seq ?? after });
+      // Read after the entries, so the head is never below the last entry served.
+      const { epoch, headSeq } = await store.feedHead();
+      const page: FeedPage = { entries, lastSeq: entries.at(-1)?.seq ?? after, epoch, headSeq };
+      res.json(page);
     } catch {
       res.status(503).json({ error: 'registry database unavailable' });
     }

@@ -19,6 +19,15 @@ export interface FeedEntry {
   status: StatusCode;
 }
 
+/**
+ * Where a registry's feed stands. `epoch` names the database the sequence numbers belong to: a
+ * replaced database has another epoch and numbers its outbox from 1 again.
+ */
+export interface FeedHead {
+  epoch: string;
+  headSeq: number;
+}
+
 /** A record as stored, with the identifier of its corrected version if it was superseded. */
 export type StoredCredential = CredentialRecord & { supersededBy?: string | null };
 
@@ -93,6 +102,19 @@ export class CredentialStore {
        from catalogue_outbox where seq > $1 order by seq limit $2`,
       [after, limit],
     );
+  }
+
+  /**
+   * The feed's epoch and its head (the highest sequence number, 0 for an empty outbox). Read
+   * after a page of `feed`, the head is never below that page's last entry: entries are never
+   * deleted and sequence numbers only grow.
+   */
+  async feedHead(): Promise<FeedHead> {
+    const rows = await this.db.query<FeedHead>(
+      `select epoch, (select coalesce(max(seq), 0)::int from catalogue_outbox) as "headSeq" from feed_epoch where id = 1`,
+    );
+    if (!rows[0]) throw new Error('the registry database has no feed epoch (migration 003_feed_epoch not applied)');
+    return rows[0];
   }
 
   async seededUpto(): Promise<number> {
