@@ -1,6 +1,6 @@
 import path from 'node:path';
 import { z } from 'zod';
-import { metricsEnv, metricsPortFor, parseEnv, port } from '../../subgraphs/kit/config.js';
+import { metricsEnv, metricsPortFor, parseEnv, port, tracingEnv } from '../../subgraphs/kit/config.js';
 import { gatewayDefaultPort, recognitionSubgraph } from '../../subgraphs/kit/reference.js';
 import type { SubgraphPolicy } from './resilience.js';
 import type { LimitsConfig } from './limits.js';
@@ -27,6 +27,7 @@ const schema = z.object({
   HUTONG_GATEWAY_PORT: port(gatewayDefaultPort),
   HUTONG_GATEWAY_HOST: z.string().min(1).default('127.0.0.1'),
   ...metricsEnv,
+  ...tracingEnv,
   HUTONG_SUPERGRAPH_PATH: z.string().min(1).default('schema/supergraph.graphql'),
   HUTONG_ENVIRONMENT: z.enum(['development', 'production'], { message: 'must be development or production' }).default('development'),
   HUTONG_GRAPHIQL: z
@@ -62,6 +63,8 @@ export interface GatewayConfig {
   host: string;
   /** `/metrics` listener: not the client port. */
   metrics: { port: number; host: string };
+  /** OTLP/HTTP endpoint for spans; unset: spans are not exported. */
+  otlpTracesUrl?: string;
   /** Absolute path of the composed supergraph the gateway serves. */
   supergraphPath: string;
   /** Per-subgraph URL overrides by subgraph name (`HUTONG_SUBGRAPH_URL_YANGTZE_DELTA` → `yangtze-delta`). */
@@ -107,6 +110,7 @@ export function loadGatewayConfig(env: Record<string, string | undefined> = proc
     port: c.HUTONG_GATEWAY_PORT,
     host: c.HUTONG_GATEWAY_HOST,
     metrics: { port: metricsPortFor(c.HUTONG_GATEWAY_PORT, c.HUTONG_METRICS_PORT), host: c.HUTONG_METRICS_HOST },
+    otlpTracesUrl: c.HUTONG_OTLP_TRACES_URL,
     supergraphPath: path.resolve(cwd, c.HUTONG_SUPERGRAPH_PATH),
     subgraphUrls,
     environment: c.HUTONG_ENVIRONMENT,

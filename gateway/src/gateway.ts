@@ -14,6 +14,7 @@ import { assignRequestId, requestScope } from '../../subgraphs/kit/request-conte
 import { jsonErrorHandler } from '../../subgraphs/kit/http-errors.js';
 import { SupergraphSource } from './supergraph.js';
 import { createGatewayMetrics } from './metrics.js';
+import { traceRequests } from '../../subgraphs/kit/tracing.js';
 import type { SubgraphHealth } from './resilience.js';
 import { accessLog, errorMetricsPlugin, type ServiceMetrics } from '../../subgraphs/kit/metrics.js';
 import { authorizationPlugin } from './authorization.js';
@@ -89,6 +90,7 @@ export async function createGateway(config: GatewayConfig, logger: Logger): Prom
   const app = express();
   app.disable('x-powered-by');
   app.use(assignRequestId);
+  app.use(traceRequests('gateway'));
   app.use(accessLog(logger, metrics));
   const health = healthRoutes(app, { phase: () => phase, subgraphs: () => transport.health(), baseUrlOf: (name) => transport.baseUrlOf(name) });
   if (config.graphiql) {

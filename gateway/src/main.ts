@@ -1,6 +1,7 @@
 import { listen } from '../../subgraphs/kit/http.js';
 import { createLogger } from '../../subgraphs/kit/logger.js';
 import { serveMetrics } from '../../subgraphs/kit/metrics.js';
+import { initTracing } from '../../subgraphs/kit/tracing.js';
 import { loadGatewayConfig } from './config.js';
 import { createGateway, GRAPHQL_PATH, type HutongGateway } from './gateway.js';
 
@@ -17,6 +18,7 @@ try {
   process.stderr.write(`The gateway cannot start: ${(error as Error).message}\n`);
   process.exit(2);
 }
+const tracing = initTracing({ service: 'gateway', otlpTracesUrl: config.otlpTracesUrl });
 const listening = await listen(gateway.app, config.port, config.host);
 const metricsListening = await serveMetrics(gateway.metrics, config.metrics.port, config.metrics.host);
 logger.info(
@@ -50,6 +52,7 @@ for (const signal of ['SIGINT', 'SIGTERM'] as const) {
     }
     await gateway.stop();
     await metricsListening.close(0);
+    await tracing.shutdown().catch(() => {});
     logger.info({ tookMs: Date.now() - startedAt }, 'stopped');
     process.exit(0);
   });

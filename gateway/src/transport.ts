@@ -7,6 +7,7 @@ import { ENVELOPE_HEADER, signEnvelope } from '../../subgraphs/kit/auth/envelope
 import type { SigningKey } from '../../subgraphs/kit/auth/keys.js';
 import { ErrorCode } from '../../subgraphs/kit/errors.js';
 import { REQUEST_ID_HEADER } from '../../subgraphs/kit/request-context.js';
+import { tracedCall } from '../../subgraphs/kit/tracing.js';
 import { SubgraphCallError, SubgraphGuard, type FailureReason, type GuardEvents, type SubgraphHealth, type SubgraphPolicy } from './resilience.js';
 
 /** Carry the caller, the deadline and the operation kind from `willSendRequest` to the fetcher, which removes them. */
@@ -120,7 +121,10 @@ export function createSubgraphTransport(options: TransportOptions): SubgraphTran
         const body = await res.arrayBuffer();
         return new Response(body, { status: res.status, statusText: res.statusText, headers: res.headers });
       };
-      return guardOf(audience).call(send, { deadlineAt, idempotent });
+      return tracedCall(`subgraph ${audience}`, { 'hutong.subgraph': audience }, (traceHeaders) => {
+        for (const [name, value] of Object.entries(traceHeaders)) headers.set(name, value);
+        return guardOf(audience).call(send, { deadlineAt, idempotent });
+      });
     }) as unknown as Fetcher;
   return {
     buildService({ name, url }) {

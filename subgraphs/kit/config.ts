@@ -45,6 +45,11 @@ export const metricsEnv = {
   HUTONG_METRICS_HOST: z.string().min(1).default('127.0.0.1'),
 };
 
+/** Where spans are sent (OTLP over HTTP, e.g. `http://collector:4318/v1/traces`); unset: nowhere. */
+export const tracingEnv = {
+  HUTONG_OTLP_TRACES_URL: z.string().url('must be a URL').optional(),
+};
+
 /** The metrics port of a service listening on `servicePort`, unless one is configured. */
 export const metricsPortFor = (servicePort: number, configured?: number) => configured ?? (servicePort === 0 ? 0 : servicePort + 100);
 
@@ -54,6 +59,7 @@ export const subgraphEnvSchema = (defaultPort: number, name: string) =>
     HUTONG_PORT: port(defaultPort),
     HUTONG_HOST: z.string().min(1).default('127.0.0.1'),
     ...metricsEnv,
+    ...tracingEnv,
     /** PostgreSQL URL; when set the subgraph uses PostgreSQL instead of its embedded PGlite. */
     HUTONG_DATABASE_URL: z
       .string()

@@ -1,5 +1,5 @@
 import { createServer, type Server } from 'node:http';
-import net, { type AddressInfo } from 'node:net';
+import net, { type AddressInfo, type Socket } from 'node:net';
 import type { Express } from 'express';
 
 export interface Listening {
@@ -10,7 +10,8 @@ export interface Listening {
   /**
    * Stops accepting connections and resolves once every open one has ended: a request already
    * accepted is answered, and with `Connection: close`, so a keep-alive client does not send
-   * another on that connection; connections still idle after `idleGraceMs` are closed.
+   * another on that connection; a connection is closed for the client only once it has carried
+   * no request for `idleGraceMs` (0: idle ones at once).
    */
   close(idleGraceMs?: number): Promise<void>;
 }
@@ -21,9 +22,28 @@ export function listen(app: Express, port: number, host = '127.0.0.1'): Promise<
   // Keep-alive callers (the gateway's pool) must not see sockets closed under them mid-request.
   server.keepAliveTimeout = 65_000;
   let closing = false;
-  server.prependListener('request', (_req, res) => {
+  // Per connection: requests in progress and when the last one ended. A connection between two
+  // requests of a busy client is idle for microseconds; closing it then would race its next request.
+  const connections = new Map<Socket, { active: number; idleSince: number }>();
+  server.on('connection', (socket) => {
+    connections.set(socket, { active: 0, idleSince: Date.now() });
+    socket.once('close', () => connections.delete(socket));
+  });
+  server.prependListener('request', (req, res) => {
+    const state = connections.get(req.socket);
+    if (state) {
+      state.active++;
+      res.once('close', () => {
+        state.active--;
+        state.idleSince = Date.now();
+      });
+    }
     if (closing) res.setHeader('connection', 'close');
   });
+  const closeIdle = (idleForMs: number) => {
+    const now = Date.now();
+    for (const [socket, state] of connections) if (state.active === 0 && now - state.idleSince >= idleForMs) socket.destroy();
+  };
   return new Promise((resolve, reject) => {
     server.once('error', reject);
     server.listen(port, host, () => {
@@ -40,13 +60,14 @@ export function listen(app: Express, port: number, host = '127.0.0.1'): Promise<
             // http.Server#close would also end idle keep-alive connections at once, racing a client
             // that is writing its next request on one; the listener alone is closed here.
             net.Server.prototype.close.call(server, () => {
-              clearTimeout(idle);
+              clearInterval(sweep);
               done();
             });
-            // After the timer, one turn of the event loop's I/O first: requests that arrived while
-            // the loop was busy are read (their connections stop being idle) before idle ones close.
-            const idle = setTimeout(() => setImmediate(() => server.closeIdleConnections()), idleGraceMs);
-            idle.unref();
+            if (idleGraceMs === 0) closeIdle(0);
+            // Each sweep lets one turn of the event loop's I/O run first (setImmediate): requests that
+            // arrived while the loop was busy are read, so their connections no longer count as idle.
+            const sweep = setInterval(() => setImmediate(() => closeIdle(idleGraceMs)), Math.max(50, idleGraceMs / 4));
+            sweep.unref();
           }),
       });
     });

@@ -9,6 +9,7 @@ import client from 'prom-client';
 import type { Database } from './db.js';
 import { listen, type Listening } from './http.js';
 import type { Logger } from './logger.js';
+import { telemetryPath } from './tracing.js';
 
 /** Client-chosen operation names are bounded: at most this many distinct ones get their own series. */
 const MAX_OPERATION_NAMES = 200;
@@ -79,7 +80,8 @@ export function errorMetricsPlugin(metrics: ServiceMetrics): ApolloServerPlugin 
 
 /**
  * One access-log line and one request sample per request: operation name, status, duration and
- * request id. The path is logged without its query string, which could carry variables.
+ * request id. The path is logged without its query string (it could carry variables) and
+ * without identifiers.
  * Probes (`/health`, `/ready`) are counted but logged at debug level only.
  */
 export function accessLog(logger: Logger, metrics: ServiceMetrics) {
@@ -90,7 +92,7 @@ export function accessLog(logger: Logger, metrics: ServiceMetrics) {
       const operation = metrics.operationLabel((req.body as { operationName?: unknown } | undefined)?.operationName);
       metrics.requests.inc({ operation, status: String(res.statusCode) });
       metrics.duration.observe({ operation }, seconds);
-      const path = req.originalUrl.split('?')[0];
+      const path = telemetryPath(req.originalUrl);
       const line = { requestId: res.locals.requestId, method: req.method, path, operation, status: res.statusCode, durationMs: Math.round(seconds * 1000) };
       if (path === '/health' || path === '/ready') logger.debug(line, 'request');
       else logger.info(line, 'request');

@@ -6,6 +6,7 @@ import { pathToFileURL } from 'node:url';
 import path from 'node:path';
 import { ConfigError, metricsPortFor, parseEnv, subgraphEnvSchema } from './config.js';
 import { serveMetrics } from './metrics.js';
+import { initTracing } from './tracing.js';
 import { DataFolderInUseError, openDatabase, type Database } from './db.js';
 import { listen } from './http.js';
 import { createLogger, type Logger } from './logger.js';
@@ -98,6 +99,7 @@ export async function runSubgraph(mod: SubgraphModule, env: Env = process.env): 
     }
     throw error;
   }
+  const tracing = initTracing({ service: mod.name, otlpTracesUrl: config.HUTONG_OTLP_TRACES_URL });
   let auth: SubgraphAuth;
   try {
     auth = await loadSubgraphAuth({ jwks: config.HUTONG_INTERNAL_JWKS_FILE, signingKey: config.HUTONG_INTERNAL_SIGNING_KEY_FILE });
@@ -136,6 +138,7 @@ export async function runSubgraph(mod: SubgraphModule, env: Env = process.env): 
     await metricsListening?.close(0);
     await subgraph.stop();
     await db.close();
+    await tracing.shutdown().catch(() => {});
     process.exit(0);
   };
   process.on('SIGINT', () => void stop('SIGINT'));

@@ -14,6 +14,7 @@ import { maskErrors } from './errors.js';
 import { jsonErrorHandler } from './http-errors.js';
 import { assignRequestId, requestScope } from './request-context.js';
 import type { Logger } from './logger.js';
+import { traceRequests } from './tracing.js';
 import { accessLog, createMetrics, databasePoolMetrics, errorMetricsPlugin, type ServiceMetrics } from './metrics.js';
 
 export interface SubgraphDefinition<TContext extends BaseContext> {
@@ -77,6 +78,7 @@ export async function createSubgraphApp<TContext extends BaseContext>(
     res.json({ status: 'ok', subgraph: def.name });
   });
   app.use(assignRequestId);
+  app.use(traceRequests(def.name));
   app.use(accessLog(def.logger, metrics));
   app.get('/ready', async (_req, res) => {
     try {

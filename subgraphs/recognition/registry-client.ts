@@ -1,4 +1,4 @@
-import { Agent } from 'undici';
+import { Agent, type Dispatcher } from 'undici';
 import type { Caller } from '../kit/auth/caller.js';
 import type { SigningKey } from '../kit/auth/keys.js';
 import { callService, ServiceCallError } from '../kit/auth/service-client.js';
@@ -8,6 +8,11 @@ import type { StoredCredential } from '../kit/registry/store.js';
 export interface LiveCredential {
   credential: StoredCredential;
   openDisputes: { id: string; field: string }[];
+}
+
+export interface CallOptions {
+  /** Ends the call when it fires (a verification's deadline, the relay stopping). */
+  signal?: AbortSignal;
 }
 
 /** The recognition subgraph's calls to the registries' service API (live records, usage records, disputes). */
@@ -22,18 +27,18 @@ export class RegistryClient {
     this.agent = new Agent({ keepAliveTimeout: 30_000, connections: 16, connectTimeout: timeoutInMs, headersTimeout: timeoutInMs, bodyTimeout: timeoutInMs });
   }
 
-  /** The live record, or null when the registry does not hold it. Throws ServiceCallError when unreachable. */
-  async credential(regionCode: string, id: string): Promise<LiveCredential | null> {
+  /** The live record, or null when the registry does not hold it. Throws ServiceCallError when unreachable or too late. */
+  async credential(regionCode: string, id: string, options: CallOptions = {}): Promise<LiveCredential | null> {
     try {
-      return await this.call<LiveCredential>(regionCode, 'GET', `/internal/credentials/${encodeURIComponent(id)}`);
+      return await this.call<LiveCredential>(regionCode, 'GET', `/internal/credentials/${encodeURIComponent(id)}`, undefined, undefined, options.signal);
     } catch (error) {
       if (error instanceof ServiceCallError && error.status === 404) return null;
       throw error;
     }
   }
 
-  async recordUsage(regionCode: string, record: UsageRecord): Promise<void> {
-    await this.call(regionCode, 'POST', '/internal/usage-records', record);
+  async recordUsage(regionCode: string, record: UsageRecord, options: CallOptions = {}): Promise<void> {
+    await this.call(regionCode, 'POST', '/internal/usage-records', record, undefined, options.signal);
   }
 
   async fileDispute(regionCode: string, dispute: Pick<Dispute, 'credentialId' | 'field' | 'claim' | 'filedByRole' | 'filedBy'>, caller: Caller): Promise<Dispute> {
@@ -44,9 +49,59 @@ export class RegistryClient {
     return this.agent.close();
   }
 
-  private call<T>(regionCode: string, method: 'GET' | 'POST', path: string, json?: unknown, caller?: Caller): Promise<T> {
+  private async call<T>(regionCode: string, method: 'GET' | 'POST', path: string, json?: unknown, caller?: Caller, signal?: AbortSignal): Promise<T> {
     const baseUrl = this.urls[regionCode];
     if (!baseUrl) throw new ServiceCallError(`no registry configured for ${regionCode}`);
-    return callService<T>(this.agent, this.key, { audience: regionCode, baseUrl, method, path, json, caller });
+    const call = { audience: regionCode, baseUrl, method, path, json, caller };
+    if (!signal) return callService<T>(this.agent, this.key, call);
+    if (signal.aborted) throw abandoned(regionCode, signal);
+    // callService takes no signal: this call's dispatcher aborts the request when the signal fires
+    // (freeing the connection), and the race answers at once even while the request is still
+    // waiting for a connection, where there is nothing to abort yet.
+    const pending = callService<T>(this.agent.compose(abortingOn(signal)), this.key, call);
+    let onAbort = () => {};
+    const aborted = new Promise<never>((_, reject) => {
+      onAbort = () => reject(abandoned(regionCode, signal));
+      signal.addEventListener('abort', onAbort, { once: true });
+    });
+    try {
+      return await Promise.race([pending, aborted]);
+    } finally {
+      signal.removeEventListener('abort', onAbort);
+      pending.catch(() => {});
+    }
   }
+}
+
+function abandoned(regionCode: string, signal: AbortSignal): ServiceCallError {
+  const timedOut = (signal.reason as Error | undefined)?.name === 'TimeoutError';
+  return new ServiceCallError(timedOut ? `${regionCode} did not answer within the deadline` : `${regionCode} call abandoned: ${String((signal.reason as Error | undefined)?.message ?? signal.reason)}`);
+}
+
+/** An interceptor that aborts the request it carries when `signal` fires. */
+function abortingOn(signal: AbortSignal): Dispatcher.DispatcherComposeInterceptor {
+  return (dispatch) => (options, handler) => {
+    let controller: Dispatcher.DispatchController | undefined;
+    const abort = () => controller?.abort(signal.reason instanceof Error ? signal.reason : new Error('aborted'));
+    const done = () => signal.removeEventListener('abort', abort);
+    signal.addEventListener('abort', abort, { once: true });
+    return dispatch(options, {
+      onRequestStart(c, context) {
+        controller = c;
+        handler.onRequestStart?.(c, context);
+        if (signal.aborted) abort();
+      },
+      onRequestUpgrade: (c, statusCode, headers, socket) => handler.onRequestUpgrade?.(c, statusCode, headers, socket),
+      onResponseStart: (c, statusCode, headers, statusMessage) => handler.onResponseStart?.(c, statusCode, headers, statusMessage),
+      onResponseData: (c, chunk) => handler.onResponseData?.(c, chunk),
+      onResponseEnd(c, trailers) {
+        done();
+        handler.onResponseEnd?.(c, trailers);
+      },
+      onResponseError(c, error) {
+        done();
+        handler.onResponseError?.(c, error);
+      },
+    });
+  };
 }

@@ -12,6 +12,8 @@ import type { RecognitionContext } from './resolvers/context.js';
 import { resolvers } from './resolvers/index.js';
 import { RecognitionService } from './service.js';
 import { UsageRelay } from './usage-relay.js';
+import { recognitionMetrics } from './metrics.js';
+import { createMetrics } from '../kit/metrics.js';
 
 const sdlPath = fileURLToPath(new URL('./schema.graphql', import.meta.url));
 
@@ -21,10 +23,15 @@ const recognitionEnvSchema = z.object({
   HUTONG_PRESENTATION_MINUTES: z.coerce.number().int().min(1).max(60).default(5),
   /** Longest lifetime a holder may choose. */
   HUTONG_PRESENTATION_MAX_MINUTES: z.coerce.number().int().min(1).max(60).default(15),
-  /** Timeout of calls to a registry during a verification. */
-  HUTONG_REGISTRY_TIMEOUT_MS: z.coerce.number().int().min(100).max(60_000).default(3000),
-  /** Pause between delivery attempts of queued usage records. */
+  /**
+   * Deadline of a verification's calls to the issuing registry, the live read and the usage write
+   * together (and the timeout of any one registry call).
+   */
+  HUTONG_REGISTRY_TIMEOUT_MS: z.coerce.number().int().min(100).max(60_000).default(2000),
+  /** Pause between rounds of the usage relay, and its first backoff after a registry failed. */
   HUTONG_USAGE_RELAY_INTERVAL_MS: z.coerce.number().int().min(50).max(600_000).default(5000),
+  /** Longest backoff of the usage relay for a registry that keeps failing. */
+  HUTONG_USAGE_RELAY_MAX_BACKOFF_MS: z.coerce.number().int().min(100).max(3_600_000).default(60_000),
 });
 
 /** Cross-region recognition: rules, presentation codes, verification, disputes. */
@@ -48,26 +55,36 @@ export const recognition: SubgraphModule = {
       auth.envelopeKeys,
       { defaultMinutes: config.HUTONG_PRESENTATION_MINUTES, maxMinutes: config.HUTONG_PRESENTATION_MAX_MINUTES },
       logger,
+      config.HUTONG_REGISTRY_TIMEOUT_MS,
     );
-    const relay = new UsageRelay(store, registries, logger, config.HUTONG_USAGE_RELAY_INTERVAL_MS);
+    const relay = new UsageRelay(store, registries, logger, config.HUTONG_USAGE_RELAY_INTERVAL_MS, {
+      maxBackoffInMs: config.HUTONG_USAGE_RELAY_MAX_BACKOFF_MS,
+    });
+    const metrics = createMetrics(recognitionSubgraph.name);
+    const { verified } = recognitionMetrics(metrics, () => relay.backlog());
     const app = await createSubgraphApp<RecognitionContext>({
+      metrics,
+      // Waiting usage records do not make recognition unready: they are kept and delivered later.
+      readiness: async () => ({ ready: true, details: { usageRelay: await relay.backlog() } }),
       name: recognitionSubgraph.name,
       typeDefs: loadTypeDefs(sdlPath),
       resolvers,
       db,
       logger,
       envelopeKeys: auth.envelopeKeys,
-      context: (caller) => ({ caller, store, service, loaders: createRecognitionLoaders(store) }),
+      context: (caller) => ({ caller, store, service, verified, loaders: createRecognitionLoaders(store) }),
     });
     relay.start();
     return {
       app: app.app,
+      metrics,
       async settle() {
         const pending = await relay.deliverPending();
         if (pending > 0) throw new Error(`${pending} usage record(s) still waiting for their registry`);
       },
       async stop() {
-        relay.stop();
+        // The relay's deliveries end before the connections and the database they use.
+        await relay.stop();
         await registries.close();
         await app.stop();
       },

@@ -1,8 +1,9 @@
 /**
  * Cross-region use of a credential: presentation codes, verification and disputes. A
- * verification is a transaction, not a query: the code is consumed once, the credential is read
- * live at its issuing registry, the verifying region's rules decide, and a usage record is
- * written in the issuing region every time — whatever the client selects in its response.
+ * verification is a transaction, not a query: the credential is read live at its issuing
+ * registry, the verifying region's rules decide, and the code's consumption, the verification
+ * and its usage record for the issuing region commit together — whatever the client selects in
+ * its response. The registry calls of one verification share one deadline.
  */
 import { randomUUID } from 'node:crypto';
 import { mask } from '../kit/masking.js';
@@ -50,6 +51,9 @@ const metadataLabels: Record<string, string> = {
   areaCode: 'Area code',
 };
 
+/** Beyond what remains of the deadline, so the relay never races the verification's own delivery. */
+const DELIVERY_HOLD_MARGIN_MS = 1000;
+
 const unavailable = (regionCode: string) =>
   new GraphQLError(`The ${regionCode} registry could not be reached; try again shortly.`, {
     extensions: { code: ErrorCode.SUBGRAPH_UNAVAILABLE, serviceName: regionCode },
@@ -63,6 +67,8 @@ export class RecognitionService {
     private readonly verifyKeys: JWTVerifyGetKey,
     private readonly presentation: PresentationSettings,
     private readonly logger: Logger,
+    /** One deadline for a verification's calls to the issuing registry: the live read and the usage write together. */
+    private readonly registryDeadlineInMs: number,
   ) {}
 
   async createPresentationCode(caller: Caller, credentialId: string, scenario: string | null, validForMinutes: number | null) {
@@ -107,10 +113,6 @@ export class RecognitionService {
     if (boundScenario !== null && boundScenario !== input.scenario) {
       throw codeError('PRESENTATION_CODE_SCENARIO_MISMATCH', `The holder presented this credential for ${boundScenario}, not for ${input.scenario}.`);
     }
-    if (!(await this.store.consumePresentationCode(jti, caller.organisation))) {
-      throw codeError('PRESENTATION_CODE_USED', 'The presentation code was already used; ask the holder for a new one.');
-    }
-
     const { region, provinceCode } = regionOfIdentifier(code.credentialId);
     const today = todayInChina();
     const verification: VerificationRow = {
@@ -134,9 +136,11 @@ export class RecognitionService {
       checkedAt: new Date().toISOString(),
     };
 
+    const deadline = AbortSignal.timeout(this.registryDeadlineInMs);
+    const deadlineAt = performance.now() + this.registryDeadlineInMs;
     let live;
     try {
-      live = await this.registries.credential(region.code, code.credentialId);
+      live = await this.registries.credential(region.code, code.credentialId, { signal: deadline });
     } catch (error) {
       if (!(error instanceof ServiceCallError)) throw error;
       this.logger.warn({ region: region.code, reason: error.message }, 'issuing registry unreachable during verification');
@@ -195,17 +199,41 @@ export class RecognitionService {
       ruleVersion: verification.ruleVersion,
       verifiedAt: verification.checkedAt,
     };
-    try {
-      await this.registries.recordUsage(region.code, record);
-      verification.usageRecorded = true;
-      await this.store.addVerification(verification);
-    } catch (error) {
-      if (!(error instanceof ServiceCallError)) throw error;
-      // Kept and retried by the usage relay: the record reaches the issuing registry once it is back.
-      await this.store.addVerification(verification);
-      await this.store.queueUsageRecord(verification.id, region.code, record, error.message);
-    }
+    // Held back from the relay while this verification still has time to deliver it itself.
+    const holdForMs = deadline.aborted ? 0 : deadlineAt - performance.now() + DELIVERY_HOLD_MARGIN_MS;
+    const outcome = await this.store.recordVerification(verification, { regionCode: region.code, record, holdForMs });
+    if (outcome === 'used') throw codeError('PRESENTATION_CODE_USED', 'The presentation code was already used; ask the holder for a new one.');
+    if (outcome === 'expired') throw codeError('PRESENTATION_CODE_EXPIRED', 'The presentation code has expired; ask the holder for a new one.');
+    // With the deadline spent on the live read, the relay delivers it (the registry did not answer).
+    if (!deadline.aborted) await this.deliverUsage(verification, record, deadline);
     return verification;
+  }
+
+  /**
+   * Delivers a committed verification's usage record within what remains of its deadline. Any
+   * failure leaves it queued for the relay: the verification stands and is answered.
+   */
+  private async deliverUsage(verification: VerificationRow, record: UsageRecord, deadline: AbortSignal): Promise<void> {
+    const region = verification.issuingRegion;
+    try {
+      await this.registries.recordUsage(region, record, { signal: deadline });
+    } catch (error) {
+      const reason = (error as Error).message;
+      if (error instanceof ServiceCallError) this.logger.warn({ region, reason }, 'usage record queued for the relay');
+      else this.logger.error({ region, reason }, 'usage record write failed unexpectedly; queued for the relay');
+      // Only the attempt count and error are lost if this fails: the record is queued and due.
+      await this.store
+        .markUsageAttemptFailed(verification.id, reason)
+        .catch((e) => this.logger.error({ region, reason: (e as Error).message }, 'could not note the failed usage write'));
+      return;
+    }
+    try {
+      await this.store.markUsageDelivered(verification.id);
+      verification.usageRecorded = true;
+    } catch (error) {
+      // The registry has it; the relay sends it once more and the registry ignores the repeat.
+      this.logger.error({ region, reason: (error as Error).message }, 'could not mark the usage record delivered');
+    }
   }
 
   async fileDispute(caller: Caller, credentialId: string, field: string, claim: string) {

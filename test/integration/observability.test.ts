@@ -6,7 +6,8 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { adminToken } from '../support/identities.js';
 import { ONE_PER_REGION, onePerRegionIds } from '../support/queries.js';
-import { startStack, type Stack } from '../support/stack.js';
+import { startStack, TEST_SEED_COUNT, type Stack } from '../support/stack.js';
+import { present, seeded, verifierNamed, verify } from '../support/verification.js';
 
 const lines: string[] = [];
 const logged = () =>
@@ -21,7 +22,8 @@ let token: string;
 beforeAll(async () => {
   stack = await startStack({
     logSink: { write: (l) => void lines.push(l) },
-    gatewayEnv: { HUTONG_SUBGRAPH_TIMEOUT_MS: '500', HUTONG_BREAKER_FAILURES: '2', HUTONG_SUBGRAPH_RETRIES: '0' },
+    gatewayEnv: { HUTONG_SUBGRAPH_TIMEOUT_MS: '2000', HUTONG_BREAKER_FAILURES: '2', HUTONG_BREAKER_HALF_OPEN_AFTER_MS: '5000', HUTONG_SUBGRAPH_RETRIES: '0' },
+    subgraphEnv: { HUTONG_REGISTRY_TIMEOUT_MS: '500', HUTONG_USAGE_RELAY_INTERVAL_MS: '100' },
   });
   token = await adminToken(stack);
 });
@@ -89,6 +91,30 @@ describe('metrics, access log and readiness', () => {
     } finally {
       stack.setFault('shandong', null);
     }
+  });
+
+  it('counts verifications by verdict, scenario and regions, and shows a usage record waiting for a hung registry until it is delivered', async () => {
+    const licence = seeded('shandong', TEST_SEED_COUNT, { type: 'e-id' }, 6);
+    const hall = verifierNamed('济南市政务服务中心');
+    const code = await present(stack, licence, 'service-hall-visit');
+    stack.setFault('shandong', 'hang');
+    try {
+      const { body } = await verify(stack, hall, code, 'service-hall-visit');
+      expect(body.data.verifyPresentation).toMatchObject({ verdict: 'INDETERMINATE', reasons: ['ISSUING_REGISTRY_UNREACHABLE'], usageRecorded: false });
+      const text = await stack.metrics('recognition');
+      expect(
+        sample(text, 'hutong_verifications_total', { verdict: 'INDETERMINATE', scenario: 'service-hall-visit', accepting_region: 'shandong', issuing_region: 'shandong' }),
+      ).toBe(1);
+      expect(sample(text, 'hutong_usage_relay_backlog', { region: 'shandong' })).toBe(1);
+      const ready = (await (await fetch(`${stack.subgraphs.get('recognition')!.url}/ready`)).json()) as any;
+      expect(ready).toMatchObject({ status: 'ready', usageRelay: { shandong: { pending: 1 } } });
+    } finally {
+      stack.setFault('shandong', null);
+    }
+    for (const started = Date.now(); Date.now() - started < 10_000; await new Promise((r) => setTimeout(r, 100))) {
+      if (sample(await stack.metrics('recognition'), 'hutong_usage_relay_backlog', { region: 'shandong' }) !== 1) break;
+    }
+    expect(sample(await stack.metrics('recognition'), 'hutong_usage_relay_backlog', { region: 'shandong' }) ?? 0).toBe(0);
   });
 
   it('reports the catalogue relay’s lag per registry in the catalogue’s /ready and metrics, and through the gateway’s /ready', async () => {

@@ -33,7 +33,8 @@ describe('embedded databases on disk', () => {
     } finally {
       await second.stop();
     }
-  });
+    // Two full stacks on disk, one after the other: about a minute on a busy 2-core machine.
+  }, 240_000);
 
   it('resumes an interrupted seed where it stopped', async () => {
     const bigger = await startStack({ dataRoot, seedCount: TEST_SEED_COUNT + 30 });
@@ -43,5 +44,5 @@ describe('embedded databases on disk', () => {
     } finally {
       await bigger.stop();
     }
-  });
+  }, 180_000);
 });

@@ -40,7 +40,7 @@ afterAll(async () => {
 
 beforeEach(async () => {
   await setup;
-  await db.exec(`delete from presentation_code; delete from verification; delete from usage_outbox;`);
+  await db.exec(`delete from presentation_code; delete from verification; delete from usage_outbox; delete from usage_relay_region;`);
 });
 
 const code = (jti: string, expiresAt = FUTURE, scenario: string | null = 'traffic-check') =>
@@ -213,33 +213,99 @@ describe('presentation codes', () => {
     await code('jti-old', PAST);
     expect(await store.presentationCode('jti-old')).toMatchObject({ expired: true, consumed: false });
   });
+});
 
-  it('lets a code be consumed once, in the name of the verifier', async () => {
-    await code('jti-once');
-    expect(await store.consumePresentationCode('jti-once', SH_POLICE)).toBe(true);
-    expect(await store.presentationCode('jti-once')).toMatchObject({ consumed: true, expired: false });
-    expect(await store.consumePresentationCode('jti-once', SH_HOTEL)).toBe(false);
-    expect(await db.query(`select consumed_by as by from presentation_code`)).toEqual([{ by: SH_POLICE }]);
+describe('recording a verification: code, verification and usage record in one transaction', () => {
+  const usage = (id: string, holdForMs = 0) => ({ regionCode: 'yangtze-delta', record: { id, verdict: 'ACCEPTED' }, holdForMs });
+  const state = async () => ({
+    codes: await db.query(`select jti, consumed_by as "by", consumed_at is not null as consumed from presentation_code order by jti`),
+    verifications: (await db.query<{ id: string }>(`select id from verification order by id`)).map((r) => r.id),
+    outbox: await db.query(`select verification_id as id, region_code as region, record, attempts, last_error as "lastError",
+      delivered_at is null as pending from usage_outbox order by verification_id`),
   });
 
-  it('does not consume an expired code', async () => {
+  it('consumes the code in the verifier’s name, stores the verification and queues its usage record as pending', async () => {
+    await code('jti-once');
+    const v = verification('v-1', { codeJti: 'jti-once', usageRecorded: false });
+    expect(await store.recordVerification(v, usage('v-1'))).toBe('recorded');
+    expect(await store.verification('v-1')).toEqual(v);
+    expect(await state()).toEqual({
+      codes: [{ jti: 'jti-once', by: SH_POLICE, consumed: true }],
+      verifications: ['v-1'],
+      outbox: [{ id: 'v-1', region: 'yangtze-delta', record: { id: 'v-1', verdict: 'ACCEPTED' }, attempts: 0, lastError: null, pending: true }],
+    });
+  });
+
+  it('records a code once: a second verification writes nothing and is told the code was used', async () => {
+    await code('jti-once');
+    expect(await store.recordVerification(verification('v-1', { codeJti: 'jti-once' }), usage('v-1'))).toBe('recorded');
+    expect(await store.recordVerification(verification('v-2', { codeJti: 'jti-once', verifierOrg: SH_HOTEL }), usage('v-2'))).toBe('used');
+    const after = await state();
+    expect([after.codes, after.verifications, after.outbox.map((o) => (o as { id: string }).id)]).toEqual([
+      [{ jti: 'jti-once', by: SH_POLICE, consumed: true }], ['v-1'], ['v-1'],
+    ]);
+  });
+
+  it('does not consume an expired code, writes nothing and says it expired', async () => {
     await code('jti-late', PAST);
-    expect(await store.consumePresentationCode('jti-late', SH_POLICE)).toBe(false);
-    expect(await store.presentationCode('jti-late')).toMatchObject({ consumed: false, expired: true });
+    expect(await store.recordVerification(verification('v-1', { codeJti: 'jti-late' }), usage('v-1'))).toBe('expired');
+    expect(await state()).toEqual({ codes: [{ jti: 'jti-late', by: null, consumed: false }], verifications: [], outbox: [] });
+  });
+
+  it('calls a code that is both used and expired used, and one it never stored used', async () => {
+    await code('jti-old', PAST);
+    await db.query(`update presentation_code set consumed_at = now(), consumed_by = $1`, [SH_HOTEL]);
+    expect(await store.recordVerification(verification('v-1', { codeJti: 'jti-old' }), usage('v-1'))).toBe('used');
+    expect(await store.recordVerification(verification('v-2', { codeJti: 'jti-unknown' }), usage('v-2'))).toBe('used');
+    expect((await state()).verifications).toEqual([]);
   });
 
   it('consumes only the code named', async () => {
     await code('jti-1');
     await code('jti-2');
-    expect(await store.consumePresentationCode('jti-2', SH_POLICE)).toBe(true);
-    expect((await store.presentationCode('jti-1'))?.consumed).toBe(false);
-    expect(await store.consumePresentationCode('jti-unknown', SH_POLICE)).toBe(false);
+    expect(await store.recordVerification(verification('v-2', { codeJti: 'jti-2' }), usage('v-2'))).toBe('recorded');
+    expect((await state()).codes).toEqual([{ jti: 'jti-1', by: null, consumed: false }, { jti: 'jti-2', by: SH_POLICE, consumed: true }]);
   });
 
-  it('lets only one of two simultaneous consumptions win', async () => {
+  it('lets only one of two simultaneous recordings of one code win', async () => {
     await code('jti-race');
-    const results = await Promise.all([store.consumePresentationCode('jti-race', SH_POLICE), store.consumePresentationCode('jti-race', SH_HOTEL)]);
-    expect(results.filter(Boolean)).toHaveLength(1);
+    const results = await Promise.all([
+      store.recordVerification(verification('v-a', { codeJti: 'jti-race' }), usage('v-a')),
+      store.recordVerification(verification('v-b', { codeJti: 'jti-race', verifierOrg: SH_HOTEL }), usage('v-b')),
+    ]);
+    expect([...results].sort()).toEqual(['recorded', 'used']);
+    const after = await state();
+    expect([after.verifications.length, after.outbox.length]).toEqual([1, 1]);
+  });
+
+  it.each([
+    [1234.4, 1234],
+    [0, 0],
+    [-50, 0],
+  ])('holds the usage record back from the relay for %s ms (stored as %s)', async (holdForMs, stored) => {
+    await code('jti-hold');
+    await store.recordVerification(verification('v-h', { codeJti: 'jti-hold' }), usage('v-h', holdForMs));
+    const [row] = await db.query<{ ms: number }>(`select (extract(epoch from next_attempt_at - created_at) * 1000)::int as ms from usage_outbox`);
+    expect(row!.ms).toBe(stored);
+  });
+
+  describe('when one of its writes fails, leaves nothing half-done and the code usable', () => {
+    it.each([
+      ['consuming the code', 'before update on presentation_code'],
+      ['storing the verification', 'before insert on verification'],
+      ['queueing the usage record', 'before insert on usage_outbox'],
+    ])('%s', async (_write, when) => {
+      await code('jti-fail');
+      await db.exec(`create function hutong_test_fail() returns trigger language plpgsql as $$ begin raise exception 'disk full'; end $$;
+        create trigger hutong_test_fail ${when} for each row execute function hutong_test_fail();`);
+      try {
+        await expect(store.recordVerification(verification('v-f', { codeJti: 'jti-fail' }), usage('v-f'))).rejects.toThrow('disk full');
+      } finally {
+        await db.exec(`drop trigger hutong_test_fail on ${when.split(' on ')[1]}; drop function hutong_test_fail();`);
+      }
+      expect(await state()).toEqual({ codes: [{ jti: 'jti-fail', by: null, consumed: false }], verifications: [], outbox: [] });
+      expect(await store.recordVerification(verification('v-g', { codeJti: 'jti-fail' }), usage('v-g'))).toBe('recorded');
+    });
   });
 });
 
@@ -308,6 +374,21 @@ describe('the usage outbox', () => {
     expect((await store.pendingUsageRecords(10)).map((p) => p.verificationId)).toEqual(['v-b', 'v-a', 'v-c']);
   });
 
+  it('orders records created at the same instant in the order they were queued', async () => {
+    for (const id of ['v-3', 'v-1', 'v-2']) await store.queueUsageRecord(id, 'shandong', record(id), 'down');
+    // Updated one by one in another order, so the rows' physical order is not the queueing order.
+    for (const id of ['v-2', 'v-1', 'v-3']) await db.query(`update usage_outbox set created_at = '2030-03-15T02:00:00Z' where verification_id = $1`, [id]);
+    expect((await store.pendingUsageRecords(10)).map((p) => p.verificationId)).toEqual(['v-3', 'v-1', 'v-2']);
+    expect((await store.usageRecordsToDeliver('shandong', 10)).map((p) => p.verificationId)).toEqual(['v-3', 'v-1', 'v-2']);
+    // The order comes from the query, not from the plan the database happens to choose (the index).
+    await db.exec(`set enable_indexscan = off; set enable_bitmapscan = off; set enable_indexonlyscan = off;`);
+    try {
+      expect((await store.usageRecordsToDeliver('shandong', 10)).map((p) => p.verificationId)).toEqual(['v-3', 'v-1', 'v-2']);
+    } finally {
+      await db.exec(`reset enable_indexscan; reset enable_bitmapscan; reset enable_indexonlyscan;`);
+    }
+  });
+
   it('takes a delivered record out of the queue and marks its verification as recorded', async () => {
     await store.addVerification(verification('v-x', { usageRecorded: false }));
     await store.addVerification(verification('v-y', { usageRecorded: false }));
@@ -321,6 +402,18 @@ describe('the usage outbox', () => {
     expect(delivered).toEqual({ delivered: true });
   });
 
+  it('resets the backoff of the delivered record’s registry, and of no other', async () => {
+    await store.queueUsageRecord('v-x', 'yangtze-delta', record('v-x'), 'down');
+    await store.usageRegionFailed('yangtze-delta', 'HTTP 503', () => 60_000);
+    await store.usageRegionFailed('shandong', 'headers timeout', () => 60_000);
+    await store.markUsageDelivered('v-x');
+    expect(await db.query(`select region_code as region, failures, last_error as "lastError", last_failure_at is null as "noFailure",
+      next_attempt_at is null as "noBackoff" from usage_relay_region order by region_code`)).toEqual([
+      { region: 'shandong', failures: 1, lastError: 'headers timeout', noFailure: false, noBackoff: false },
+      { region: 'yangtze-delta', failures: 0, lastError: null, noFailure: true, noBackoff: true },
+    ]);
+  });
+
   it('counts each failed delivery attempt and keeps the latest error', async () => {
     await store.queueUsageRecord('v-f', 'yangtze-delta', record('v-f'), 'connect ECONNREFUSED');
     await store.queueUsageRecord('v-g', 'yangtze-delta', record('v-g'), 'connect ECONNREFUSED');
@@ -332,5 +425,101 @@ describe('the usage outbox', () => {
     ]);
     // A failed attempt leaves the record pending.
     expect((await store.pendingUsageRecords(10)).map((p) => p.verificationId).sort()).toEqual(['v-f', 'v-g']);
+  });
+
+  it('stops holding a record back once its delivery failed, and never pushes a due one later', async () => {
+    await store.queueUsageRecord('v-held', 'yangtze-delta', record('v-held'), 'x');
+    await store.queueUsageRecord('v-due', 'yangtze-delta', record('v-due'), 'x');
+    await db.exec(`update usage_outbox set next_attempt_at = now() + interval '1 hour' where verification_id = 'v-held';
+      update usage_outbox set next_attempt_at = '2020-01-01T00:00:00Z' where verification_id = 'v-due';`);
+    await store.markUsageAttemptFailed('v-held', 'headers timeout');
+    await store.markUsageAttemptFailed('v-due', 'headers timeout');
+    expect(await db.query(`select verification_id as id, next_attempt_at <= now() as due, to_char(next_attempt_at at time zone 'UTC', 'YYYY') as year
+      from usage_outbox order by verification_id`)).toEqual([{ id: 'v-due', due: true, year: '2020' }, { id: 'v-held', due: true, year: expect.any(String) }]);
+  });
+});
+
+describe('the usage queue of each registry', () => {
+  const record = (id: string) => ({ id });
+  const queue = async (id: string, region: string, createdAt: string, nextAttemptAt = '2020-01-01T00:00:00Z') => {
+    await store.queueUsageRecord(id, region, record(id), 'down');
+    await db.query(`update usage_outbox set created_at = $2, next_attempt_at = $3 where verification_id = $1`, [id, createdAt, nextAttemptAt]);
+  };
+  const ids = (rows: { verificationId: string }[]) => rows.map((r) => r.verificationId);
+
+  it('hands out one registry’s due records oldest first, at most as many as asked; with all, held ones too', async () => {
+    await queue('sd-2', 'shandong', '2030-03-15T02:00:02Z');
+    await queue('sd-1', 'shandong', '2030-03-15T02:00:01Z');
+    await queue('sd-held', 'shandong', '2030-03-15T02:00:00Z', '2099-01-01T00:00:00Z');
+    await queue('sd-3', 'shandong', '2030-03-15T02:00:03Z');
+    await queue('yd-1', 'yangtze-delta', '2030-03-15T01:00:00Z');
+    await store.markUsageDelivered('sd-3');
+    expect(ids(await store.usageRecordsToDeliver('shandong', 10))).toEqual(['sd-1', 'sd-2']);
+    expect(ids(await store.usageRecordsToDeliver('shandong', 1))).toEqual(['sd-1']);
+    expect(ids(await store.usageRecordsToDeliver('shandong', 10, true))).toEqual(['sd-held', 'sd-1', 'sd-2']);
+    expect(await store.usageRecordsToDeliver('shandong', 10)).toEqual([
+      { verificationId: 'sd-1', regionCode: 'shandong', record: { id: 'sd-1' } },
+      { verificationId: 'sd-2', regionCode: 'shandong', record: { id: 'sd-2' } },
+    ]);
+    expect(ids(await store.usageRecordsToDeliver('chengdu-chongqing', 10, true))).toEqual([]);
+    expect(await store.pendingUsageCount()).toBe(4);
+  });
+
+  it('names the registries with records due and not backing off; or, for a forced round, every one with records', async () => {
+    await queue('sd-1', 'shandong', '2030-03-15T02:00:01Z');
+    await queue('yd-held', 'yangtze-delta', '2030-03-15T02:00:01Z', '2099-01-01T00:00:00Z');
+    await queue('cc-1', 'chengdu-chongqing', '2030-03-15T02:00:01Z');
+    await store.usageRegionFailed('chengdu-chongqing', 'HTTP 503', () => 60_000);
+    expect(await store.usageRegions(true)).toEqual(['shandong']);
+    expect(await store.usageRegions(false)).toEqual(['chengdu-chongqing', 'shandong', 'yangtze-delta']);
+    // Its backoff over, the registry is due again.
+    await db.exec(`update usage_relay_region set next_attempt_at = now() - interval '1 second'`);
+    expect(await store.usageRegions(true)).toEqual(['chengdu-chongqing', 'shandong']);
+    await store.markUsageDelivered('sd-1');
+    expect(await store.usageRegions(true)).toEqual(['chengdu-chongqing']);
+  });
+
+  it('counts a registry’s consecutive failures and defers it by the delay the backoff gives for that count', async () => {
+    const asked: number[] = [];
+    const backoff = (failures: number) => {
+      asked.push(failures);
+      return failures * 1000 + 0.4;
+    };
+    expect(await store.usageRegionFailed('shandong', 'connect ECONNREFUSED', backoff)).toEqual({ failures: 1, delayInMs: 1000 });
+    expect(await store.usageRegionFailed('shandong', 'headers timeout', backoff)).toEqual({ failures: 2, delayInMs: 2000 });
+    expect(await store.usageRegionFailed('yangtze-delta', 'HTTP 503', backoff)).toEqual({ failures: 1, delayInMs: 1000 });
+    expect(asked).toEqual([1, 2, 1]);
+    expect(await db.query(`select region_code as region, failures, last_error as "lastError",
+      (extract(epoch from next_attempt_at - last_failure_at) * 1000)::int as "delayMs" from usage_relay_region order by region_code`)).toEqual([
+      { region: 'shandong', failures: 2, lastError: 'headers timeout', delayMs: 2000 },
+      { region: 'yangtze-delta', failures: 1, lastError: 'HTTP 503', delayMs: 1000 },
+    ]);
+  });
+
+  it('reports each registry’s backlog exactly: every known region, pending records, oldest, next attempt and last error', async () => {
+    await queue('sd-1', 'shandong', '2030-03-15T02:00:01.250Z', '2030-03-15T02:00:05Z');
+    await queue('sd-2', 'shandong', '2030-03-15T02:00:02Z', '2030-03-15T02:00:04Z');
+    await queue('yd-1', 'yangtze-delta', '2030-03-15T01:00:00Z', '2030-03-15T01:00:00Z');
+    await queue('yd-2', 'yangtze-delta', '2030-03-15T00:00:00Z', '2030-03-15T00:00:00Z');
+    await store.markUsageDelivered('yd-2');
+    await queue('hk-1', 'hong-kong', '2030-03-15T03:00:00Z', '2030-03-15T03:00:00Z');
+    await store.usageRegionFailed('yangtze-delta', 'HTTP 503', () => 0);
+    await store.usageRegionFailed('chengdu-chongqing', 'headers timeout', () => 0);
+    await db.exec(`update usage_relay_region set next_attempt_at = '2030-03-15T06:00:00Z' where region_code = 'yangtze-delta';
+      update usage_relay_region set next_attempt_at = '2030-03-15T07:00:00Z' where region_code = 'chengdu-chongqing';`);
+    expect(await store.usageBacklog()).toEqual({
+      // Nothing waits: no next attempt, but the last error stays until a delivery succeeds.
+      'chengdu-chongqing': { pending: 0, oldestQueuedAt: null, nextAttemptAt: null, lastError: 'headers timeout' },
+      'hong-kong': { pending: 1, oldestQueuedAt: '2030-03-15T03:00:00.000Z', nextAttemptAt: '2030-03-15T03:00:00.000Z', lastError: null },
+      // The earliest record due, after the registry's backoff.
+      shandong: { pending: 2, oldestQueuedAt: '2030-03-15T02:00:01.250Z', nextAttemptAt: '2030-03-15T02:00:04.000Z', lastError: null },
+      'yangtze-delta': { pending: 1, oldestQueuedAt: '2030-03-15T01:00:00.000Z', nextAttemptAt: '2030-03-15T06:00:00.000Z', lastError: 'HTTP 503' },
+    });
+    await db.exec(`delete from usage_outbox; delete from usage_relay_region;`);
+    expect(await store.usageBacklog()).toEqual({
+      'chengdu-chongqing': { pending: 0, oldestQueuedAt: null, nextAttemptAt: null, lastError: null },
+      shandong: { pending: 0, oldestQueuedAt: null, nextAttemptAt: null, lastError: null },
+      'yangtze-delta': { pending: 0, oldestQueuedAt: null, nextAttemptAt: null, lastError: null },
+    });
   });
 });

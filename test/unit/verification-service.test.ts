@@ -7,9 +7,11 @@
  * The clock is frozen at 2030-03-15 10:00 in China (02:00 UTC), later than the database's real
  * clock, so codes it signs are live for PostgreSQL's now() and every date below is literal.
  */
+import { createServer, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { GraphQLError } from 'graphql';
 import { createLocalJWKSet, decodeJwt, type JWTVerifyGetKey } from 'jose';
-import { afterAll, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
+import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
 import type { Caller } from '../../subgraphs/kit/auth/caller.js';
 import { generateSigningKeyPair, signingKeyFromJwk, type SigningKey } from '../../subgraphs/kit/auth/keys.js';
 import { ServiceCallError } from '../../subgraphs/kit/auth/service-client.js';
@@ -22,12 +24,15 @@ import type { StoredCredential } from '../../subgraphs/kit/registry/store.js';
 import { seedCredential } from '../../subgraphs/kit/seed/credentials.js';
 import { signPresentationCode } from '../../subgraphs/recognition/codes.js';
 import { RecognitionStore, type VerificationRow } from '../../subgraphs/recognition/db/store.js';
-import type { LiveCredential, RegistryClient } from '../../subgraphs/recognition/registry-client.js';
+import { RegistryClient, type LiveCredential } from '../../subgraphs/recognition/registry-client.js';
+import { UsageRelay } from '../../subgraphs/recognition/usage-relay.js';
 import { verifierNamed, type Verifier } from '../../subgraphs/recognition/seed.js';
 import { RecognitionService, type UsageContext } from '../../subgraphs/recognition/service.js';
 import { recognitionDatabase } from '../support/databases.js';
 
 const NOW = '2030-03-15T02:00:00.000Z';
+/** The registry deadline of a verification, as configured by default. */
+const DEADLINE_MS = 2000;
 
 const yrd = regionByCode('yangtze-delta')!;
 const cc = regionByCode('chengdu-chongqing')!;
@@ -130,6 +135,7 @@ beforeAll(() => {
       verifyKeys,
       { defaultMinutes: 5, maxMinutes: 15 },
       logger,
+      DEADLINE_MS,
     );
   })();
   setup.catch(() => {});
@@ -390,7 +396,11 @@ describe('verifying a presentation code', () => {
         },
       },
     ]);
-    expect(await count('usage_outbox')).toBe(0);
+    // Queued with the verification, then delivered at once: nothing waits for the relay.
+    expect(await db.query(`select verification_id as id, delivered_at is not null as delivered, attempts from usage_outbox`)).toEqual([
+      { id: v.id, delivered: true, attempts: 0 },
+    ]);
+    expect(await store.pendingUsageCount()).toBe(0);
   });
 
   it('consumes the code in the name of the verifying organisation', async () => {
@@ -598,12 +608,13 @@ describe('verifying a presentation code', () => {
         },
       },
     ]);
-    expect(await db.query(`select attempts, last_error as "lastError" from usage_outbox`)).toEqual([
-      { attempts: 1, lastError: 'yangtze-delta could not be reached: connect ECONNREFUSED 127.0.0.1:4002' },
+    expect(await db.query(`select attempts, last_error as "lastError", next_attempt_at <= now() as due from usage_outbox`)).toEqual([
+      { attempts: 1, lastError: 'yangtze-delta could not be reached: connect ECONNREFUSED 127.0.0.1:4002', due: true },
     ]);
-    expect(logLines).toHaveLength(1);
-    expect(JSON.parse(logLines[0]!)).toMatchObject({ level: 40, region: 'yangtze-delta', msg: 'issuing registry unreachable during verification' });
-    expect(JSON.parse(logLines[0]!).reason).toContain('could not be reached');
+    expect(logLines.map((l) => JSON.parse(l))).toEqual([
+      expect.objectContaining({ level: 40, region: 'yangtze-delta', msg: 'issuing registry unreachable during verification', reason: 'yangtze-delta could not be reached: connect ECONNREFUSED 127.0.0.1:4002' }),
+      expect.objectContaining({ level: 40, region: 'yangtze-delta', msg: 'usage record queued for the relay', reason: 'yangtze-delta could not be reached: connect ECONNREFUSED 127.0.0.1:4002' }),
+    ]);
   });
 
   it('answers INDETERMINATE but records the use at once when only the read failed', async () => {
@@ -612,7 +623,7 @@ describe('verifying a presentation code', () => {
     const v = await verifyAs(SH_POLICE, code);
     expect([v.verdict, v.reasons, v.usageRecorded]).toEqual(['INDETERMINATE', ['ISSUING_REGISTRY_UNREACHABLE'], true]);
     expect(registry.usage[0]!.record).toMatchObject({ verdict: 'INDETERMINATE', reasons: ['ISSUING_REGISTRY_UNREACHABLE'] });
-    expect(await count('usage_outbox')).toBe(0);
+    expect(await store.pendingUsageCount()).toBe(0);
   });
 
   it('keeps the verification and queues the usage record when the usage write cannot reach the registry', async () => {
@@ -624,22 +635,116 @@ describe('verifying a presentation code', () => {
     const pending = await store.pendingUsageRecords(10);
     expect(pending.map((p) => [p.verificationId, p.regionCode])).toEqual([[v.id, 'yangtze-delta']]);
     expect(pending[0]!.record).toMatchObject({ verdict: 'ACCEPTED', releasedFields: ['holderName', 'face.licenceClass', 'expiryDate', 'number'], verifiedAt: NOW });
+    // Due for the relay at once: the verification has given up on it.
+    expect(await store.usageRegions(true)).toEqual(['yangtze-delta']);
   });
 
-  it('lets an unexpected failure of the live read through, storing nothing and recording no use', async () => {
+  it('lets an unexpected failure of the live read through, storing nothing, recording no use and leaving the code usable', async () => {
     const code = await present(DRIVING);
     const failure = new TypeError('response body is not JSON');
     registry.failRead = failure;
     await expect(verifyAs(SH_POLICE, code)).rejects.toBe(failure);
     expect([await count('verification'), await count('usage_outbox'), registry.usage.length]).toEqual([0, 0, 0]);
+    expect((await store.presentationCode(jtiOf(code)))?.consumed).toBe(false);
+    registry.failRead = null;
+    expect((await verifyAs(SH_POLICE, code)).verdict).toBe('ACCEPTED');
   });
 
-  it('lets an unexpected failure of the usage write through, storing nothing and queueing nothing', async () => {
+  it('answers an unexpected failure of the usage write with the verification, which stands, its usage record queued for the relay', async () => {
     const code = await present(DRIVING);
-    const failure = new TypeError('response body is not JSON');
-    registry.failUsage = failure;
-    await expect(verifyAs(SH_POLICE, code)).rejects.toBe(failure);
-    expect([await count('verification'), await count('usage_outbox')]).toEqual([0, 0]);
+    registry.failUsage = new TypeError('response body is not JSON');
+    const v = await verifyAs(SH_POLICE, code);
+    expect([v.verdict, v.usageRecorded]).toEqual(['ACCEPTED', false]);
+    expect(await store.verification(v.id)).toEqual(v);
+    expect((await store.presentationCode(jtiOf(code)))?.consumed).toBe(true);
+    expect(await db.query(`select verification_id as id, attempts, last_error as "lastError", delivered_at is null as pending from usage_outbox`)).toEqual([
+      { id: v.id, attempts: 1, lastError: 'response body is not JSON', pending: true },
+    ]);
+    expect(logLines.map((l) => JSON.parse(l))).toEqual([
+      expect.objectContaining({ level: 50, region: 'yangtze-delta', msg: 'usage record write failed unexpectedly; queued for the relay', reason: 'response body is not JSON' }),
+    ]);
+  });
+
+  it.each([
+    ['consuming the code', 'before update on presentation_code'],
+    ['storing the verification', 'before insert on verification'],
+    ['queueing the usage record', 'before insert on usage_outbox'],
+  ])('fails as a whole when %s fails: no spent code, no verification, no usage record, and nothing sent to the registry', async (_write, when) => {
+    const code = await present(DRIVING);
+    await db.exec(`create function hutong_test_fail() returns trigger language plpgsql as $$ begin raise exception 'disk full'; end $$;
+      create trigger hutong_test_fail ${when} for each row execute function hutong_test_fail();`);
+    try {
+      await expect(verifyAs(SH_POLICE, code)).rejects.toThrow('disk full');
+    } finally {
+      await db.exec(`drop trigger hutong_test_fail on ${when.split(' on ')[1]}; drop function hutong_test_fail();`);
+    }
+    expect([await count('verification'), await count('usage_outbox'), registry.usage.length]).toEqual([0, 0, 0]);
+    expect((await store.presentationCode(jtiOf(code)))?.consumed).toBe(false);
+    expect((await verifyAs(SH_POLICE, code)).usageRecorded).toBe(true);
+  });
+
+
+  /** Runs `work` while every update of the usage outbox fails in the database (a full disk, say). */
+  async function whileOutboxUpdatesFail<T>(work: () => Promise<T>): Promise<T> {
+    await db.exec(`create function hutong_test_fail() returns trigger language plpgsql as $$ begin raise exception 'disk full'; end $$;
+      create trigger hutong_test_fail before update on usage_outbox for each row execute function hutong_test_fail();`);
+    try {
+      return await work();
+    } finally {
+      await db.exec(`drop trigger hutong_test_fail on usage_outbox; drop function hutong_test_fail();`);
+    }
+  }
+
+  it('still answers the verification when its delivered usage record cannot be marked; the relay sends it again', async () => {
+    const code = await present(DRIVING);
+    const v = await whileOutboxUpdatesFail(() => verifyAs(SH_POLICE, code));
+    expect([v.verdict, v.usageRecorded, registry.usage.length]).toEqual(['ACCEPTED', false, 1]);
+    expect((await store.verification(v.id))?.usageRecorded).toBe(false);
+    expect((await store.pendingUsageRecords(10)).map((p) => p.verificationId)).toEqual([v.id]);
+    expect(logLines.map((l) => JSON.parse(l))).toEqual([
+      expect.objectContaining({ level: 50, region: 'yangtze-delta', msg: 'could not mark the usage record delivered', reason: expect.stringContaining('disk full') }),
+    ]);
+  });
+
+  it('still answers the verification when its failed usage write cannot be noted; the record stays queued', async () => {
+    const code = await present(DRIVING);
+    registry.failUsage = unreachable();
+    const v = await whileOutboxUpdatesFail(() => verifyAs(SH_POLICE, code));
+    expect([v.verdict, v.usageRecorded]).toEqual(['ACCEPTED', false]);
+    expect((await store.pendingUsageRecords(10)).map((p) => p.verificationId)).toEqual([v.id]);
+    expect(logLines.map((l) => JSON.parse(l).msg)).toEqual(['usage record queued for the relay', 'could not note the failed usage write']);
+    expect(JSON.parse(logLines[1]!)).toMatchObject({ level: 50, region: 'yangtze-delta', reason: expect.stringContaining('disk full') });
+  });
+
+  it('tells the second of two verifiers that reach the end with one code that it was used, and that it expired when it did meanwhile', async () => {
+    const code = await present(DRIVING);
+    // Between the check and the transaction: another verifier consumed it.
+    const slow = new RecognitionService(
+      new (class extends RecognitionStore {
+        override async acceptanceRules() {
+          await db.query(`update presentation_code set consumed_at = now(), consumed_by = 'someone else'`);
+          return super.acceptanceRules();
+        }
+      })(db),
+      registry as unknown as RegistryClient, signingKey, verifyKeys, { defaultMinutes: 5, maxMinutes: 15 }, createLogger('recognition', 'silent'), DEADLINE_MS,
+    );
+    expect(await refusal(slow.verify(operatorOf(SH_POLICE), { code, scenario: 'traffic-check', context: contextOf(SH_POLICE, 'traffic-check') }))).toEqual({
+      code: 'BAD_USER_INPUT', reason: 'PRESENTATION_CODE_USED', message: 'The presentation code was already used; ask the holder for a new one.',
+    });
+    const late = await present(DRIVING);
+    const expiring = new RecognitionService(
+      new (class extends RecognitionStore {
+        override async acceptanceRules() {
+          await db.query(`update presentation_code set expires_at = now() - interval '1 second' where jti = $1`, [jtiOf(late)]);
+          return super.acceptanceRules();
+        }
+      })(db),
+      registry as unknown as RegistryClient, signingKey, verifyKeys, { defaultMinutes: 5, maxMinutes: 15 }, createLogger('recognition', 'silent'), DEADLINE_MS,
+    );
+    expect(await refusal(expiring.verify(operatorOf(SH_POLICE), { code: late, scenario: 'traffic-check', context: contextOf(SH_POLICE, 'traffic-check') }))).toEqual({
+      code: 'BAD_USER_INPUT', reason: 'PRESENTATION_CODE_EXPIRED', message: 'The presentation code has expired; ask the holder for a new one.',
+    });
+    expect([await count('verification'), await count('usage_outbox'), registry.usage.length]).toEqual([0, 0, 0]);
   });
 
   it('lets exactly one of two verifications of the same code at the same instant succeed', async () => {
@@ -676,10 +781,199 @@ class SimultaneousScans extends RecognitionStore {
   }
 }
 
+/**
+ * An issuing registry's service API over real HTTP: it serves DRIVING's live record and stores
+ * usage records (a redelivery is ignored, as the registries do), and either call can hang
+ * (connection accepted, never answered) or answer late.
+ */
+class RegistryServer {
+  readonly stored = new Map<string, UsageRecord>();
+  readonly requests: ('read' | 'usage')[] = [];
+  hang = { read: false, usage: false };
+  delayMs = { read: 0, usage: 0 };
+  /** Sends the live record's headers and the start of its body, then nothing more. */
+  stallReadBody = false;
+  /** Held requests whose connection the client has closed. */
+  abandoned = 0;
+  url = '';
+  private readonly held = new Set<ServerResponse>();
+  private readonly server = createServer((req, res) => {
+    const chunks: Buffer[] = [];
+    req.on('data', (c: Buffer) => chunks.push(c));
+    req.on('end', () => {
+      const kind = req.method === 'GET' ? 'read' : 'usage';
+      this.requests.push(kind);
+      if (this.hang[kind] || (kind === 'read' && this.stallReadBody)) {
+        this.held.add(res);
+        res.socket!.once('close', () => this.abandoned++);
+        if (kind === 'read' && this.stallReadBody) {
+          res.writeHead(200, { 'content-type': 'application/json' });
+          res.write('{"credential":');
+        }
+        return;
+      }
+      setTimeout(() => {
+        if (kind === 'read') {
+          const found = decodeURIComponent(req.url!.replace('/internal/credentials/', '')) === DRIVING.id;
+          res.writeHead(found ? 200 : 404, { 'content-type': 'application/json' });
+          res.end(JSON.stringify(found ? { credential: DRIVING, openDisputes: [] } : { error: 'not held' }));
+        } else {
+          const record = JSON.parse(Buffer.concat(chunks).toString()) as UsageRecord;
+          const fresh = !this.stored.has(record.id);
+          this.stored.set(record.id, record);
+          res.writeHead(fresh ? 201 : 200, { 'content-type': 'application/json' });
+          res.end(JSON.stringify({ stored: fresh }));
+        }
+      }, this.delayMs[kind]);
+    });
+  });
+
+  async start(): Promise<void> {
+    await new Promise<void>((resolve) => this.server.listen(0, '127.0.0.1', resolve));
+    this.url = `http://127.0.0.1:${(this.server.address() as AddressInfo).port}`;
+  }
+
+  /** Healthy again: held requests are dropped. */
+  recover(): void {
+    this.hang = { read: false, usage: false };
+    this.delayMs = { read: 0, usage: 0 };
+    this.stallReadBody = false;
+    for (const res of this.held) res.socket?.destroy();
+    this.held.clear();
+  }
+
+  async close(): Promise<void> {
+    this.recover();
+    this.server.closeAllConnections();
+    await new Promise((resolve) => this.server.close(resolve));
+  }
+}
+
+describe('a verification on a bad day: one deadline for the live read and the usage write (real HTTP)', () => {
+  let server: RegistryServer;
+  let client: RegistryClient;
+  let overHttp: RecognitionService;
+  // The client's own per-call timeouts are far longer: what ends the wait here is the deadline.
+  beforeEach(async () => {
+    server = new RegistryServer();
+    await server.start();
+    client = new RegistryClient({ 'yangtze-delta': server.url }, signingKey, 10_000);
+    overHttp = new RecognitionService(store, client, signingKey, verifyKeys, { defaultMinutes: 5, maxMinutes: 15 }, createLogger('recognition', 'warn', { write: (l) => logLines.push(l) }), DEADLINE_MS);
+  });
+  afterEach(async () => {
+    await client.close();
+    await server.close();
+  });
+
+  async function timedVerify(code: string): Promise<{ v: VerificationRow; ms: number }> {
+    const started = performance.now();
+    const v = await overHttp.verify(operatorOf(SH_POLICE), { code, scenario: 'traffic-check', context: contextOf(SH_POLICE, 'traffic-check') });
+    return { v, ms: performance.now() - started };
+  }
+
+  const outbox = () => db.query(`select verification_id as id, attempts, last_error as "lastError", delivered_at is null as pending,
+    next_attempt_at <= now() as due from usage_outbox`);
+
+  /** One round of the relay on its timer's terms (no forcing): what is due is delivered. */
+  async function relayRound(): Promise<string[]> {
+    const relay = new UsageRelay(store, client, createLogger('relay', 'silent'), 60_000);
+    const round = await relay.startRound();
+    await Promise.all(round.values());
+    return [...round.keys()];
+  }
+
+  it('answers INDETERMINATE within the deadline when the registry hangs, tries no usage write, and the relay delivers the record once it answers', async () => {
+    const code = await present(DRIVING);
+    server.hang = { read: true, usage: true };
+    const { v, ms } = await timedVerify(code);
+    expect([v.verdict, v.reasons, v.usageRecorded]).toEqual(['INDETERMINATE', ['ISSUING_REGISTRY_UNREACHABLE'], false]);
+    expect(ms).toBeGreaterThanOrEqual(DEADLINE_MS - 50);
+    expect(ms).toBeLessThanOrEqual(2500);
+    expect(server.requests).toEqual(['read']);
+    // The abandoned request's connection is closed at the deadline, not left to the client's own timeout.
+    await vi.waitFor(() => expect(server.abandoned).toBe(1), { timeout: 500, interval: 10 });
+    expect(await outbox()).toEqual([{ id: v.id, attempts: 0, lastError: null, pending: true, due: true }]);
+    expect((await store.presentationCode(jtiOf(code)))?.consumed).toBe(true);
+    expect(logLines.map((l) => JSON.parse(l))).toEqual([
+      expect.objectContaining({ level: 40, msg: 'issuing registry unreachable during verification', reason: 'yangtze-delta did not answer within the deadline' }),
+    ]);
+
+    server.recover();
+    expect(await relayRound()).toEqual(['yangtze-delta']);
+    expect([...server.stored.keys()]).toEqual([v.id]);
+    expect(server.stored.get(v.id)).toMatchObject({ verdict: 'INDETERMINATE', reasons: ['ISSUING_REGISTRY_UNREACHABLE'] });
+    expect((await store.verification(v.id))?.usageRecorded).toBe(true);
+    expect(await store.pendingUsageCount()).toBe(0);
+  });
+
+  it('decides on the live read and answers within the deadline when the registry hangs the usage write; the relay delivers it later', async () => {
+    const code = await present(DRIVING);
+    server.hang = { read: false, usage: true };
+    const { v, ms } = await timedVerify(code);
+    expect([v.verdict, v.ruleId, v.usageRecorded]).toEqual(['ACCEPTED', 'yrd-traffic-driving-licence', false]);
+    expect(ms).toBeGreaterThanOrEqual(DEADLINE_MS - 50);
+    expect(ms).toBeLessThanOrEqual(2500);
+    expect(server.requests).toEqual(['read', 'usage']);
+    expect(await outbox()).toEqual([{ id: v.id, attempts: 1, lastError: 'yangtze-delta did not answer within the deadline', pending: true, due: true }]);
+    expect(await store.verification(v.id)).toEqual(v);
+
+    server.recover();
+    expect(await relayRound()).toEqual(['yangtze-delta']);
+    expect([...server.stored.keys()]).toEqual([v.id]);
+    expect((await store.verification(v.id))?.usageRecorded).toBe(true);
+  });
+
+  it('answers INDETERMINATE within the deadline when the registry sends the live record’s headers and stalls its body', async () => {
+    const code = await present(DRIVING);
+    server.stallReadBody = true;
+    const { v, ms } = await timedVerify(code);
+    expect([v.verdict, v.reasons]).toEqual(['INDETERMINATE', ['ISSUING_REGISTRY_UNREACHABLE']]);
+    expect(ms).toBeGreaterThanOrEqual(DEADLINE_MS - 50);
+    expect(ms).toBeLessThanOrEqual(2500);
+    await vi.waitFor(() => expect(server.abandoned).toBe(1), { timeout: 500, interval: 10 });
+    expect(await outbox()).toEqual([{ id: v.id, attempts: 0, lastError: null, pending: true, due: true }]);
+  });
+
+  it('shares the deadline: a read and a write that each take less than it, but more together, end at the deadline', async () => {
+    const code = await present(DRIVING);
+    server.delayMs = { read: 1400, usage: 1400 };
+    const { v, ms } = await timedVerify(code);
+    expect([v.verdict, v.usageRecorded]).toEqual(['ACCEPTED', false]);
+    expect(ms).toBeGreaterThanOrEqual(DEADLINE_MS - 50);
+    expect(ms).toBeLessThanOrEqual(2500);
+    expect(await outbox()).toEqual([{ id: v.id, attempts: 1, lastError: 'yangtze-delta did not answer within the deadline', pending: true, due: true }]);
+  });
+
+  it('waits for a slow registry that answers both calls within the deadline, and records the use at once', async () => {
+    const code = await present(DRIVING);
+    server.delayMs = { read: 700, usage: 700 };
+    const { v, ms } = await timedVerify(code);
+    expect([v.verdict, v.usageRecorded]).toEqual(['ACCEPTED', true]);
+    expect(ms).toBeGreaterThanOrEqual(1400);
+    expect([...server.stored.keys()]).toEqual([v.id]);
+    // Delivered in time; it was held back from the relay meanwhile.
+    expect(await outbox()).toEqual([{ id: v.id, attempts: 0, lastError: null, pending: false, due: false }]);
+  });
+
+  it('holds a record it is still delivering back from the relay', async () => {
+    const code = await present(DRIVING);
+    server.delayMs = { read: 0, usage: 600 };
+    const verifying = timedVerify(code);
+    await vi.waitFor(() => expect(server.requests).toEqual(['read', 'usage']), { timeout: 2000, interval: 10 });
+    // The record is queued and its delivery under way: a relay round now leaves it alone.
+    expect(await store.pendingUsageCount()).toBe(1);
+    expect(await relayRound()).toEqual([]);
+    const { v } = await verifying;
+    expect(v.usageRecorded).toBe(true);
+    expect([...server.stored.keys()]).toEqual([v.id]);
+    expect(server.requests).toEqual(['read', 'usage']);
+  });
+});
+
 describe('two verifications that both find the code unused', () => {
   it('let exactly one consume it; the other is told the code was used', async () => {
     const code = await present(DRIVING);
-    const racing = new RecognitionService(new SimultaneousScans(db, 2), registry as unknown as RegistryClient, signingKey, verifyKeys, { defaultMinutes: 5, maxMinutes: 15 }, createLogger('recognition', 'silent'));
+    const racing = new RecognitionService(new SimultaneousScans(db, 2), registry as unknown as RegistryClient, signingKey, verifyKeys, { defaultMinutes: 5, maxMinutes: 15 }, createLogger('recognition', 'silent'), DEADLINE_MS);
     const scan = () => racing.verify(operatorOf(SH_POLICE), { code, scenario: 'traffic-check', context: contextOf(SH_POLICE, 'traffic-check') });
     const results = await Promise.allSettled([scan(), scan()]);
     expect(results.map((r) => r.status).sort()).toEqual(['fulfilled', 'rejected']);

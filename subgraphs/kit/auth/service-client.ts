@@ -2,6 +2,7 @@ import { request, type Dispatcher } from 'undici';
 import { anonymous, type Caller } from './caller.js';
 import { ENVELOPE_HEADER, signEnvelope } from './envelope.js';
 import type { SigningKey } from './keys.js';
+import { telemetryPath, tracedCall } from '../tracing.js';
 
 export interface ServiceCall {
   /** Name of the subgraph called (the envelope's audience). */
@@ -13,6 +14,8 @@ export interface ServiceCall {
   json?: unknown;
   /** On whose behalf the call is made; anonymous for the service's own work. */
   caller?: Caller;
+  /** Ends the call early (a deadline, or the service stopping): it fails as unreachable. */
+  signal?: AbortSignal;
 }
 
 export class ServiceCallError extends Error {
@@ -38,17 +41,25 @@ export async function callService<T>(dispatcher: Dispatcher, key: SigningKey, ca
     path: call.path,
     body,
   });
-  let res;
-  try {
-    res = await request(`${call.baseUrl}${call.path}`, {
-      method: call.method,
-      dispatcher,
-      headers: { [ENVELOPE_HEADER]: envelope, ...(body ? { 'content-type': 'application/json' } : {}) },
-      body: body || undefined,
-    });
-  } catch (error) {
-    throw new ServiceCallError(`${call.audience} could not be reached: ${(error as Error).message}`);
-  }
+  const path = telemetryPath(call.path);
+  return tracedCall(`${call.method} ${call.audience} ${path}`, { 'hutong.audience': call.audience, 'url.path': path }, async (traceHeaders) => {
+    let res;
+    try {
+      res = await request(`${call.baseUrl}${call.path}`, {
+        method: call.method,
+        dispatcher,
+        headers: { ...traceHeaders, [ENVELOPE_HEADER]: envelope, ...(body ? { 'content-type': 'application/json' } : {}) },
+        body: body || undefined,
+        signal: call.signal,
+      });
+    } catch (error) {
+      throw new ServiceCallError(`${call.audience} could not be reached: ${(error as Error).message}`);
+    }
+    return readAnswer<T>(call.audience, res);
+  });
+}
+
+async function readAnswer<T>(audience: string, res: Dispatcher.ResponseData): Promise<T> {
   const text = await res.body.text();
   let parsed: unknown;
   try {
@@ -57,7 +68,7 @@ export async function callService<T>(dispatcher: Dispatcher, key: SigningKey, ca
     parsed = text;
   }
   if (res.statusCode < 200 || res.statusCode >= 300) {
-    throw new ServiceCallError(`${call.audience} answered HTTP ${res.statusCode}`, res.statusCode, parsed);
+    throw new ServiceCallError(`${audience} answered HTTP ${res.statusCode}`, res.statusCode, parsed);
   }
   return parsed as T;
 }

@@ -1,4 +1,5 @@
-import type { Database } from '../../kit/db.js';
+import type { Database, Queryable } from '../../kit/db.js';
+import { regions } from '../../kit/reference.js';
 import {
   acceptanceRules,
   invalidationRules,
@@ -130,25 +131,8 @@ export class RecognitionStore {
     )[0];
   }
 
-  /** Marks a code used; false if it was already used or has expired (single use, even under races). */
-  async consumePresentationCode(jti: string, by: string): Promise<boolean> {
-    const rows = await this.db.query(
-      `update presentation_code set consumed_at = now(), consumed_by = $2
-       where jti = $1 and consumed_at is null and expires_at > now() returning jti`,
-      [jti, by],
-    );
-    return rows.length === 1;
-  }
-
   async addVerification(v: VerificationRow): Promise<void> {
-    await this.db.query(
-      `insert into verification (id, code_jti, credential_id, issuing_region, verifier_org, verifier_region, scenario, context,
-         verdict, reasons, rule_id, rule_version, disputed, released_fields, trace, usage_recorded, checked_at)
-       values ($1, $2, $3, $4, $5, $6, $7, $8::jsonb, $9, $10::text[], $11, $12, $13, $14::jsonb, $15::jsonb, $16, $17::timestamptz)`,
-      [v.id, v.codeJti, v.credentialId, v.issuingRegion, v.verifierOrg, v.verifierRegion, v.scenario, JSON.stringify(v.context),
-        v.verdict, v.reasons, v.ruleId, v.ruleVersion, v.disputed, JSON.stringify(v.releasedFields), JSON.stringify(v.trace),
-        v.usageRecorded, v.checkedAt],
-    );
+    await insertVerification(this.db, v);
   }
 
   async verification(id: string): Promise<VerificationRow | undefined> {
@@ -171,6 +155,34 @@ export class RecognitionStore {
     return rows.length > 0;
   }
 
+  /**
+   * Records a decided verification in one transaction: the code is consumed in the verifier's
+   * name, the verification stored and its usage record queued for the issuing registry, all or
+   * nothing. The record is held back from the relay for `holdForMs` while the verification tries
+   * to deliver it itself. Nothing is written when the code was used or expired meanwhile.
+   */
+  async recordVerification(v: VerificationRow, usage: { regionCode: string; record: unknown; holdForMs: number }): Promise<'recorded' | 'used' | 'expired'> {
+    return this.db.transaction(async (tx) => {
+      const consumed = await tx.query(
+        `update presentation_code set consumed_at = now(), consumed_by = $2
+         where jti = $1 and consumed_at is null and expires_at > now() returning jti`,
+        [v.codeJti, v.verifierOrg],
+      );
+      if (consumed.length === 0) {
+        const [code] = await tx.query<{ consumed: boolean }>(`select consumed_at is not null as consumed from presentation_code where jti = $1`, [v.codeJti]);
+        return code && !code.consumed ? 'expired' : 'used';
+      }
+      await insertVerification(tx, v);
+      await tx.query(
+        `insert into usage_outbox (verification_id, region_code, record, next_attempt_at)
+         values ($1, $2, $3::jsonb, now() + $4 * interval '1 millisecond')`,
+        [v.id, usage.regionCode, JSON.stringify(usage.record), Math.max(0, Math.round(usage.holdForMs))],
+      );
+      return 'recorded';
+    });
+  }
+
+  /** Queues a usage record whose first delivery failed (the verification is stored separately). */
   async queueUsageRecord(verificationId: string, regionCode: string, record: unknown, error: string): Promise<void> {
     await this.db.query(
       `insert into usage_outbox (verification_id, region_code, record, attempts, last_error) values ($1, $2, $3::jsonb, 1, $4)
@@ -179,23 +191,138 @@ export class RecognitionStore {
     );
   }
 
-  async pendingUsageRecords(limit: number): Promise<{ verificationId: string; regionCode: string; record: unknown }[]> {
-    const rows = await this.db.query<{ verificationId: string; regionCode: string; record: unknown }>(
+  /** Every pending record, oldest first (ties in queueing order), held or not. */
+  async pendingUsageRecords(limit: number): Promise<PendingUsageRecord[]> {
+    const rows = await this.db.query<PendingUsageRecord>(
       `select verification_id as "verificationId", region_code as "regionCode", record from usage_outbox
-       where delivered_at is null order by created_at limit $1`,
+       where delivered_at is null order by created_at, seq limit $1`,
       [limit],
     );
     return rows.map((r) => ({ ...r, record: parseJson(r.record) }));
   }
 
+  /**
+   * One registry's pending records, oldest first: those due now, or with `all` every one, held
+   * or not (a forced delivery).
+   */
+  async usageRecordsToDeliver(regionCode: string, limit: number, all = false): Promise<PendingUsageRecord[]> {
+    const rows = await this.db.query<PendingUsageRecord>(
+      `select verification_id as "verificationId", region_code as "regionCode", record from usage_outbox
+       where region_code = $1 and delivered_at is null and ($3 or next_attempt_at <= now())
+       order by created_at, seq limit $2`,
+      [regionCode, limit, all],
+    );
+    return rows.map((r) => ({ ...r, record: parseJson(r.record) }));
+  }
+
+  /** Registries with pending records; with `dueOnly`, only those with a record due that are not backing off. */
+  async usageRegions(dueOnly: boolean): Promise<string[]> {
+    const rows = await this.db.query<{ regionCode: string }>(
+      `select o.region_code as "regionCode" from usage_outbox o
+       left join usage_relay_region r on r.region_code = o.region_code
+       where o.delivered_at is null
+         and (not $1 or (o.next_attempt_at <= now() and (r.next_attempt_at is null or r.next_attempt_at <= now())))
+       group by o.region_code order by o.region_code`,
+      [dueOnly],
+    );
+    return rows.map((r) => r.regionCode);
+  }
+
+  async pendingUsageCount(): Promise<number> {
+    return (await this.db.query<{ n: number }>(`select count(*)::int as n from usage_outbox where delivered_at is null`))[0]!.n;
+  }
+
+  /** The registry has stored the record: out of the queue, the verification marked, and its registry's backoff reset. */
   async markUsageDelivered(verificationId: string): Promise<void> {
     await this.db.transaction(async (tx) => {
-      await tx.query(`update usage_outbox set delivered_at = now() where verification_id = $1`, [verificationId]);
+      const rows = await tx.query<{ regionCode: string }>(
+        `update usage_outbox set delivered_at = now() where verification_id = $1 and delivered_at is null returning region_code as "regionCode"`,
+        [verificationId],
+      );
       await tx.query(`update verification set usage_recorded = true where id = $1`, [verificationId]);
+      if (rows[0]) {
+        await tx.query(
+          `update usage_relay_region set failures = 0, last_error = null, last_failure_at = null, next_attempt_at = null
+           where region_code = $1`,
+          [rows[0].regionCode],
+        );
+      }
     });
   }
 
+  /** One failed delivery of a record: counted, with its error; no longer held back. */
   async markUsageAttemptFailed(verificationId: string, error: string): Promise<void> {
-    await this.db.query(`update usage_outbox set attempts = attempts + 1, last_error = $2 where verification_id = $1`, [verificationId, error]);
+    await this.db.query(
+      `update usage_outbox set attempts = attempts + 1, last_error = $2, next_attempt_at = least(next_attempt_at, now())
+       where verification_id = $1`,
+      [verificationId, error],
+    );
   }
+
+  /**
+   * A failed delivery to a registry: one more consecutive failure, and no attempt before the
+   * delay `backoff` gives for that many failures. Returns the failures and the delay.
+   */
+  async usageRegionFailed(regionCode: string, error: string, backoff: (failures: number) => number): Promise<{ failures: number; delayInMs: number }> {
+    return this.db.transaction(async (tx) => {
+      const [row] = await tx.query<{ failures: number }>(
+        `insert into usage_relay_region (region_code, failures, last_error, last_failure_at) values ($1, 1, $2, now())
+         on conflict (region_code) do update set failures = usage_relay_region.failures + 1, last_error = $2, last_failure_at = now()
+         returning failures`,
+        [regionCode, error],
+      );
+      const delayInMs = Math.max(0, Math.round(backoff(row!.failures)));
+      await tx.query(`update usage_relay_region set next_attempt_at = now() + $2 * interval '1 millisecond' where region_code = $1`, [regionCode, delayInMs]);
+      return { failures: row!.failures, delayInMs };
+    });
+  }
+
+  /**
+   * The queue of each registry (every region Hutong knows, and any other with records): how many
+   * records wait, since when, when the relay will next try, and the last delivery error.
+   */
+  async usageBacklog(): Promise<Record<string, UsageBacklog>> {
+    const rows = await this.db.query<UsageBacklog & { regionCode: string }>(
+      `with pending as (
+         select region_code, count(*)::int as pending, min(created_at) as oldest, min(next_attempt_at) as due
+         from usage_outbox where delivered_at is null group by region_code
+       ), known as (
+         select region_code from pending union select region_code from usage_relay_region union select unnest($1::text[])
+       )
+       select k.region_code as "regionCode", coalesce(p.pending, 0) as pending,
+              ${isoTime('p.oldest')} as "oldestQueuedAt",
+              case when p.pending is null then null else ${isoTime('greatest(p.due, r.next_attempt_at)')} end as "nextAttemptAt",
+              r.last_error as "lastError"
+       from known k left join pending p on p.region_code = k.region_code left join usage_relay_region r on r.region_code = k.region_code
+       order by k.region_code`,
+      [regions.map((r) => r.code)],
+    );
+    return Object.fromEntries(rows.map(({ regionCode, ...figures }) => [regionCode, figures]));
+  }
+}
+
+export interface PendingUsageRecord {
+  verificationId: string;
+  regionCode: string;
+  record: unknown;
+}
+
+export interface UsageBacklog {
+  pending: number;
+  oldestQueuedAt: string | null;
+  nextAttemptAt: string | null;
+  lastError: string | null;
+}
+
+const isoTime = (column: string) => `to_char((${column}) at time zone 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"')`;
+
+async function insertVerification(db: Queryable, v: VerificationRow): Promise<void> {
+  await db.query(
+    `insert into verification (id, code_jti, credential_id, issuing_region, verifier_org, verifier_region, scenario, context,
+       verdict, reasons, rule_id, rule_version, disputed, released_fields, trace, usage_recorded, checked_at)
+     values ($1, $2, $3, $4, $5, $6, $7, $8::jsonb, $9, $10::text[], $11, $12, $13, $14::jsonb, $15::jsonb, $16, $17::timestamptz)`,
+    [v.id, v.codeJti, v.credentialId, v.issuingRegion, v.verifierOrg, v.verifierRegion, v.scenario, JSON.stringify(v.context),
+      v.verdict, v.reasons, v.ruleId, v.ruleVersion, v.disputed, JSON.stringify(v.releasedFields), JSON.stringify(v.trace),
+      v.usageRecorded, v.checkedAt],
+  );
 }

@@ -8,8 +8,11 @@ export const Mutation = {
     ctx: RecognitionContext,
   ) => ctx.service.createPresentationCode(ctx.caller, args.credentialId, args.scenario ?? null, args.validForMinutes ?? null),
 
-  verifyPresentation: (_: unknown, args: { input: { code: string; scenario: string; context: UsageContext } }, ctx: RecognitionContext) =>
-    ctx.service.verify(ctx.caller, args.input),
+  verifyPresentation: async (_: unknown, args: { input: { code: string; scenario: string; context: UsageContext } }, ctx: RecognitionContext) => {
+    const verification = await ctx.service.verify(ctx.caller, args.input);
+    ctx.verified?.(verification);
+    return verification;
+  },
 
   fileDispute: (_: unknown, args: { credentialId: string; field: string; claim: string }, ctx: RecognitionContext) =>
     ctx.service.fileDispute(ctx.caller, args.credentialId, args.field, args.claim),

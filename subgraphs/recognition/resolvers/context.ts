@@ -1,5 +1,5 @@
 import type { Caller } from '../../kit/auth/caller.js';
-import type { RecognitionStore } from '../db/store.js';
+import type { RecognitionStore, VerificationRow } from '../db/store.js';
 import type { RecognitionLoaders } from '../loaders.js';
 import type { RecognitionService } from '../service.js';
 
@@ -8,4 +8,6 @@ export interface RecognitionContext {
   loaders: RecognitionLoaders;
   store: RecognitionStore;
   service: RecognitionService;
+  /** Counts a verification in the process's metrics. */
+  verified?: (v: VerificationRow) => void;
 }
