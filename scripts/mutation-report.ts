@@ -22,6 +22,8 @@ const modules: [name: string, files: RegExp][] = [
   ['catalogue feed and usage relay (nothing lost)', /registry\/feed\.ts$|recognition\/usage-relay\.ts$/],
   ['operation limits', /gateway\/src\/limits\.ts$/],
   ['row access in resolvers (listings, verifications)', /catalogue\/resolvers\/Holder\.ts$|recognition\/resolvers\/(Query|types)\.ts$/],
+  ['subgraph guard (timeouts, retries, breaker)', /gateway\/src\/resilience\.ts$/],
+  ['restart policy and ordered stop', /scripts\/supervisor\.ts$/],
 ];
 
 interface Mutant { status: string }

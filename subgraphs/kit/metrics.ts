@@ -14,6 +14,7 @@ import { telemetryPath } from './tracing.js';
 /** Client-chosen operation names are bounded: at most this many distinct ones get their own series. */
 const MAX_OPERATION_NAMES = 200;
 const OPERATION_NAME = /^[_A-Za-z][_0-9A-Za-z]{0,99}$/;
+const QUIET_PATHS = new Set(['/health', '/ready', '/catalogue-feed']);
 
 export interface ServiceMetrics {
   registry: client.Registry;
@@ -82,7 +83,8 @@ export function errorMetricsPlugin(metrics: ServiceMetrics): ApolloServerPlugin 
  * One access-log line and one request sample per request: operation name, status, duration and
  * request id. The path is logged without its query string (it could carry variables) and
  * without identifiers.
- * Probes (`/health`, `/ready`) are counted but logged at debug level only.
+ * Probes (`/health`, `/ready`) and the catalogue's feed polls (every second per registry) are
+ * counted but logged at debug level only.
  */
 export function accessLog(logger: Logger, metrics: ServiceMetrics) {
   return (req: Request, res: Response, next: NextFunction): void => {
@@ -94,7 +96,7 @@ export function accessLog(logger: Logger, metrics: ServiceMetrics) {
       metrics.duration.observe({ operation }, seconds);
       const path = telemetryPath(req.originalUrl);
       const line = { requestId: res.locals.requestId, method: req.method, path, operation, status: res.statusCode, durationMs: Math.round(seconds * 1000) };
-      if (path === '/health' || path === '/ready') logger.debug(line, 'request');
+      if (QUIET_PATHS.has(path)) logger.debug(line, 'request');
       else logger.info(line, 'request');
     });
     next();
