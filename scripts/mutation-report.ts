@@ -24,6 +24,7 @@ const modules: [name: string, files: RegExp][] = [
   ['row access in resolvers (listings, verifications)', /catalogue\/resolvers\/Holder\.ts$|recognition\/resolvers\/(Query|types)\.ts$/],
   ['subgraph guard (timeouts, retries, breaker)', /gateway\/src\/resilience\.ts$/],
   ['restart policy and ordered stop', /scripts\/supervisor\.ts$/],
+  ['supergraph reload (validation, policy per schema)', /gateway\/src\/supergraph\.ts$/],
 ];
 
 interface Mutant { status: string }
