@@ -3,7 +3,7 @@
  * refuses, and which access policy goes with which schema. `update` is the gateway library's
  * callback, recorded here; the files are real, in a temporary folder.
  */
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { buildSchema } from 'graphql';
@@ -79,7 +79,7 @@ describe('the supergraph source', () => {
     await start();
     expect(await source.reload('signal')).toBe(false);
     expect(updates).toEqual([]);
-    expect(lines).toContainEqual(expect.objectContaining({ msg: 'supergraph unchanged' }));
+    expect(lines).toContainEqual(expect.objectContaining({ msg: 'supergraph unchanged', trigger: 'signal' }));
   });
 
   it('refuses a broken file with one log line and keeps serving the previous supergraph', async () => {
@@ -116,11 +116,49 @@ describe('the supergraph source', () => {
     await start();
     // Deploy tools write a new file and rename it over the old one.
     writeFileSync(`${file}.new`, changed);
-    const { renameSync } = await import('node:fs');
     renameSync(`${file}.new`, file);
     for (const started = Date.now(); updates.length === 0 && Date.now() - started < 5000; ) await new Promise((r) => setTimeout(r, 50));
     expect(updates).toHaveLength(1);
     expect(lines).toContainEqual(expect.objectContaining({ msg: 'supergraph loaded', trigger: 'file' }));
+  });
+});
+
+describe('the supergraph source before and after the gateway uses it', () => {
+  const replaceFile = (content: string) => {
+    writeFileSync(`${file}.new`, content);
+    renameSync(`${file}.new`, file);
+  };
+  const settle = () => new Promise((r) => setTimeout(r, 600)); // past the 200 ms debounce
+
+  it('reloads nothing before the gateway has asked for a supergraph', async () => {
+    expect(await source.reload('signal')).toBe(false);
+    expect(lines).toEqual([]);
+    source.schemaLoaded(schemaOf());
+  });
+
+  it('stops watching once the gateway cleans up, and after close', async () => {
+    const { result } = await start();
+    await result.cleanup!();
+    replaceFile(changed);
+    await settle();
+    expect(updates).toEqual([]);
+    expect(lines).toEqual([]);
+  });
+
+  it('watches once, however often the gateway asks', async () => {
+    await start();
+    await start();
+    source.close();
+    replaceFile(changed);
+    await settle();
+    expect(updates).toEqual([]);
+  });
+
+  it('ignores other files in the same folder', async () => {
+    await start();
+    writeFileSync(path.join(path.dirname(file), 'notes.txt'), 'not the supergraph');
+    await settle();
+    expect(lines).toEqual([]);
   });
 });
 
