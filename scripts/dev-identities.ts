@@ -1,12 +1,25 @@
 /**
- * Development identities for trying Hutong: a holder with credentials in three regions, every
- * seeded verifier, an issuer per region, an analyst and an admin. `npm run tokens` signs a token
+ * Development identities for trying Hutong: a holder with credentials in three regions, a Shandong
+ * resident, a Zhejiang company, every seeded verifier, an issuer per region and a Zhejiang one, an
+ * analyst and an admin. `npm run tokens` signs a token
  * for each with the local development key; the README's examples use them by name.
  */
 import type { ClientTokenClaims } from '../subgraphs/kit/auth/client-tokens.js';
 import { credentialTypeBySlug, provinceByCode, regions } from '../subgraphs/kit/reference.js';
 import { authorityFor, moverAt, seedCredential } from '../subgraphs/kit/seed/credentials.js';
 import { verifiers } from '../subgraphs/recognition/seed.js';
+import { parseLicenceId } from '../subgraphs/kit/identifiers/licence-id.js';
+import { effectiveStatus } from '../subgraphs/kit/registry/status.js';
+
+/** The first credential of a region's default seed that fits, so an identity always has something to present. */
+function firstSeeded(regionCode: string, fits: (c: ReturnType<typeof seedCredential>) => boolean) {
+  const region = regions.find((r) => r.code === regionCode)!;
+  for (let k = 0; k < 200; k++) {
+    const c = seedCredential(region, k);
+    if (fits(c)) return c;
+  }
+  throw new Error(`the default seed of ${regionCode} holds no such credential`);
+}
 
 export interface DevIdentity {
   name: string;
@@ -32,6 +45,18 @@ const verifierNames: Record<string, string> = {
 export function devIdentities(): DevIdentity[] {
   const mover = moverAt(0);
   const shandongResident = seedCredential(regions.find((r) => r.code === 'shandong')!, 1);
+  // A Zhejiang company with a valid e-business licence: the holder in the subsidy payout scenario.
+  const zhejiangCompany = firstSeeded(
+    'yangtze-delta',
+    (c) =>
+      c.typeCode === credentialTypeBySlug('e-business-licence').code &&
+      c.holderType === '001' &&
+      (() => {
+        const parsed = parseLicenceId(c.id);
+        return parsed.ok && parsed.parts.provinceCode === '33';
+      })() &&
+      effectiveStatus(c.status, c.expiryDate) === 'VALID',
+  );
   const issuerOf = (regionCode: string, province: string): DevIdentity => {
     const authority = authorityFor(provinceByCode(province)!, credentialTypeBySlug('e-id'));
     return {
@@ -51,12 +76,23 @@ export function devIdentities(): DevIdentity[] {
       description: `${shandongResident.holderName}, a Shandong resident`,
       claims: { sub: 'holder-shandong-1', role: 'holder', holder_code: shandongResident.holderCode },
     },
+    {
+      name: 'holder-zhejiang-company',
+      description: `${zhejiangCompany.holderName}, a Zhejiang company holding an e-business licence`,
+      claims: { sub: `holder-${zhejiangCompany.holderCode}`, role: 'holder', holder_code: zhejiangCompany.holderCode },
+    },
     ...verifiers.map((v) => ({
       name: verifierNames[v.name] ?? `verifier-${v.organisation}`,
       description: `${v.name} (${v.region}, ${v.scenarios.join(', ')})`,
       claims: { sub: `operator-of-${v.organisation}`, role: 'verifier' as const, region: v.region, org: v.organisation, org_name: v.name, scenarios: v.scenarios },
     })),
     issuerOf('yangtze-delta', '31'),
+    {
+      // The authority that issued the Zhejiang company's licence: it may suspend, correct or revoke it.
+      name: 'issuer-zhejiang',
+      description: `${zhejiangCompany.issuerName}, issuer in yangtze-delta (Zhejiang)`,
+      claims: { sub: `issuer-${zhejiangCompany.issuerCode}`, role: 'issuer', region: 'yangtze-delta', org: zhejiangCompany.issuerCode, org_name: zhejiangCompany.issuerName },
+    },
     issuerOf('chengdu-chongqing', '50'),
     issuerOf('shandong', '37'),
     { name: 'analyst', description: 'an analyst (aggregates only)', claims: { sub: 'analyst-1', role: 'analyst' } },

@@ -2,6 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { SignJWT } from 'jose';
 import { loadSigningKey } from '../../subgraphs/kit/auth/keys.js';
 import { startStack, type Stack } from '../support/stack.js';
+import { devIdentity } from '../../scripts/dev-identities.js';
 import {
   contextFor,
   holderToken,
@@ -90,6 +91,29 @@ describe('seeded scenarios, accepted across provinces', () => {
     const v = await presentAndVerify(stack, cert, chongqingAgency, 'flat-rental');
     expect(v).toMatchObject({ verdict: 'ACCEPTED', ruleId: 'cq-rental-real-estate' });
     expect(released(v)['face.location']).toBe(cert.face.location);
+  });
+
+  it('plays the subsidy payout with the development identities `npm run tokens` offers: the Zhejiang company presents, Zhejiang finance verifies, the Zhejiang issuer reads it', async () => {
+    const company = await stack.token(devIdentity('holder-zhejiang-company').claims);
+    const listed = await stack.query('query($code: ID!) { holder(code: $code) { credentials { id type { slug } } } }', { code: devIdentity('holder-zhejiang-company').claims.holder_code }, { token: company });
+    const licence = listed.body.data.holder.credentials.find((c: { type: { slug: string } }) => c.type.slug === 'e-business-licence');
+    expect(licence).toBeDefined();
+    const presented = await stack.query(
+      'mutation($id: ID!) { createPresentationCode(credentialId: $id, scenario: "subsidy-payout") { code } }',
+      { id: licence.id },
+      { token: company },
+    );
+    expect(presented.body.errors).toBeUndefined();
+    const finance = devIdentity('verifier-zhejiang-finance');
+    const checked = await stack.query(
+      VERIFY,
+      { input: { code: presented.body.data.createPresentationCode.code, scenario: 'subsidy-payout', context: contextFor(zhejiangFinance, 'subsidy-payout') } },
+      { token: await stack.token(finance.claims) },
+    );
+    expect(checked.body.data.verifyPresentation).toMatchObject({ verdict: 'ACCEPTED', ruleId: 'zj-subsidy-business-licence' });
+    const issuer = await stack.query('query($id: ID!) { credential(id: $id) { id status issuerName } }', { id: licence.id }, { token: await stack.token(devIdentity('issuer-zhejiang').claims) });
+    expect(issuer.body.errors).toBeUndefined();
+    expect(issuer.body.data.credential).toMatchObject({ id: licence.id, status: 'VALID', issuerName: '浙江省市场监督管理局' });
   });
 
   it('accepts a Zhejiang e-business licence for a subsidy payout', async () => {
