@@ -36,7 +36,8 @@ if (!Number.isInteger(clients) || clients < 1 || !frozenRegion) {
   console.error('usage: npm run chaos -- [--clients N] [--region <region code>] [--json]');
   process.exit(2);
 }
-const base = 20_000 + Math.floor(Math.random() * 20_000);
+// Below Linux's ephemeral ports (32768 and up), which listeners on port 0 and outgoing connections take.
+const base = 20_000 + Math.floor(Math.random() * 12_000);
 const dataRoot = mkdtempSync(path.join(tmpdir(), 'hutong-chaos-'));
 const gatewayUrl = `http://127.0.0.1:${base}`;
 

@@ -33,9 +33,12 @@ afterAll(() => {
 /** A base port whose next few ports are free (the launcher uses base … base+5). */
 async function freePortBase(): Promise<number> {
   for (let attempt = 0; attempt < 20; attempt++) {
-    const base = 20_000 + Math.floor(Math.random() * 30_000);
+    // Below Linux's ephemeral range (32768 and up), where other tests' listeners on port 0 and
+    // every outgoing connection take their ports.
+    const base = 20_000 + Math.floor(Math.random() * 12_000);
     const free = await Promise.all(
-      [0, 1, 2, 3, 4, 5].map(
+      // The services' ports and their metrics ports (+100).
+      [0, 1, 2, 3, 4, 5, 100, 101, 102, 103, 104, 105].map(
         (i) =>
           new Promise<boolean>((resolve) => {
             const s = createServer();
