@@ -1,4 +1,5 @@
 /** Throw-away databases for in-process tests: a subgraph's own schema on an in-memory PGlite. */
+import { afterAll, beforeAll, beforeEach } from 'vitest';
 import { subgraphs } from '../../subgraphs/index.js';
 import { openDatabase, type Database } from '../../subgraphs/kit/db.js';
 import { prepareDatabase } from '../../subgraphs/kit/run.js';
@@ -18,4 +19,30 @@ export async function recognitionDatabase(): Promise<Database> {
   const db = await subgraphDatabase('recognition');
   await new RecognitionStore(db).seedReferenceData();
   return db;
+}
+
+/**
+ * Recognition's database and store for one test file: opened once by `open`, the given tables
+ * emptied before each test. Every test awaits the opening, so a failure fails each test, where a
+ * throwing beforeAll would only skip them (and mutation testing would count a broken setup as
+ * surviving). Read `db` and `store` inside tests or hooks, not at module load.
+ */
+export function recognitionStoreForEachTest(open: () => Promise<Database>, tablesToEmpty: string[]): { db: Database; store: RecognitionStore } {
+  const current = {} as { db: Database; store: RecognitionStore };
+  let setup: Promise<void>;
+  beforeAll(() => {
+    setup = (async () => {
+      current.db = await open();
+      current.store = new RecognitionStore(current.db);
+    })();
+    setup.catch(() => {});
+  });
+  afterAll(async () => {
+    await current.db?.close();
+  });
+  beforeEach(async () => {
+    await setup;
+    await current.db.exec(tablesToEmpty.map((t) => `delete from ${t};`).join(' '));
+  });
+  return current;
 }

@@ -6,7 +6,7 @@
  */
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { beforeEach, describe, expect, it } from 'vitest';
 import { generateSigningKeyPair, signingKeyFromJwk } from '../../subgraphs/kit/auth/keys.js';
 import { ServiceCallError } from '../../subgraphs/kit/auth/service-client.js';
 import type { Database } from '../../subgraphs/kit/db.js';
@@ -15,7 +15,7 @@ import type { UsageRecord } from '../../subgraphs/kit/registry/records.js';
 import { RecognitionStore } from '../../subgraphs/recognition/db/store.js';
 import { RegistryClient, type CallOptions } from '../../subgraphs/recognition/registry-client.js';
 import { backoffDelay, UsageRelay, type UsageRelayOptions } from '../../subgraphs/recognition/usage-relay.js';
-import { subgraphDatabase } from '../support/databases.js';
+import { recognitionStoreForEachTest, subgraphDatabase } from '../support/databases.js';
 
 type Behaviour = 'ok' | 'down' | 'hang' | { timeoutMs: number };
 
@@ -65,21 +65,9 @@ let db: Database;
 let store: RecognitionStore;
 let registries: Registries;
 
-// Awaited by every test: a setup that throws then fails each test instead of skipping it.
-let setup: Promise<void>;
-beforeAll(() => {
-  setup = (async () => {
-    db = await subgraphDatabase('recognition');
-    store = new RecognitionStore(db);
-  })();
-  setup.catch(() => {});
-});
-afterAll(async () => {
-  await db?.close();
-});
-beforeEach(async () => {
-  await setup;
-  await db.exec(`delete from usage_outbox; delete from usage_relay_region; delete from verification;`);
+const recognition = recognitionStoreForEachTest(() => subgraphDatabase('recognition'), ['usage_outbox', 'usage_relay_region', 'verification']);
+beforeEach(() => {
+  ({ db, store } = recognition);
   registries = new Registries();
 });
 

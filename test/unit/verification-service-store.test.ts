@@ -4,12 +4,12 @@
  * Times compared with PostgreSQL's now() are set far in the past or future so that the test does
  * not depend on when it runs.
  */
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { beforeEach, describe, expect, it } from 'vitest';
 import type { Database } from '../../subgraphs/kit/db.js';
 import { makeUscc } from '../../subgraphs/kit/identifiers/index.js';
 import { RecognitionStore, type VerificationRow } from '../../subgraphs/recognition/db/store.js';
 import { acceptanceRules } from '../../subgraphs/recognition/seed.js';
-import { recognitionDatabase } from '../support/databases.js';
+import { recognitionDatabase, recognitionStoreForEachTest } from '../support/databases.js';
 
 const CREDENTIAL = '1.2.156.3005.2.11100000HT00000183002.11320000HT24349603.201400000006.001.B';
 const OTHER_CREDENTIAL = '1.2.156.3005.2.11100000HT00000183001.11310000HT5544823B.201600000012.001.U';
@@ -22,25 +22,9 @@ let db: Database;
 let store: RecognitionStore;
 
 
-// Awaited by every test: a setup that throws then fails each test, where a throwing beforeAll
-// would only skip them (and mutation testing would count a broken seed as surviving).
-let setup: Promise<void>;
-
-beforeAll(() => {
-  setup = (async () => {
-    db = await recognitionDatabase();
-    store = new RecognitionStore(db);
-  })();
-  setup.catch(() => {});
-});
-
-afterAll(async () => {
-  await db?.close();
-});
-
-beforeEach(async () => {
-  await setup;
-  await db.exec(`delete from presentation_code; delete from verification; delete from usage_outbox; delete from usage_relay_region;`);
+const recognition = recognitionStoreForEachTest(recognitionDatabase, ['presentation_code', 'verification', 'usage_outbox', 'usage_relay_region']);
+beforeEach(() => {
+  ({ db, store } = recognition);
 });
 
 const code = (jti: string, expiresAt = FUTURE, scenario: string | null = 'traffic-check') =>
