@@ -17,7 +17,7 @@ import { subgraphUrlVariable } from '../gateway/src/config.js';
 import { registryUrlVariable } from '../subgraphs/catalogue/server.js';
 import { ensureDevKeys } from '../subgraphs/kit/auth/keys.js';
 import { ConfigError, parseEnv } from '../subgraphs/kit/config.js';
-import { catalogueSubgraph, gatewayDefaultPort, recognitionSubgraph, regions } from '../subgraphs/kit/reference.js';
+import { catalogueSubgraph, gatewayDefaultPort, recognitionSubgraph, regions, serviceNames } from '../subgraphs/kit/reference.js';
 import { exampleOperations } from './examples.js';
 import { defaultRestartPolicy, duration, Supervisor, systemClock, type ServiceProcess } from './supervisor.js';
 
@@ -67,8 +67,9 @@ const base = config.HUTONG_PORT_BASE;
 const dataRoot = path.resolve(root, config.HUTONG_DATA_ROOT);
 const portOf = (defaultPort: number) => base + (defaultPort - gatewayDefaultPort);
 // Development keys: client tokens (`npm run tokens`) and the internal envelopes between services.
-const keys = await ensureDevKeys(path.join(dataRoot, 'keys'));
-const keyEnv = { HUTONG_INTERNAL_JWKS_FILE: keys.internalJwks, HUTONG_INTERNAL_SIGNING_KEY_FILE: keys.internalSigningKey };
+// Each service is given the JWKS and its own private key file, never another service's.
+const keys = await ensureDevKeys(path.join(dataRoot, 'keys'), serviceNames());
+const keyEnv = (service: string) => ({ HUTONG_INTERNAL_JWKS_FILE: keys.internalJwks, HUTONG_INTERNAL_SIGNING_KEY_FILE: keys.serviceKey(service) });
 
 interface Service {
   name: string;
@@ -83,7 +84,7 @@ const registries: Service[] = regions.map((r) => ({
   entry: `subgraphs/${r.code}/server.ts`,
   port: portOf(r.defaultPort),
   env: {
-    ...keyEnv,
+    ...keyEnv(r.code),
     HUTONG_DATA_DIR: path.join(dataRoot, r.code),
     ...(seedCountArg ? { HUTONG_SEED_COUNT: seedCountArg } : {}),
   },
@@ -93,7 +94,7 @@ const catalogue: Service = {
   entry: 'subgraphs/catalogue/server.ts',
   port: portOf(catalogueSubgraph.defaultPort),
   env: {
-    ...keyEnv,
+    ...keyEnv(catalogueSubgraph.name),
     HUTONG_DATA_DIR: path.join(dataRoot, catalogueSubgraph.name),
     ...Object.fromEntries(registries.map((r) => [registryUrlVariable(r.name), `http://127.0.0.1:${r.port}`])),
   },
@@ -103,7 +104,7 @@ const recognition: Service = {
   entry: 'subgraphs/recognition/server.ts',
   port: portOf(recognitionSubgraph.defaultPort),
   env: {
-    ...keyEnv,
+    ...keyEnv(recognitionSubgraph.name),
     HUTONG_DATA_DIR: path.join(dataRoot, recognitionSubgraph.name),
     ...Object.fromEntries(registries.map((r) => [registryUrlVariable(r.name), `http://127.0.0.1:${r.port}`])),
   },
@@ -115,7 +116,7 @@ const gateway: Service = {
   env: {
     HUTONG_GATEWAY_PORT: String(base),
     HUTONG_CLIENT_JWKS_FILE: keys.clientJwks,
-    HUTONG_INTERNAL_SIGNING_KEY_FILE: keys.internalSigningKey,
+    HUTONG_INTERNAL_SIGNING_KEY_FILE: keys.serviceKey('gateway'),
     ...Object.fromEntries([catalogue, recognition, ...registries].map((s) => [subgraphUrlVariable(s.name), `http://127.0.0.1:${s.port}/graphql`])),
   },
 };

@@ -9,9 +9,10 @@ import path from 'node:path';
 import { mintClientToken } from '../subgraphs/kit/auth/client-tokens.js';
 import { ensureDevKeys, loadSigningKey } from '../subgraphs/kit/auth/keys.js';
 import { devIdentities } from './dev-identities.js';
+import { serviceNames } from '../subgraphs/kit/reference.js';
 
 const dataRoot = path.resolve(import.meta.dirname, '..', process.env.HUTONG_DATA_ROOT ?? 'data');
-const keys = await ensureDevKeys(path.join(dataRoot, 'keys'));
+const keys = await ensureDevKeys(path.join(dataRoot, 'keys'), serviceNames());
 const key = await loadSigningKey(keys.clientSigningKey);
 const raw = process.argv.includes('--raw');
 const wanted = process.argv.slice(2).filter((a) => a !== '--raw');

@@ -48,7 +48,7 @@ const schema = z.object({
   HUTONG_CLIENT_JWKS_URL: z.string().url('must be a URL').optional(),
   HUTONG_CLIENT_TOKEN_ISSUER: z.string().min(1).default('hutong-dev-identity'),
   HUTONG_CLIENT_TOKEN_AUDIENCE: z.string().min(1).default('hutong'),
-  HUTONG_INTERNAL_SIGNING_KEY_FILE: z.string().min(1).default('data/keys/internal-signing-key.json'),
+  HUTONG_INTERNAL_SIGNING_KEY_FILE: z.string().min(1).default('data/keys/services/gateway.json'),
   HUTONG_MAX_DEPTH: z.coerce.number().int().min(2).max(100).default(16),
   HUTONG_MAX_ALIASES: z.coerce.number().int().min(0).max(1000).default(15),
   HUTONG_MAX_DIRECTIVES: z.coerce.number().int().min(0).max(1000).default(20),
@@ -81,7 +81,7 @@ export interface GatewayConfig {
   maxBodyBytes: number;
   limits: LimitsConfig;
   clientAuth: { jwksFile: string; jwksUrl?: string; issuer: string; audience: string };
-  /** Signs the envelope every subgraph request carries. */
+  /** The gateway's own private key: signs the envelope every subgraph request carries. */
   internalSigningKeyFile: string;
 }
 

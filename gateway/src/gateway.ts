@@ -20,7 +20,7 @@ import { accessLog, errorMetricsPlugin, type ServiceMetrics } from '../../subgra
 import { authorizationPlugin } from './authorization.js';
 import { createSubgraphTransport, type GatewayContext } from './transport.js';
 import { createAuthenticator } from './auth.js';
-import { loadSigningKey } from '../../subgraphs/kit/auth/keys.js';
+import { GATEWAY_SERVICE, openServiceSigner } from '../../subgraphs/kit/auth/service-keys.js';
 
 export const GRAPHQL_PATH = '/graphql';
 
@@ -51,7 +51,9 @@ export async function createGateway(config: GatewayConfig, logger: Logger): Prom
     },
     onFailure: (subgraph, reason, message, requestId) => logger.warn({ subgraph, reason, requestId, detail: message }, 'subgraph call failed'),
     connections: config.subgraphConnections,
-    signingKey: await loadSigningKey(config.internalSigningKeyFile),
+    signer: await openServiceSigner(GATEWAY_SERVICE, config.internalSigningKeyFile, {
+      onRefused: (file, error) => logger.error({ file, detail: error.message }, 'changed key file refused: the key read before stays in force'),
+    }),
   });
   subgraphHealth = () => transport.health();
   const supergraph = new SupergraphSource(config.supergraphPath, logger);

@@ -4,7 +4,7 @@ import { GraphQLError } from 'graphql';
 import { Agent, fetch, Headers, Response } from 'undici';
 import { anonymous, type Caller } from '../../subgraphs/kit/auth/caller.js';
 import { ENVELOPE_HEADER, signEnvelope } from '../../subgraphs/kit/auth/envelope.js';
-import type { SigningKey } from '../../subgraphs/kit/auth/keys.js';
+import type { ServiceSigner } from '../../subgraphs/kit/auth/service-keys.js';
 import { ErrorCode } from '../../subgraphs/kit/errors.js';
 import { REQUEST_ID_HEADER } from '../../subgraphs/kit/request-context.js';
 import { tracedCall } from '../../subgraphs/kit/tracing.js';
@@ -77,7 +77,8 @@ export interface TransportOptions {
   /** Used when a request carries no deadline of its own. */
   defaultDeadlineMs: number;
   connections: number;
-  signingKey: SigningKey;
+  /** The gateway's own key: the only one subgraphs accept client callers from. */
+  signer: ServiceSigner;
   events?: GuardEvents;
   onFailure?: FailureListener;
 }
@@ -108,7 +109,7 @@ export function createSubgraphTransport(options: TransportOptions): SubgraphTran
       const target = new URL(url);
       headers.set(
         ENVELOPE_HEADER,
-        await signEnvelope(options.signingKey, 'hutong-gateway', caller, {
+        await signEnvelope(await options.signer.current(), options.signer.service, caller, {
           audience,
           method: init.method ?? 'POST',
           path: target.pathname + target.search,

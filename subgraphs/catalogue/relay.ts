@@ -1,7 +1,7 @@
 import { Agent } from 'undici';
 import { z } from 'zod';
 import { callService } from '../kit/auth/service-client.js';
-import type { SigningKey } from '../kit/auth/keys.js';
+import type { ServiceSigner } from '../kit/auth/service-keys.js';
 import type { Logger } from '../kit/logger.js';
 import { CATALOGUE_FEED_PATH, type FeedPage } from '../kit/registry/feed.js';
 import type { FeedEntry } from '../kit/registry/store.js';
@@ -118,7 +118,7 @@ export class CatalogueRelay {
     private readonly sources: readonly RelaySource[],
     private readonly logger: Logger,
     private readonly options: RelayOptions,
-    private readonly signingKey: SigningKey,
+    private readonly signer: ServiceSigner,
   ) {
     for (const s of sources) {
       this.states.set(s.regionCode, { cursor: null, headSeq: null, epoch: null, lastSuccessAt: null, failing: null, resyncing: false });
@@ -200,7 +200,7 @@ export class CatalogueRelay {
     try {
       const cursor = await this.store.relayCursor(region);
       const after = cursor.resync?.seq ?? cursor.lastSeq;
-      const body = await callService<unknown>(this.agent, this.signingKey, {
+      const body = await callService<unknown>(this.agent, this.signer, {
         audience: region,
         baseUrl: source.registryUrl,
         method: 'GET',

@@ -62,9 +62,9 @@ export const catalogue: SubgraphModule = {
   migrations: [{ scope: 'catalogue', folder: fileURLToPath(new URL('./db/migrations', import.meta.url)) }],
   async create({ db, logger, env, auth }) {
     const { sources, options } = relayConfig(env);
-    if (!auth.signingKey) throw new Error('the catalogue needs an internal signing key to read the registries\' feeds');
+    if (!auth.signer) throw new Error('the catalogue needs its own signing key to read the registries\' feeds');
     const store = new IndexStore(db);
-    const relay = new CatalogueRelay(store, sources, logger, options, auth.signingKey);
+    const relay = new CatalogueRelay(store, sources, logger, options, auth.signer);
     const metrics = createMetrics(catalogueSubgraph.name);
     relayMetrics(metrics, () => relay.status());
     const app = await createSubgraphApp<CatalogueContext>({

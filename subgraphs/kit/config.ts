@@ -67,10 +67,10 @@ export const subgraphEnvSchema = (defaultPort: number, name: string) =>
       .optional(),
     /** Folder of the embedded PGlite database. */
     HUTONG_DATA_DIR: z.string().min(1).default(`data/${name}`),
-    /** Public keys of the gateway and services whose signed envelopes this subgraph accepts. */
+    /** Every service's public key, each bound to its service: whose envelopes this subgraph can check. */
     HUTONG_INTERNAL_JWKS_FILE: z.string().min(1).default('data/keys/internal-jwks.json'),
-    /** Private key this subgraph signs its own calls to other subgraphs with. */
-    HUTONG_INTERNAL_SIGNING_KEY_FILE: z.string().min(1).default('data/keys/internal-signing-key.json'),
+    /** This subgraph's own private key (its calls to other subgraphs, presentation codes); no one else's. */
+    HUTONG_INTERNAL_SIGNING_KEY_FILE: z.string().min(1).default(`data/keys/services/${name}.json`),
     /** How many seed credentials a registry should hold (0 = seed nothing). */
     HUTONG_SEED_COUNT: z.coerce.number({ message: 'must be a whole number' }).int().min(0).max(10_000_000).default(200),
   });

@@ -76,6 +76,9 @@ export const catalogueSubgraph = { name: 'catalogue', defaultPort: 4001 } as con
 export const recognitionSubgraph = { name: 'recognition', defaultPort: 4005 } as const;
 export const gatewayDefaultPort = 4000;
 
+/** Every service with an identity (and a key pair) of its own: the gateway and each subgraph. */
+export const serviceNames = (): string[] => ['gateway', catalogueSubgraph.name, recognitionSubgraph.name, ...regions.map((r) => r.code)];
+
 export function provinceByCode(code: string): Province | undefined {
   return provinces.find((p) => p.code === code);
 }

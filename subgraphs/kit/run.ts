@@ -1,7 +1,6 @@
 import { existsSync } from 'node:fs';
 import { mkdir } from 'node:fs/promises';
-import type { JWTVerifyGetKey } from 'jose';
-import { loadJwks, loadSigningKey, type SigningKey } from './auth/keys.js';
+import { openServiceSigner, ServiceKeySet, type ServiceSigner } from './auth/service-keys.js';
 import { pathToFileURL } from 'node:url';
 import path from 'node:path';
 import { ConfigError, metricsPortFor, parseEnv, subgraphEnvSchema } from './config.js';
@@ -33,10 +32,10 @@ export interface SubgraphModule {
 }
 
 export interface SubgraphAuth {
-  /** Verifies the envelopes on incoming requests. */
-  envelopeKeys: JWTVerifyGetKey;
-  /** Signs this subgraph's own calls to other subgraphs (absent when it makes none). */
-  signingKey?: SigningKey;
+  /** Every service's public key, bound to its service: verifies the envelopes on incoming requests. */
+  envelopeKeys: ServiceKeySet;
+  /** This subgraph's own key: signs its calls to other subgraphs (absent when it has none). */
+  signer?: ServiceSigner;
 }
 
 export interface SubgraphDeps {
@@ -46,11 +45,14 @@ export interface SubgraphDeps {
   auth: SubgraphAuth;
 }
 
-/** Loads the internal key files named in the configuration. */
-export async function loadSubgraphAuth(files: { jwks: string; signingKey: string }): Promise<SubgraphAuth> {
+/**
+ * Loads the internal JWKS and the subgraph's own key file (a registry, which calls no one, may
+ * have none). Both are followed as they change: rotation needs no restart.
+ */
+export async function loadSubgraphAuth(service: string, files: { jwks: string; signingKey: string }, onRefused?: (file: string, error: Error) => void): Promise<SubgraphAuth> {
   return {
-    envelopeKeys: await loadJwks(files.jwks),
-    signingKey: existsSync(files.signingKey) ? await loadSigningKey(files.signingKey) : undefined,
+    envelopeKeys: await ServiceKeySet.open(files.jwks, { onRefused }),
+    signer: existsSync(files.signingKey) ? await openServiceSigner(service, files.signingKey, { onRefused }) : undefined,
   };
 }
 
@@ -105,7 +107,9 @@ export async function runSubgraph(mod: SubgraphModule, env: Env = process.env): 
   const tracing = initTracing({ service: mod.name, otlpTracesUrl: config.HUTONG_OTLP_TRACES_URL });
   let auth: SubgraphAuth;
   try {
-    auth = await loadSubgraphAuth({ jwks: config.HUTONG_INTERNAL_JWKS_FILE, signingKey: config.HUTONG_INTERNAL_SIGNING_KEY_FILE });
+    auth = await loadSubgraphAuth(mod.name, { jwks: config.HUTONG_INTERNAL_JWKS_FILE, signingKey: config.HUTONG_INTERNAL_SIGNING_KEY_FILE }, (file, error) =>
+      logger.error({ file, detail: error.message }, 'changed key file refused: the keys read before stay in force'),
+    );
   } catch (error) {
     process.stderr.write(`Subgraph ${mod.name} cannot start: ${(error as Error).message}\n`);
     process.exit(2);

@@ -5,10 +5,10 @@ import { buildSubgraphSchema } from '@apollo/subgraph';
 import type { GraphQLResolverMap } from '@apollo/subgraph/dist/schema-helper/resolverMap.js';
 import express, { type Express, type NextFunction, type Request, type Response } from 'express';
 import type { DocumentNode } from 'graphql';
-import type { JWTVerifyGetKey } from 'jose';
 import type { Caller } from './auth/caller.js';
 import { ENVELOPE_HEADER, ReplayGuard, verifyEnvelope } from './auth/envelope.js';
 import { enforceDeclaredScopes } from './auth/scopes.js';
+import { GATEWAY_SERVICE, type ServiceKeySet } from './auth/service-keys.js';
 import type { Database } from './db.js';
 import { maskErrors } from './errors.js';
 import { jsonErrorHandler } from './http-errors.js';
@@ -24,8 +24,8 @@ export interface SubgraphDefinition<TContext extends BaseContext> {
   resolvers: GraphQLResolverMap<TContext>;
   db: Database;
   logger: Logger;
-  /** Public keys whose envelopes the subgraph accepts (the gateway's and other services'). */
-  envelopeKeys: JWTVerifyGetKey;
+  /** Every service's public key, bound to its service: whose envelopes the subgraph can check. */
+  envelopeKeys: ServiceKeySet;
   /** Builds the per-request context: fresh DataLoaders every request, so no data leaks between callers. */
   context: (caller: Caller) => TContext;
   /** Extra HTTP routes next to `/graphql` (e.g. a registry's catalogue feed). */
@@ -38,10 +38,16 @@ export interface SubgraphDefinition<TContext extends BaseContext> {
 
 type RawRequest = Request & { rawBody?: Buffer };
 
-/** Only calls signed by another Hutong service (not client traffic via the gateway) may use a route. */
-export function serviceOnly(_req: Request, res: Response, next: NextFunction): void {
-  if (res.locals.envelopeIssuer === 'hutong-service') next();
-  else res.status(403).json({ errors: [{ message: 'This endpoint is for Hutong services only.', extensions: { code: 'FORBIDDEN' } }] });
+/**
+ * A route only the named services may call, each with its own key: a registry's feed is for the
+ * catalogue, its service API for recognition, `/graphql` for the gateway.
+ */
+export function onlyFrom(...services: string[]) {
+  const message = `This endpoint is for ${services.join(', ')} only.`;
+  return (_req: Request, res: Response, next: NextFunction): void => {
+    if (services.includes(res.locals.envelopeService as string)) next();
+    else res.status(403).json({ errors: [{ message, extensions: { code: 'FORBIDDEN', requestId: res.locals.requestId } }] });
+  };
 }
 
 export interface SubgraphApp {
@@ -102,14 +108,14 @@ export async function createSubgraphApp<TContext extends BaseContext>(
         body: (req as RawRequest).rawBody ?? '',
       }, replays);
       res.locals.caller = verified.caller;
-      res.locals.envelopeIssuer = verified.issuer;
+      res.locals.envelopeService = verified.service;
       requestScope(req, res, next);
     } catch (error) {
       res.status(401).json({ errors: [{ message: (error as Error).message, extensions: { code: 'UNAUTHENTICATED', requestId: res.locals.requestId } }] });
     }
   });
   def.routes?.(app);
-  app.use('/graphql', expressMiddleware(apollo, { context: async ({ res }) => def.context(res.locals.caller as Caller) }));
+  app.use('/graphql', onlyFrom(GATEWAY_SERVICE), expressMiddleware(apollo, { context: async ({ res }) => def.context(res.locals.caller as Caller) }));
   app.use(jsonErrorHandler(def.logger, `subgraph ${def.name}`));
   return {
     app,

@@ -1,6 +1,6 @@
 import { Agent, type Dispatcher } from 'undici';
 import type { Caller } from '../kit/auth/caller.js';
-import type { SigningKey } from '../kit/auth/keys.js';
+import type { ServiceSigner } from '../kit/auth/service-keys.js';
 import { callService, ServiceCallError } from '../kit/auth/service-client.js';
 import type { Dispute, UsageRecord } from '../kit/registry/records.js';
 import type { StoredCredential } from '../kit/registry/store.js';
@@ -21,7 +21,7 @@ export class RegistryClient {
 
   constructor(
     private readonly urls: Record<string, string>,
-    private readonly key: SigningKey,
+    private readonly signer: ServiceSigner,
     timeoutInMs: number,
   ) {
     this.agent = new Agent({ keepAliveTimeout: 30_000, connections: 16, connectTimeout: timeoutInMs, headersTimeout: timeoutInMs, bodyTimeout: timeoutInMs });
@@ -53,12 +53,12 @@ export class RegistryClient {
     const baseUrl = this.urls[regionCode];
     if (!baseUrl) throw new ServiceCallError(`no registry configured for ${regionCode}`);
     const call = { audience: regionCode, baseUrl, method, path, json, caller };
-    if (!signal) return callService<T>(this.agent, this.key, call);
+    if (!signal) return callService<T>(this.agent, this.signer, call);
     if (signal.aborted) throw abandoned(regionCode, signal);
     // callService takes no signal: this call's dispatcher aborts the request when the signal fires
     // (freeing the connection), and the race answers at once even while the request is still
     // waiting for a connection, where there is nothing to abort yet.
-    const pending = callService<T>(this.agent.compose(abortingOn(signal)), this.key, call);
+    const pending = callService<T>(this.agent.compose(abortingOn(signal)), this.signer, call);
     let onAbort = () => {};
     const aborted = new Promise<never>((_, reject) => {
       onAbort = () => reject(abandoned(regionCode, signal));

@@ -45,13 +45,13 @@ export const recognition: SubgraphModule = {
   },
   async create({ db, logger, env, auth }) {
     const config = parseEnv(recognitionEnvSchema, env, 'subgraph recognition');
-    if (!auth.signingKey) throw new Error('the recognition subgraph needs an internal signing key (codes and registry calls)');
+    if (!auth.signer) throw new Error('the recognition subgraph needs its own signing key (codes and registry calls)');
     const store = new RecognitionStore(db);
-    const registries = new RegistryClient(registryUrls(config), auth.signingKey, config.HUTONG_REGISTRY_TIMEOUT_MS);
+    const registries = new RegistryClient(registryUrls(config), auth.signer, config.HUTONG_REGISTRY_TIMEOUT_MS);
     const service = new RecognitionService(
       store,
       registries,
-      auth.signingKey,
+      auth.signer,
       auth.envelopeKeys,
       { defaultMinutes: config.HUTONG_PRESENTATION_MINUTES, maxMinutes: config.HUTONG_PRESENTATION_MAX_MINUTES },
       logger,

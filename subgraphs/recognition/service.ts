@@ -8,9 +8,8 @@
 import { randomUUID } from 'node:crypto';
 import { mask } from '../kit/masking.js';
 import { GraphQLError } from 'graphql';
-import type { JWTVerifyGetKey } from 'jose';
 import type { Caller } from '../kit/auth/caller.js';
-import type { SigningKey } from '../kit/auth/keys.js';
+import type { ServiceKeySet, ServiceSigner } from '../kit/auth/service-keys.js';
 import { ServiceCallError } from '../kit/auth/service-client.js';
 import { badInput, ErrorCode, forbidden } from '../kit/errors.js';
 import { checkFreeText, freeTextProblem } from '../kit/text.js';
@@ -63,8 +62,8 @@ export class RecognitionService {
   constructor(
     private readonly store: RecognitionStore,
     private readonly registries: RegistryClient,
-    private readonly signingKey: SigningKey,
-    private readonly verifyKeys: JWTVerifyGetKey,
+    private readonly signer: ServiceSigner,
+    private readonly verifyKeys: ServiceKeySet,
     private readonly presentation: PresentationSettings,
     private readonly logger: Logger,
     /** One deadline for a verification's calls to the issuing registry: the live read and the usage write together. */
@@ -90,7 +89,7 @@ export class RecognitionService {
     }
     // The same answer for "not yours" and "does not exist": no oracle for other people's identifiers.
     if (!live || live.credential.holderCode !== caller.holderCode) throw forbidden('You can only present your own credentials.');
-    const { code, jti, expiresAt } = await signPresentationCode(this.signingKey, scenario, minutes);
+    const { code, jti, expiresAt } = await signPresentationCode(this.signer, scenario, minutes);
     await this.store.addPresentationCode({ jti, credentialId: id, holderCode: caller.holderCode, scenario, expiresAt });
     return { code, qrSvg: await qrSvg(code), expiresAt: expiresAt.toISOString(), scenario, credentialId: id };
   }

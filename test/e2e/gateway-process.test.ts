@@ -44,7 +44,7 @@ async function startGateway(supergraphPath: string): Promise<GatewayProcess> {
     HUTONG_GATEWAY_PORT: '0',
     HUTONG_SUPERGRAPH_PATH: supergraphPath,
     HUTONG_CLIENT_JWKS_FILE: stack.keyFiles.clientJwks,
-    HUTONG_INTERNAL_SIGNING_KEY_FILE: stack.keyFiles.internalSigningKey,
+    HUTONG_INTERNAL_SIGNING_KEY_FILE: stack.keyFiles.serviceKey('gateway'),
     HUTONG_RATE_LIMIT_PER_MINUTE: '1000000',
     HUTONG_SUBGRAPH_TIMEOUT_MS: '10000',
     HUTONG_REQUEST_DEADLINE_MS: '20000',

@@ -16,14 +16,14 @@ const dir = mkdtempSync(path.join(tmpdir(), 'hutong-sigterm-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
 it('refuses a second process on its database folder, and exits 0 within five seconds of SIGTERM with a keep-alive client connected', async () => {
-  const keys = await ensureDevKeys(path.join(dir, 'keys'));
+  const keys = await ensureDevKeys(path.join(dir, 'keys'), ['shandong']);
   const env = {
       ...process.env,
       HUTONG_PORT: '0',
       HUTONG_DATA_DIR: path.join(dir, 'shandong'),
       HUTONG_SEED_COUNT: '5',
       HUTONG_INTERNAL_JWKS_FILE: keys.internalJwks,
-      HUTONG_INTERNAL_SIGNING_KEY_FILE: keys.internalSigningKey,
+      HUTONG_INTERNAL_SIGNING_KEY_FILE: keys.serviceKey('shandong'),
       HUTONG_LOG_LEVEL: 'info',
       // As in production: libraries that act differently under tests (Apollo's own signal handlers) must not.
       NODE_ENV: 'production',

@@ -18,6 +18,7 @@ import { afterAll, beforeAll, expect, it } from 'vitest';
 import type { Caller } from '../../subgraphs/kit/auth/caller.js';
 import { ENVELOPE_HEADER, signEnvelope } from '../../subgraphs/kit/auth/envelope.js';
 import { ensureDevKeys, loadSigningKey, type SigningKey } from '../../subgraphs/kit/auth/keys.js';
+import { serviceNames } from '../../subgraphs/kit/reference.js';
 import { registryUrlVariable } from '../../subgraphs/kit/config.js';
 import { openDatabase, type Database } from '../../subgraphs/kit/db.js';
 import { createLogger } from '../../subgraphs/kit/logger.js';
@@ -50,12 +51,12 @@ let recognition: { child: ChildProcess; url: string; output: () => string } | un
 let env: NodeJS.ProcessEnv;
 
 beforeAll(async () => {
-  const keys = await ensureDevKeys(path.join(dir, 'keys'));
-  signingKey = await loadSigningKey(keys.internalSigningKey);
+  const keys = await ensureDevKeys(path.join(dir, 'keys'), serviceNames());
+  signingKey = await loadSigningKey(keys.serviceKey('gateway'));
   registryDb = await openDatabase({ dataDir: 'memory://' });
   await prepareDatabase(shandong, registryDb);
   await shandong.seed!(registryDb, SEED, () => {});
-  const auth = await loadSubgraphAuth({ jwks: keys.internalJwks, signingKey: keys.internalSigningKey });
+  const auth = await loadSubgraphAuth('shandong', { jwks: keys.internalJwks, signingKey: keys.serviceKey('shandong') });
   registry = await shandong.create({ db: registryDb, logger: createLogger('test', 'silent'), env: {}, auth });
   door = createServer((req, res) => {
     const kind = kindOf(req);
@@ -78,7 +79,7 @@ beforeAll(async () => {
     HUTONG_PORT: '0',
     HUTONG_DATA_DIR: dataDir,
     HUTONG_INTERNAL_JWKS_FILE: keys.internalJwks,
-    HUTONG_INTERNAL_SIGNING_KEY_FILE: keys.internalSigningKey,
+    HUTONG_INTERNAL_SIGNING_KEY_FILE: keys.serviceKey('recognition'),
     [registryUrlVariable('shandong')]: doorUrl,
     // Nothing here calls the other regions: a port nobody listens on.
     [registryUrlVariable('yangtze-delta')]: 'http://127.0.0.1:9',
@@ -142,7 +143,7 @@ async function stopRecognition(): Promise<void> {
 /** A GraphQL operation sent to the recognition process as the gateway sends it: signed for the caller. */
 async function graphql(caller: Caller, query: string, variables: Record<string, unknown>): Promise<{ data?: any; errors?: any }> {
   const body = JSON.stringify({ query, variables });
-  const envelope = await signEnvelope(signingKey, 'hutong-gateway', caller, { audience: 'recognition', method: 'POST', path: '/graphql', body });
+  const envelope = await signEnvelope(signingKey, 'gateway', caller, { audience: 'recognition', method: 'POST', path: '/graphql', body });
   const res = await fetch(`${recognition!.url}/graphql`, { method: 'POST', headers: { 'content-type': 'application/json', [ENVELOPE_HEADER]: envelope }, body });
   return (await res.json()) as { data?: any; errors?: any };
 }

@@ -3,7 +3,7 @@ import { SignJWT, base64url } from 'jose';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { anonymous } from '../../subgraphs/kit/auth/caller.js';
 import { ENVELOPE_HEADER, signEnvelope } from '../../subgraphs/kit/auth/envelope.js';
-import { generateSigningKeyPair, loadSigningKey, signingKeyFromJwk } from '../../subgraphs/kit/auth/keys.js';
+import { generateSigningKeyPair, loadSigningKey, retireKey, rotateServiceKey, signingKeyFromJwk } from '../../subgraphs/kit/auth/keys.js';
 import { startStack, type Stack } from '../support/stack.js';
 
 const QUERY = JSON.stringify({ query: '{ regions { code } }' });
@@ -27,7 +27,7 @@ async function callSubgraph(name: string, headers: Record<string, string>, body 
 }
 
 const envelopeFor = async (audience: string, body: string, path = '/graphql', method = 'POST') =>
-  signEnvelope(await loadSigningKey(stack.keyFiles.internalSigningKey), 'hutong-gateway', anonymous, { audience, method, path, body });
+  signEnvelope(await stack.serviceKey('gateway'), 'gateway', anonymous, { audience, method, path, body });
 
 describe('subgraphs trust only signed requests', () => {
   it('refuses a direct call without the gateway’s envelope', async () => {
@@ -55,10 +55,10 @@ describe('subgraphs trust only signed requests', () => {
   });
 
   it('refuses a stale envelope', async () => {
-    const key = await loadSigningKey(stack.keyFiles.internalSigningKey);
+    const key = await stack.serviceKey('gateway');
     const stale = await new SignJWT({ caller: { role: 'anonymous' }, htm: 'POST', htu: '/graphql', bh: base64url.encode(new Uint8Array(32)) })
       .setProtectedHeader({ alg: key.alg, kid: key.kid, typ: 'hutong-envelope+jwt' })
-      .setIssuer('hutong-gateway')
+      .setIssuer('gateway')
       .setAudience('catalogue')
       .setIssuedAt(Math.floor(Date.now() / 1000) - 3600)
       .setExpirationTime(Math.floor(Date.now() / 1000) - 3500)
@@ -69,7 +69,7 @@ describe('subgraphs trust only signed requests', () => {
 
   it('refuses an envelope signed with a key it does not know', async () => {
     const { privateJwk } = await generateSigningKeyPair(JSON.parse(readFileSync(stack.keyFiles.internalJwks, 'utf8')).keys[0].kid);
-    const forged = await signEnvelope(await signingKeyFromJwk(privateJwk), 'hutong-gateway', { role: 'admin' }, {
+    const forged = await signEnvelope(await signingKeyFromJwk(privateJwk), 'gateway', { role: 'admin' }, {
       audience: 'catalogue', method: 'POST', path: '/graphql', body: QUERY,
     });
     const { status } = await callSubgraph('catalogue', { [ENVELOPE_HEADER]: forged });
@@ -80,6 +80,64 @@ describe('subgraphs trust only signed requests', () => {
     const path = '/catalogue-feed?after=0&limit=5';
     const { status } = await callSubgraph('shandong', { [ENVELOPE_HEADER]: await envelopeFor('shandong', '', path, 'GET') }, '', path);
     expect(status).toBe(403);
+  });
+});
+
+describe('each service speaks only for itself, with its own key', () => {
+  const signedBy = async (service: string, as: string, audience: string, path: string, method: 'GET' | 'POST', body = '') =>
+    signEnvelope(await stack.serviceKey(service), as, { role: 'admin' }, { audience, method, path, body });
+  const liveRecordPath = '/internal/credentials/1.2.156.3005.2.0';
+  const feedPath = '/catalogue-feed?after=0&limit=5';
+
+  it('refuses a registry’s key passing as the gateway with 401 UNAUTHENTICATED', async () => {
+    const { status, body } = await callSubgraph('catalogue', { [ENVELOPE_HEADER]: await signedBy('shandong', 'gateway', 'catalogue', '/graphql', 'POST', QUERY) });
+    expect(status).toBe(401);
+    expect(body.errors![0]!.extensions.code).toBe('UNAUTHENTICATED');
+    expect(body.data).toBeUndefined();
+  });
+
+  it('refuses a registry speaking as itself on another subgraph’s /graphql with 403 FORBIDDEN: client callers come from the gateway only', async () => {
+    const { status, body } = await callSubgraph('yangtze-delta', { [ENVELOPE_HEADER]: await signedBy('shandong', 'shandong', 'yangtze-delta', '/graphql', 'POST', QUERY) });
+    expect(status).toBe(403);
+    expect(body).toMatchObject({ errors: [{ message: 'This endpoint is for gateway only.', extensions: { code: 'FORBIDDEN' } }] });
+  });
+
+  it('refuses a registry’s key passing as recognition on another registry’s service API with 401 UNAUTHENTICATED', async () => {
+    const { status } = await callSubgraph('yangtze-delta', { [ENVELOPE_HEADER]: await signedBy('shandong', 'recognition', 'yangtze-delta', liveRecordPath, 'GET') }, '', liveRecordPath);
+    expect(status).toBe(401);
+  });
+
+  it.each([['shandong'], ['catalogue'], ['gateway']])('keeps a registry’s service API for recognition: %s, speaking as itself, gets 403 FORBIDDEN', async (service) => {
+    const { status, body } = await callSubgraph('yangtze-delta', { [ENVELOPE_HEADER]: await signedBy(service, service, 'yangtze-delta', liveRecordPath, 'GET') }, '', liveRecordPath);
+    expect(status).toBe(403);
+    expect(body).toMatchObject({ errors: [{ message: 'This endpoint is for recognition only.' }] });
+  });
+
+  it('lets recognition read a live record (the control case: 404 for an unknown identifier, not a refusal)', async () => {
+    const { status } = await callSubgraph('yangtze-delta', { [ENVELOPE_HEADER]: await signedBy('recognition', 'recognition', 'yangtze-delta', liveRecordPath, 'GET') }, '', liveRecordPath);
+    expect(status).toBe(404);
+  });
+
+  it.each([['recognition'], ['yangtze-delta']])('keeps a registry’s feed for the catalogue: %s gets 403 FORBIDDEN, the catalogue 200', async (service) => {
+    const refused = await callSubgraph('shandong', { [ENVELOPE_HEADER]: await signedBy(service, service, 'shandong', feedPath, 'GET') }, '', feedPath);
+    expect(refused.status).toBe(403);
+    const served = await callSubgraph('shandong', { [ENVELOPE_HEADER]: await signedBy('catalogue', 'catalogue', 'shandong', feedPath, 'GET') }, '', feedPath);
+    expect(served.status).toBe(200);
+  });
+
+  it('rotates the gateway’s key without a restart: old and new side by side, then the retired key is refused', async () => {
+    const old = await stack.serviceKey('gateway');
+    const { kid } = await rotateServiceKey(stack.keyDir, 'gateway');
+    const signedWith = (key: typeof old) => signEnvelope(key, 'gateway', anonymous, { audience: 'catalogue', method: 'POST', path: '/graphql', body: QUERY });
+    // Within a second, every process has the new key; the gateway signs with it.
+    await expect.poll(async () => (await stack.query('{ regions { code } }')).status, { timeout: 5000 }).toBe(200);
+    expect((await callSubgraph('catalogue', { [ENVELOPE_HEADER]: await signedWith(old) })).status).toBe(200);
+    expect((await stack.serviceKey('gateway')).kid).toBe(kid);
+    await retireKey(stack.keyDir, old.kid);
+    await expect.poll(async () => (await callSubgraph('catalogue', { [ENVELOPE_HEADER]: await signedWith(old) })).status, { timeout: 5000, interval: 200 }).toBe(401);
+    const { status, body } = await stack.query('{ regions { code } }');
+    expect(status).toBe(200);
+    expect(body.data.regions).toHaveLength(3);
   });
 });
 

@@ -36,8 +36,8 @@ const cleanups: (() => Promise<unknown>)[] = [];
 
 beforeAll(async () => {
   keyDir = mkdtempSync(path.join(tmpdir(), 'hutong-resync-keys-'));
-  const keyFiles = await ensureDevKeys(keyDir);
-  auth = await loadSubgraphAuth({ jwks: keyFiles.internalJwks, signingKey: keyFiles.internalSigningKey });
+  const keyFiles = await ensureDevKeys(keyDir, ['catalogue', 'yangtze-delta', 'chengdu-chongqing', 'shandong']);
+  auth = await loadSubgraphAuth('catalogue', { jwks: keyFiles.internalJwks, signingKey: keyFiles.serviceKey('catalogue') });
 });
 afterEach(async () => {
   for (const cleanup of cleanups.splice(0).reverse()) await cleanup().catch(() => {});
@@ -124,7 +124,7 @@ async function catalogue(fronts: Record<string, Front>, options: { batchSize?: n
     Object.entries(fronts).map(([regionCode, f]) => ({ regionCode, registryUrl: f.url })),
     logger,
     { intervalInMs: options.intervalInMs ?? 60_000, batchSize: options.batchSize ?? 2 },
-    auth.signingKey!,
+    auth.signer!,
   );
   cleanups.push(() => relay.stop());
   return { db, store, relay, logs };

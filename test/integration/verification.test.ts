@@ -1,6 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { SignJWT } from 'jose';
-import { loadSigningKey } from '../../subgraphs/kit/auth/keys.js';
 import { startStack, type Stack } from '../support/stack.js';
 import { devIdentity } from '../../scripts/dev-identities.js';
 import {
@@ -216,7 +215,7 @@ describe('presentation codes', () => {
   });
 
   it('refuse an expired code', async () => {
-    const key = await loadSigningKey(stack.keyFiles.internalSigningKey);
+    const key = await stack.serviceKey('recognition');
     const expired = await new SignJWT({})
       .setProtectedHeader({ alg: key.alg, kid: key.kid, typ: 'hutong-presentation+jwt' })
       .setIssuer('hutong-recognition').setJti('5d0f4c1e-0000-4000-8000-000000000000')
@@ -224,6 +223,20 @@ describe('presentation codes', () => {
       .sign(key.key);
     const { body } = await verify(stack, shanghaiPolice, expired, 'traffic-check');
     expect(body.errors[0].extensions.reason).toBe('PRESENTATION_CODE_EXPIRED');
+  });
+
+  it('refuse a code signed with another service’s key, even one in the internal key set', async () => {
+    for (const service of ['shandong', 'gateway', 'catalogue']) {
+      const key = await stack.serviceKey(service);
+      const forged = await new SignJWT({})
+        .setProtectedHeader({ alg: key.alg, kid: key.kid, typ: 'hutong-presentation+jwt' })
+        .setIssuer('hutong-recognition').setJti('5d0f4c1e-0000-4000-8000-000000000001')
+        .setIssuedAt().setExpirationTime('5m')
+        .sign(key.key);
+      const { body } = await verify(stack, shanghaiPolice, forged, 'traffic-check');
+      expect(body.errors[0].extensions.reason).toBe('PRESENTATION_CODE_INVALID');
+      expect(body.data).toBeNull();
+    }
   });
 
   it('refuse garbage without crashing', async () => {

@@ -435,9 +435,9 @@ describe('hostile input', () => {
       { caller: 'an anonymous caller', envelope: { role: 'anonymous' }, want: { status: 200, code: 'UNAUTHENTICATED', extensions: { fields: ['ShandongRegion.credentialCount'] } } },
       { caller: 'a holder', envelope: { role: 'holder', holderCode: '11010519491231002X' }, want: { status: 200, code: 'FORBIDDEN', extensions: { fields: ['ShandongRegion.credentialCount'] } } },
     ], (r) => `the registry refuses ${r.caller} an aggregate its SDL reserves with ${outcome(r.want)}, even with a valid gateway envelope`))('%s', async (_name, { envelope: caller, want }) => {
-      const key = await loadSigningKey(stack.keyFiles.internalSigningKey);
+      const key = await stack.serviceKey('gateway');
       const body = JSON.stringify({ query: '{ _entities(representations: [{ __typename: "ShandongRegion", code: "shandong" }]) { ... on ShandongRegion { credentialCount } } }' });
-      const envelope = await signEnvelope(key, 'hutong-gateway', caller as never, { audience: 'shandong', method: 'POST', path: '/graphql', body });
+      const envelope = await signEnvelope(key, 'gateway', caller as never, { audience: 'shandong', method: 'POST', path: '/graphql', body });
       const r = await post(body, { [ENVELOPE_HEADER]: envelope }, `${stack.subgraphs.get('shandong')!.url}/graphql`);
       expectRefusal(r, want, pii);
     });
@@ -446,9 +446,9 @@ describe('hostile input', () => {
       JSON.stringify({ query: `query($r: [_Any!]!) { _entities(representations: $r) { ... on ${typename} { ${fields} } } }`, variables: { r: [{ __typename: typename, id: seeded('shandong', SEED, { type: 'e-id' }, 7).id }] } });
 
     it('the registry tells an anonymous caller asking for a record to sign in, with 200 UNAUTHENTICATED, even with a valid gateway envelope', async () => {
-      const key = await loadSigningKey(stack.keyFiles.internalSigningKey);
+      const key = await stack.serviceKey('gateway');
       const body = entityQuery('ShandongCredential', 'holderName holderCode');
-      const envelope = await signEnvelope(key, 'hutong-gateway', anonymous, { audience: 'shandong', method: 'POST', path: '/graphql', body });
+      const envelope = await signEnvelope(key, 'gateway', anonymous, { audience: 'shandong', method: 'POST', path: '/graphql', body });
       const r = await post(body, { [ENVELOPE_HEADER]: envelope }, `${stack.subgraphs.get('shandong')!.url}/graphql`);
       expectRefusal(r, { status: 200, code: 'UNAUTHENTICATED', message: /Sign in to read a credential/ }, pii);
     });
@@ -460,17 +460,17 @@ describe('hostile input', () => {
       { caller: 'another holder', envelope: { role: 'holder', holderCode: '11010519491231002X' }, message: /belongs to another holder/ },
       { caller: 'another region’s issuer', envelope: { role: 'issuer', region: 'yangtze-delta', organisation: '11310000HT00000000' }, message: /visible to its holder/ },
     ], (r) => `the registry refuses ${r.caller} a record with 200 FORBIDDEN, even with a valid gateway envelope`))('%s', async (_name, { envelope: caller, message }) => {
-      const key = await loadSigningKey(stack.keyFiles.internalSigningKey);
+      const key = await stack.serviceKey('gateway');
       const body = entityQuery('ShandongCredential', 'holderName holderCode');
-      const envelope = await signEnvelope(key, 'hutong-gateway', caller as never, { audience: 'shandong', method: 'POST', path: '/graphql', body });
+      const envelope = await signEnvelope(key, 'gateway', caller as never, { audience: 'shandong', method: 'POST', path: '/graphql', body });
       const r = await post(body, { [ENVELOPE_HEADER]: envelope }, `${stack.subgraphs.get('shandong')!.url}/graphql`);
       expectRefusal(r, { status: 200, code: 'FORBIDDEN', message }, pii);
     });
 
     it('the catalogue refuses a verifier a holder’s list with 200 FORBIDDEN, even with a valid gateway envelope', async () => {
-      const key = await loadSigningKey(stack.keyFiles.internalSigningKey);
+      const key = await stack.serviceKey('gateway');
       const body = JSON.stringify({ query: `{ holder(code: "${seeded('shandong', SEED, { type: 'e-id' }, 7).holderCode}") { credentials { id } } }` });
-      const envelope = await signEnvelope(key, 'hutong-gateway', { role: 'verifier', region: 'shandong', organisation: '12370100MB0000000X' }, { audience: 'catalogue', method: 'POST', path: '/graphql', body });
+      const envelope = await signEnvelope(key, 'gateway', { role: 'verifier', region: 'shandong', organisation: '12370100MB0000000X' }, { audience: 'catalogue', method: 'POST', path: '/graphql', body });
       const r = await post(body, { [ENVELOPE_HEADER]: envelope }, `${stack.subgraphs.get('catalogue')!.url}/graphql`);
       expectRefusal(r, { status: 200, code: 'FORBIDDEN', extensions: { fields: ['Query.holder'] } }, pii);
     });
@@ -486,24 +486,24 @@ describe('hostile input', () => {
     });
 
     it.each(names)('refuses %s a stale envelope with 401 UNAUTHENTICATED', async (name) => {
-      const key = await loadSigningKey(stack.keyFiles.internalSigningKey);
+      const key = await stack.serviceKey('gateway');
       const stale = await new SignJWT({ caller: { role: 'admin' }, htm: 'POST', htu: '/graphql', bh: 'x' })
         .setProtectedHeader({ alg: key.alg, kid: key.kid, typ: 'hutong-envelope+jwt' })
-        .setIssuer('hutong-gateway').setAudience(name).setIssuedAt(1_700_000_000).setExpirationTime(1_700_000_030).sign(key.key);
+        .setIssuer('gateway').setAudience(name).setIssuedAt(1_700_000_000).setExpirationTime(1_700_000_030).sign(key.key);
       const r = await post(body, { [ENVELOPE_HEADER]: stale }, `${stack.subgraphs.get(name)!.url}/graphql`);
       expectRefusal(r, { status: 401, code: 'UNAUTHENTICATED', message: /invalid or expired/ }, pii);
     });
 
     it.each(names)('refuses %s an envelope made for another subgraph with 401 UNAUTHENTICATED', async (name) => {
-      const key = await loadSigningKey(stack.keyFiles.internalSigningKey);
-      const other = await signEnvelope(key, 'hutong-gateway', anonymous, { audience: name === 'catalogue' ? 'shandong' : 'catalogue', method: 'POST', path: '/graphql', body });
+      const key = await stack.serviceKey('gateway');
+      const other = await signEnvelope(key, 'gateway', anonymous, { audience: name === 'catalogue' ? 'shandong' : 'catalogue', method: 'POST', path: '/graphql', body });
       const r = await post(body, { [ENVELOPE_HEADER]: other }, `${stack.subgraphs.get(name)!.url}/graphql`);
       expectRefusal(r, { status: 401, code: 'UNAUTHENTICATED', message: /invalid or expired/ }, pii);
     });
 
     it.each(names)('refuses %s a replayed envelope with 401 UNAUTHENTICATED: each is good for one request', async (name) => {
-      const key = await loadSigningKey(stack.keyFiles.internalSigningKey);
-      const envelope = await signEnvelope(key, 'hutong-gateway', { role: 'admin' }, { audience: name, method: 'POST', path: '/graphql', body });
+      const key = await stack.serviceKey('gateway');
+      const envelope = await signEnvelope(key, 'gateway', { role: 'admin' }, { audience: name, method: 'POST', path: '/graphql', body });
       const first = await post(body, { [ENVELOPE_HEADER]: envelope }, `${stack.subgraphs.get(name)!.url}/graphql`);
       expect(first.status).toBe(200);
       const again = await post(body, { [ENVELOPE_HEADER]: envelope }, `${stack.subgraphs.get(name)!.url}/graphql`);

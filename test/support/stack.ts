@@ -14,7 +14,8 @@ import { openDatabase, type Database } from '../../subgraphs/kit/db.js';
 import { listen, type Listening } from '../../subgraphs/kit/http.js';
 import { createLogger } from '../../subgraphs/kit/logger.js';
 import { prepareDatabase, loadSubgraphAuth, type Env } from '../../subgraphs/kit/run.js';
-import { ensureDevKeys, loadSigningKey } from '../../subgraphs/kit/auth/keys.js';
+import { ensureDevKeys, loadSigningKey, type DevKeyFiles, type SigningKey } from '../../subgraphs/kit/auth/keys.js';
+import { serviceNames } from '../../subgraphs/kit/reference.js';
 import { mintClientToken, type ClientTokenClaims } from '../../subgraphs/kit/auth/client-tokens.js';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -48,7 +49,11 @@ export interface Stack {
   /** A client token signed by the stack's development identity key. */
   token(claims: ClientTokenClaims, options?: { expiresIn?: string }): Promise<string>;
   /** Files of the stack's keys (to forge or sign envelopes in tests). */
-  keyFiles: ReturnType<typeof import('../../subgraphs/kit/auth/keys.js').devKeyFiles>;
+  keyFiles: DevKeyFiles;
+  /** The folder of those files (to rotate keys with `rotateServiceKey`). */
+  keyDir: string;
+  /** The private key one service (`gateway`, a subgraph) signs with now. */
+  serviceKey(service: string): Promise<SigningKey>;
   /** Stops one subgraph's HTTP server (to simulate a registry outage). */
   stopSubgraph(name: string): Promise<void>;
   /** Listens again on the port a stopped subgraph had. */
@@ -137,8 +142,7 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
     }) as unknown as Express;
   const keyDir = mkdtempSync(path.join(tmpdir(), 'hutong-keys-'));
   cleanups.push(async () => rmSync(keyDir, { recursive: true, force: true }));
-  const keyFiles = await ensureDevKeys(keyDir);
-  const auth = await loadSubgraphAuth({ jwks: keyFiles.internalJwks, signingKey: keyFiles.internalSigningKey });
+  const keyFiles = await ensureDevKeys(keyDir, serviceNames());
   const clientKey = await loadSigningKey(keyFiles.clientSigningKey);
 
   try {
@@ -154,6 +158,8 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
       cleanups.push(() => db.close());
       await prepareDatabase(mod, db);
       if (mod.seed) await mod.seed(db, seedCount, () => {});
+      // Each subgraph holds its own key, as its process would.
+      const auth = await loadSubgraphAuth(mod.name, { jwks: keyFiles.internalJwks, signingKey: keyFiles.serviceKey(mod.name) });
       const subgraph = await mod.create({ db, logger: logger.child({ subgraph: mod.name }), env: { ...env }, auth });
       cleanups.push(() => subgraph.stop());
       const listening = await listen(faulty(mod.name, subgraph.app), 0);
@@ -167,7 +173,7 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
     const gatewayEnv: Env = {
       HUTONG_GATEWAY_PORT: '0',
       HUTONG_CLIENT_JWKS_FILE: keyFiles.clientJwks,
-      HUTONG_INTERNAL_SIGNING_KEY_FILE: keyFiles.internalSigningKey,
+      HUTONG_INTERNAL_SIGNING_KEY_FILE: keyFiles.serviceKey('gateway'),
       // Test files run side by side on two cores: the production timeouts would time out healthy
       // calls here. The tests of timeouts and breakers pass their own (or the production) values.
       HUTONG_SUBGRAPH_TIMEOUT_MS: '10000',
@@ -187,6 +193,8 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
       gatewayUrl,
       subgraphs: running,
       keyFiles,
+      keyDir,
+      serviceKey: (service) => loadSigningKey(keyFiles.serviceKey(service)),
       token: (claims, options) => mintClientToken(clientKey, claims, options),
       async query(query, variables, options) {
         const res = await fetch(`${gatewayUrl}/graphql`, {

@@ -1,4 +1,4 @@
-import { createLocalJWKSet, decodeJwt, decodeProtectedHeader, SignJWT, type JWK } from 'jose';
+import { decodeJwt, decodeProtectedHeader, SignJWT, type JWK } from 'jose';
 import { beforeAll, describe, expect, it, vi } from 'vitest';
 import type { Caller } from '../../subgraphs/kit/auth/caller.js';
 import {
@@ -11,6 +11,7 @@ import {
   type EnvelopeRequest,
 } from '../../subgraphs/kit/auth/envelope.js';
 import type { SigningKey } from '../../subgraphs/kit/auth/keys.js';
+import { ServiceKeySet } from '../../subgraphs/kit/auth/service-keys.js';
 import { makeUscc } from '../../subgraphs/kit/identifiers/index.js';
 import { frozenClockAt, keyRing } from '../support/key-ring.js';
 
@@ -32,16 +33,17 @@ const verifier: Caller = {
 
 const graphqlRequest: EnvelopeRequest = { audience: 'shandong', method: 'POST', path: '/graphql', body: 'abc' };
 
-let gatewayKey: SigningKey; // ES256, in the key set
-let serviceKey: SigningKey; // RS256, in the key set
+let gatewayKey: SigningKey; // ES256, in the key set, bound to the gateway
+let serviceKey: SigningKey; // RS256, in the key set, bound to recognition
 let strangerKey: SigningKey; // ES256, same kid as the gateway's but not in the key set
-let keys: ReturnType<typeof createLocalJWKSet>;
+let keys: ServiceKeySet;
 let gatewayPublicJwk: JWK;
 
 beforeAll(async () => {
   const ring = await keyRing({ es: 'internal-es', rs: 'internal-rs' });
   ({ es: gatewayKey, rs: serviceKey, impostor: strangerKey, esPublicJwk: gatewayPublicJwk } = ring);
-  keys = createLocalJWKSet(ring.jwks);
+  // The ES256 key is the gateway's, the RS256 key recognition's.
+  keys = await ServiceKeySet.of({ keys: [{ ...ring.jwks.keys[0]!, service: 'gateway' }, { ...ring.jwks.keys[1]!, service: 'recognition' }] });
 });
 
 frozenClockAt(NOW);
@@ -53,7 +55,7 @@ async function craft(claims: Record<string, unknown> = {}, header: Record<string
     htm: 'POST',
     htu: '/graphql',
     bh: ABC_HASH,
-    iss: 'hutong-gateway',
+    iss: 'gateway',
     aud: 'shandong',
     iat: NOW,
     exp: NOW + 30,
@@ -90,11 +92,11 @@ describe('the body hash an envelope is bound to', () => {
 
 describe('signing an envelope', () => {
   it('binds it to the subgraph, the upper-cased method, the path and the body, for 30 seconds', async () => {
-    const token = await signEnvelope(gatewayKey, 'hutong-gateway', verifier, { audience: 'shandong', method: 'post', path: '/catalogue-feed?after=10', body: '' });
+    const token = await signEnvelope(gatewayKey, 'gateway', verifier, { audience: 'shandong', method: 'post', path: '/catalogue-feed?after=10', body: '' });
     expect(decodeProtectedHeader(token)).toEqual({ alg: 'ES256', kid: 'internal-es', typ: 'hutong-envelope+jwt' });
     const claims = decodeJwt(token);
     expect(claims).toMatchObject({
-      iss: 'hutong-gateway',
+      iss: 'gateway',
       aud: 'shandong',
       htm: 'POST',
       htu: '/catalogue-feed?after=10',
@@ -106,32 +108,32 @@ describe('signing an envelope', () => {
   });
 
   it('carries only the caller fields that are set', async () => {
-    const token = await signEnvelope(gatewayKey, 'hutong-gateway', { role: 'holder', subject: 'holder-1', holderCode: undefined }, graphqlRequest);
+    const token = await signEnvelope(gatewayKey, 'gateway', { role: 'holder', subject: 'holder-1', holderCode: undefined }, graphqlRequest);
     expect(decodeJwt(token).caller).toEqual({ role: 'holder', subject: 'holder-1' });
   });
 
   it('gives every envelope its own id', async () => {
-    const a = decodeJwt(await signEnvelope(gatewayKey, 'hutong-gateway', verifier, graphqlRequest)).jti;
-    const b = decodeJwt(await signEnvelope(gatewayKey, 'hutong-gateway', verifier, graphqlRequest)).jti;
+    const a = decodeJwt(await signEnvelope(gatewayKey, 'gateway', verifier, graphqlRequest)).jti;
+    const b = decodeJwt(await signEnvelope(gatewayKey, 'gateway', verifier, graphqlRequest)).jti;
     expect(a).not.toBe(b);
   });
 });
 
 describe('verifying an envelope', () => {
-  it('accepts the gateway’s envelope for the very request and returns its caller and issuer', async () => {
-    const token = await signEnvelope(gatewayKey, 'hutong-gateway', verifier, graphqlRequest);
-    await expect(verifyEnvelope(keys, token, graphqlRequest)).resolves.toEqual({ caller: verifier, issuer: 'hutong-gateway' });
+  it('accepts the gateway’s envelope for the very request and returns its caller and the service that signed it', async () => {
+    const token = await signEnvelope(gatewayKey, 'gateway', verifier, graphqlRequest);
+    await expect(verifyEnvelope(keys, token, graphqlRequest)).resolves.toEqual({ caller: verifier, service: 'gateway' });
   });
 
-  it('accepts a service-to-service envelope signed with RS256', async () => {
-    const token = await signEnvelope(serviceKey, 'hutong-service', { role: 'anonymous' }, graphqlRequest);
-    await expect(verifyEnvelope(keys, token, graphqlRequest)).resolves.toEqual({ caller: { role: 'anonymous' }, issuer: 'hutong-service' });
+  it('accepts recognition’s envelope signed with its own RS256 key', async () => {
+    const token = await signEnvelope(serviceKey, 'recognition', { role: 'anonymous' }, graphqlRequest);
+    await expect(verifyEnvelope(keys, token, graphqlRequest)).resolves.toEqual({ caller: { role: 'anonymous' }, service: 'recognition' });
   });
 
   it('compares the method case-insensitively', async () => {
-    const token = await signEnvelope(gatewayKey, 'hutong-gateway', verifier, { ...graphqlRequest, method: 'post' });
-    await expect(verifyEnvelope(keys, token, { ...graphqlRequest, method: 'post' })).resolves.toMatchObject({ issuer: 'hutong-gateway' });
-    await expect(verifyEnvelope(keys, token, { ...graphqlRequest, method: 'Post' })).resolves.toMatchObject({ issuer: 'hutong-gateway' });
+    const token = await signEnvelope(gatewayKey, 'gateway', verifier, { ...graphqlRequest, method: 'post' });
+    await expect(verifyEnvelope(keys, token, { ...graphqlRequest, method: 'post' })).resolves.toMatchObject({ service: 'gateway' });
+    await expect(verifyEnvelope(keys, token, { ...graphqlRequest, method: 'Post' })).resolves.toMatchObject({ service: 'gateway' });
   });
 
   it('refuses a request without an envelope', async () => {
@@ -146,12 +148,12 @@ describe('verifying an envelope', () => {
       ['another path', { path: '/graphql?x=1' }],
       ['another body', { body: 'abd' }],
     ])('with %s', async (_what, change) => {
-      const token = await signEnvelope(gatewayKey, 'hutong-gateway', verifier, graphqlRequest);
+      const token = await signEnvelope(gatewayKey, 'gateway', verifier, graphqlRequest);
       expect(await refusal(verifyEnvelope(keys, token, { ...graphqlRequest, ...change }))).toBe(madeForAnother);
     });
 
     it('with another subgraph as audience', async () => {
-      const token = await signEnvelope(gatewayKey, 'hutong-gateway', verifier, graphqlRequest);
+      const token = await signEnvelope(gatewayKey, 'gateway', verifier, graphqlRequest);
       expect(await refusal(verifyEnvelope(keys, token, { ...graphqlRequest, audience: 'yangtze-delta' }))).toBe('request signature is invalid or expired');
     });
 
@@ -163,38 +165,46 @@ describe('verifying an envelope', () => {
 
     it('and does not use up its id, so the genuine request still goes through', async () => {
       const guard = new ReplayGuard();
-      const token = await signEnvelope(gatewayKey, 'hutong-gateway', verifier, graphqlRequest);
+      const token = await signEnvelope(gatewayKey, 'gateway', verifier, graphqlRequest);
       expect(await refusal(verifyEnvelope(keys, token, { ...graphqlRequest, path: '/other' }, guard))).toBe(madeForAnother);
-      await expect(verifyEnvelope(keys, token, graphqlRequest, guard)).resolves.toMatchObject({ issuer: 'hutong-gateway' });
+      await expect(verifyEnvelope(keys, token, graphqlRequest, guard)).resolves.toMatchObject({ service: 'gateway' });
     });
   });
 
-  describe('accepts only the Hutong issuers', () => {
-    it.each(['hutong-gateway', 'hutong-service'])('accepts %s', async (iss) => {
-      await expect(verifyEnvelope(keys, await craft({ iss }), graphqlRequest)).resolves.toMatchObject({ issuer: iss });
+  describe('accepts an envelope only from the service its key is bound to', () => {
+    const notItsService = 'request signature was made with a key that may not speak for the service it names';
+    it('accepts the gateway’s key naming the gateway, and recognition’s naming recognition', async () => {
+      await expect(verifyEnvelope(keys, await craft({ iss: 'gateway' }), graphqlRequest)).resolves.toMatchObject({ service: 'gateway' });
+      await expect(verifyEnvelope(keys, await craft({ iss: 'recognition' }, {}, serviceKey), graphqlRequest)).resolves.toMatchObject({ service: 'recognition' });
     });
-    it.each([['hutong-dev-identity'], ['hutong-recognition'], ['']])('refuses %j', async (iss) => {
-      expect(await refusal(verifyEnvelope(keys, await craft({ iss }), graphqlRequest))).toBe('request signature is invalid or expired');
+    it('refuses recognition’s key naming the gateway: a service cannot pass as another', async () => {
+      expect(await refusal(verifyEnvelope(keys, await craft({ iss: 'gateway' }, {}, serviceKey), graphqlRequest))).toBe(notItsService);
+    });
+    it.each([['recognition'], ['shandong'], ['hutong-gateway'], ['']])('refuses the gateway’s key naming %j', async (iss) => {
+      expect(await refusal(verifyEnvelope(keys, await craft({ iss }), graphqlRequest))).toBe(notItsService);
     });
     it('refuses an envelope without issuer', async () => {
-      expect(await refusal(verifyEnvelope(keys, await craft({ iss: undefined }), graphqlRequest))).toBe('request signature is invalid or expired');
+      expect(await refusal(verifyEnvelope(keys, await craft({ iss: undefined }), graphqlRequest))).toBe(notItsService);
+    });
+    it('refuses a key id the key set does not know', async () => {
+      expect(await refusal(verifyEnvelope(keys, await craft({}, { kid: 'retired-2025' }), graphqlRequest))).toBe('request signature is invalid or expired');
     });
   });
 
   describe('honours the 30-second lifetime with 5 seconds of clock tolerance', () => {
     const invalid = 'request signature is invalid or expired';
     it('accepts an envelope that expired 4 seconds ago and refuses one that expired 5 seconds ago', async () => {
-      await expect(verifyEnvelope(keys, await craft({ iat: NOW - 34, exp: NOW - 4 }), graphqlRequest)).resolves.toMatchObject({ issuer: 'hutong-gateway' });
+      await expect(verifyEnvelope(keys, await craft({ iat: NOW - 34, exp: NOW - 4 }), graphqlRequest)).resolves.toMatchObject({ service: 'gateway' });
       expect(await refusal(verifyEnvelope(keys, await craft({ iat: NOW - 35, exp: NOW - 5 }), graphqlRequest))).toBe(invalid);
     });
 
     it('accepts an envelope issued 40 seconds ago and refuses one issued 41 seconds ago, whatever its expiry', async () => {
-      await expect(verifyEnvelope(keys, await craft({ iat: NOW - 40, exp: NOW + 600 }), graphqlRequest)).resolves.toMatchObject({ issuer: 'hutong-gateway' });
+      await expect(verifyEnvelope(keys, await craft({ iat: NOW - 40, exp: NOW + 600 }), graphqlRequest)).resolves.toMatchObject({ service: 'gateway' });
       expect(await refusal(verifyEnvelope(keys, await craft({ iat: NOW - 41, exp: NOW + 600 }), graphqlRequest))).toBe(invalid);
     });
 
     it('accepts an envelope issued 5 seconds in the future and refuses one issued 6 seconds ahead', async () => {
-      await expect(verifyEnvelope(keys, await craft({ iat: NOW + 5, exp: NOW + 35 }), graphqlRequest)).resolves.toMatchObject({ issuer: 'hutong-gateway' });
+      await expect(verifyEnvelope(keys, await craft({ iat: NOW + 5, exp: NOW + 35 }), graphqlRequest)).resolves.toMatchObject({ service: 'gateway' });
       expect(await refusal(verifyEnvelope(keys, await craft({ iat: NOW + 6, exp: NOW + 36 }), graphqlRequest))).toBe(invalid);
     });
 
@@ -203,9 +213,9 @@ describe('verifying an envelope', () => {
     });
 
     it('accepts its own envelope 34 seconds later and refuses it 35 seconds later', async () => {
-      const token = await signEnvelope(gatewayKey, 'hutong-gateway', verifier, graphqlRequest);
+      const token = await signEnvelope(gatewayKey, 'gateway', verifier, graphqlRequest);
       vi.setSystemTime((NOW + 34) * 1000);
-      await expect(verifyEnvelope(keys, token, graphqlRequest)).resolves.toMatchObject({ issuer: 'hutong-gateway' });
+      await expect(verifyEnvelope(keys, token, graphqlRequest)).resolves.toMatchObject({ service: 'gateway' });
       vi.setSystemTime((NOW + 35) * 1000);
       expect(await refusal(verifyEnvelope(keys, token, graphqlRequest))).toBe(invalid);
     });
@@ -242,7 +252,7 @@ describe('verifying an envelope', () => {
   describe('with a replay guard', () => {
     it('accepts an envelope once and refuses it the second time', async () => {
       const guard = new ReplayGuard();
-      const token = await signEnvelope(gatewayKey, 'hutong-gateway', verifier, graphqlRequest);
+      const token = await signEnvelope(gatewayKey, 'gateway', verifier, graphqlRequest);
       await expect(verifyEnvelope(keys, token, graphqlRequest, guard)).resolves.toMatchObject({ caller: verifier });
       expect(await refusal(verifyEnvelope(keys, token, graphqlRequest, guard))).toBe('request signature was already used');
     });
@@ -260,13 +270,13 @@ describe('verifying an envelope', () => {
       const second = await craft({ jti: 'second', iat: NOW + 20, exp: NOW + 50 });
       expect(await refusal(verifyEnvelope(keys, second, graphqlRequest, guard))).toBe('request signature was already used');
       vi.setSystemTime((NOW + 36) * 1000);
-      await expect(verifyEnvelope(keys, second, graphqlRequest, guard)).resolves.toMatchObject({ issuer: 'hutong-gateway' });
+      await expect(verifyEnvelope(keys, second, graphqlRequest, guard)).resolves.toMatchObject({ service: 'gateway' });
     });
 
     it('is optional: without one the same envelope is accepted again', async () => {
       const token = await craft({ jti: undefined });
-      await expect(verifyEnvelope(keys, token, graphqlRequest)).resolves.toMatchObject({ issuer: 'hutong-gateway' });
-      await expect(verifyEnvelope(keys, token, graphqlRequest)).resolves.toMatchObject({ issuer: 'hutong-gateway' });
+      await expect(verifyEnvelope(keys, token, graphqlRequest)).resolves.toMatchObject({ service: 'gateway' });
+      await expect(verifyEnvelope(keys, token, graphqlRequest)).resolves.toMatchObject({ service: 'gateway' });
     });
   });
 

@@ -1,7 +1,8 @@
 import { GraphQLError } from 'graphql';
-import { createLocalJWKSet, decodeJwt, decodeProtectedHeader, SignJWT, type JWK } from 'jose';
+import { decodeJwt, decodeProtectedHeader, SignJWT, type JWK } from 'jose';
 import { beforeAll, describe, expect, it, vi } from 'vitest';
-import type { SigningKey } from '../../subgraphs/kit/auth/keys.js';
+import { generateSigningKeyPair, signingKeyFromJwk, type SigningKey } from '../../subgraphs/kit/auth/keys.js';
+import { fixedSigner, ServiceKeySet } from '../../subgraphs/kit/auth/service-keys.js';
 import { codeError, qrSvg, readPresentationCode, signPresentationCode } from '../../subgraphs/recognition/codes.js';
 import { frozenClockAt, keyRing } from '../support/key-ring.js';
 
@@ -14,13 +15,18 @@ const EXPIRED = 'The presentation code has expired; ask the holder for a new one
 let recognitionKey: SigningKey; // ES256, in the key set
 let rsaKey: SigningKey; // RS256, in the key set
 let otherKey: SigningKey; // same kid, not in the key set
-let keys: ReturnType<typeof createLocalJWKSet>;
+let registryKey: SigningKey; // ES256, in the key set, bound to a registry
+let keys: ServiceKeySet;
 let recognitionPublicJwk: JWK;
 
 beforeAll(async () => {
   const ring = await keyRing({ es: 'recognition-1', rs: 'recognition-rsa' });
   ({ es: recognitionKey, rs: rsaKey, impostor: otherKey, esPublicJwk: recognitionPublicJwk } = ring);
-  keys = createLocalJWKSet(ring.jwks);
+  const registry = await generateSigningKeyPair('shandong-1', 'ES256');
+  registryKey = await signingKeyFromJwk(registry.privateJwk);
+  keys = await ServiceKeySet.of({
+    keys: [{ ...ring.jwks.keys[0]!, service: 'recognition' }, { ...ring.jwks.keys[1]!, service: 'recognition' }, { ...registry.publicJwk, service: 'shandong' }],
+  });
 });
 
 frozenClockAt(NOW);
@@ -48,7 +54,7 @@ const invalid = (message: string) => ({ message, code: 'BAD_USER_INPUT', reason:
 describe('signing a presentation code', () => {
   it('makes a code for the minutes asked, bound to the scenario, with no personal data', async () => {
     vi.setSystemTime(NOW * 1000 + 500);
-    const { code, jti, expiresAt } = await signPresentationCode(recognitionKey, 'hotel-check-in', 5);
+    const { code, jti, expiresAt } = await signPresentationCode(fixedSigner('recognition', recognitionKey), 'hotel-check-in', 5);
     expect(expiresAt).toEqual(new Date('2025-03-01T08:05:00.500Z'));
     expect(jti).toMatch(/^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/);
     expect(decodeProtectedHeader(code)).toEqual({ alg: 'ES256', kid: 'recognition-1', typ: 'hutong-presentation+jwt' });
@@ -56,25 +62,25 @@ describe('signing a presentation code', () => {
   });
 
   it('leaves the scenario out when the code is for any scenario', async () => {
-    const { code, jti } = await signPresentationCode(recognitionKey, null, 10);
+    const { code, jti } = await signPresentationCode(fixedSigner('recognition', recognitionKey), null, 10);
     expect(decodeJwt(code)).toEqual({ iss: 'hutong-recognition', jti, iat: NOW, exp: NOW + 600 });
   });
 
   it('gives every code its own id', async () => {
-    const a = await signPresentationCode(recognitionKey, null, 1);
-    const b = await signPresentationCode(recognitionKey, null, 1);
+    const a = await signPresentationCode(fixedSigner('recognition', recognitionKey), null, 1);
+    const b = await signPresentationCode(fixedSigner('recognition', recognitionKey), null, 1);
     expect(a.jti).not.toBe(b.jti);
   });
 });
 
 describe('reading a presentation code', () => {
   it('returns the id and the bound scenario of a code it signed', async () => {
-    const { code, jti } = await signPresentationCode(recognitionKey, 'hotel-check-in', 5);
+    const { code, jti } = await signPresentationCode(fixedSigner('recognition', recognitionKey), 'hotel-check-in', 5);
     await expect(readPresentationCode(keys, code)).resolves.toEqual({ jti, scenario: 'hotel-check-in' });
   });
 
   it('returns no scenario for a code not bound to one', async () => {
-    const { code, jti } = await signPresentationCode(recognitionKey, null, 5);
+    const { code, jti } = await signPresentationCode(fixedSigner('recognition', recognitionKey), null, 5);
     await expect(readPresentationCode(keys, code)).resolves.toEqual({ jti, scenario: null });
   });
 
@@ -83,13 +89,13 @@ describe('reading a presentation code', () => {
   });
 
   it('accepts a code signed with RS256', async () => {
-    const { code, jti } = await signPresentationCode(rsaKey, 'library-card', 5);
+    const { code, jti } = await signPresentationCode(fixedSigner('recognition', rsaKey), 'library-card', 5);
     await expect(readPresentationCode(keys, code)).resolves.toEqual({ jti, scenario: 'library-card' });
   });
 
   describe('expiry', () => {
     it('accepts a code in its last second and refuses it from its expiry on', async () => {
-      const { code } = await signPresentationCode(recognitionKey, null, 5);
+      const { code } = await signPresentationCode(fixedSigner('recognition', recognitionKey), null, 5);
       vi.setSystemTime((NOW + 299) * 1000);
       await expect(readPresentationCode(keys, code)).resolves.toMatchObject({ scenario: null });
       vi.setSystemTime((NOW + 300) * 1000);
@@ -109,7 +115,7 @@ describe('reading a presentation code', () => {
     });
 
     it('a code whose scenario was altered after signing', async () => {
-      const { code } = await signPresentationCode(recognitionKey, 'hotel-check-in', 5);
+      const { code } = await signPresentationCode(fixedSigner('recognition', recognitionKey), 'hotel-check-in', 5);
       const [header, payload, signature] = code.split('.');
       const altered = `${header}.${b64({ ...JSON.parse(Buffer.from(payload!, 'base64url').toString()), scn: 'rental' })}.${signature}`;
       expect(await refusal(altered)).toEqual(invalid(ALTERED));
@@ -123,6 +129,11 @@ describe('reading a presentation code', () => {
 
     it('a code forged with another key under the same key id', async () => {
       expect(await refusal(await craft({}, {}, otherKey))).toEqual(invalid(ALTERED));
+    });
+
+    it('a code signed with a registry’s key, which is in the key set but not recognition’s', async () => {
+      expect(await refusal(await craft({}, {}, registryKey))).toEqual(invalid(ALTERED));
+      expect(await refusal((await signPresentationCode(fixedSigner('shandong', registryKey), null, 5)).code)).toEqual(invalid(ALTERED));
     });
 
     it('a token of another type', async () => {
@@ -179,7 +190,7 @@ describe('reading a presentation code', () => {
     });
 
     it('a real code with anything before or after it', async () => {
-      const { code } = await signPresentationCode(recognitionKey, null, 5);
+      const { code } = await signPresentationCode(fixedSigner('recognition', recognitionKey), null, 5);
       expect(await refusal(`x ${code}`)).toEqual(invalid(NOT_A_CODE));
       expect(await refusal(`${code} x`)).toEqual(invalid(NOT_A_CODE));
     });

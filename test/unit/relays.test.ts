@@ -22,11 +22,11 @@ const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{1
 
 type FeedBody = { entries?: { seq: number; credentialId: string }[]; lastSeq?: number; epoch?: string; headSeq?: number; error?: string };
 
-/** The feed route of `db` on an ephemeral port, called as a Hutong service. */
+/** The feed route of `db` on an ephemeral port, called as the catalogue. */
 async function serveFeed(db: Database): Promise<{ server: Listening; feed: (query: string) => Promise<{ status: number; body: FeedBody }> }> {
   const app = express();
   app.use((_req, res, next) => {
-    res.locals.envelopeIssuer = 'hutong-service';
+    res.locals.envelopeService = 'catalogue';
     next();
   });
   catalogueFeedRoute(app, new CredentialStore(db));
@@ -50,7 +50,7 @@ async function issue(db: Database, ks: number[]): Promise<void> {
 describe('a registry’s catalogue feed', () => {
   let db: Database;
   let server: Listening;
-  let issuer = 'hutong-service';
+  let signer = 'catalogue';
   const ids = [0, 1, 2, 3, 4].map((k) => seedCredential(shandong, k).id);
 
   beforeAll(async () => {
@@ -60,9 +60,9 @@ describe('a registry’s catalogue feed', () => {
       await CredentialStore.insert(tx, [0, 1, 2, 3, 4].map((k) => seedCredential(shandong, k)));
     });
     const app = express();
-    // Stands in for the envelope check: which service signed the call.
+    // Stands in for the envelope check: which service's key signed the call.
     app.use((_req, res, next) => {
-      res.locals.envelopeIssuer = issuer;
+      res.locals.envelopeService = signer;
       next();
     });
     catalogueFeedRoute(app, new CredentialStore(db));
@@ -111,12 +111,14 @@ describe('a registry’s catalogue feed', () => {
     },
   );
 
-  it('is for Hutong services only: a call signed by the gateway gets 403', async () => {
-    issuer = 'hutong-gateway';
+  it.each([['gateway'], ['recognition'], ['yangtze-delta']])('is for the catalogue only: a call signed by %s gets 403 FORBIDDEN', async (service) => {
+    signer = service;
     try {
-      expect((await feed('')).status).toBe(403);
+      const res = await fetch(`${server.url}/catalogue-feed`);
+      expect(res.status).toBe(403);
+      expect(await res.json()).toEqual({ errors: [{ message: 'This endpoint is for catalogue only.', extensions: { code: 'FORBIDDEN' } }] });
     } finally {
-      issuer = 'hutong-service';
+      signer = 'catalogue';
     }
   });
 });

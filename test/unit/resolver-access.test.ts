@@ -7,7 +7,7 @@ import type { Request, Response } from 'express';
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
 import type { Caller } from '../../subgraphs/kit/auth/caller.js';
 import type { Database } from '../../subgraphs/kit/db.js';
-import { serviceOnly } from '../../subgraphs/kit/subgraph-server.js';
+import { onlyFrom } from '../../subgraphs/kit/subgraph-server.js';
 import { assertMayListHolder, Holder } from '../../subgraphs/catalogue/resolvers/Holder.js';
 import { Query as CatalogueQuery } from '../../subgraphs/catalogue/resolvers/Query.js';
 import { RecognitionStore, type VerificationRow } from '../../subgraphs/recognition/db/store.js';
@@ -270,25 +270,25 @@ describe('recognition resolvers on a real recognition database', () => {
   });
 });
 
-describe('service-only routes (a registry feed and its service API)', () => {
-  const call = (issuer: string | undefined) => {
+describe('routes for named services only (a registry feed, its service API, /graphql)', () => {
+  const call = (allowed: string[], signer: string | undefined) => {
     const next = vi.fn();
-    const res = { locals: { envelopeIssuer: issuer }, status: vi.fn(), json: vi.fn() };
+    const res = { locals: { envelopeService: signer, requestId: 'req-1' }, status: vi.fn(), json: vi.fn() };
     res.status.mockReturnValue(res);
-    serviceOnly({} as Request, res as unknown as Response, next);
+    onlyFrom(...allowed)({} as Request, res as unknown as Response, next);
     return { next, res };
   };
 
-  it('let a Hutong service through', () => {
-    const { next, res } = call('hutong-service');
+  it.each([[['recognition'], 'recognition'], [['catalogue'], 'catalogue'], [['gateway', 'recognition'], 'gateway']])('let %j through a call signed by %s', (allowed, signer) => {
+    const { next, res } = call(allowed, signer);
     expect(next).toHaveBeenCalledOnce();
     expect(res.status).not.toHaveBeenCalled();
   });
 
-  it.each([['hutong-gateway'], [undefined]])('refuse calls signed as %s with 403 FORBIDDEN', (issuer) => {
-    const { next, res } = call(issuer);
+  it.each([['gateway'], ['catalogue'], ['shandong'], [undefined]])('refuse the recognition-only service API a call signed by %s with 403 FORBIDDEN', (signer) => {
+    const { next, res } = call(['recognition'], signer);
     expect(next).not.toHaveBeenCalled();
     expect(res.status).toHaveBeenCalledWith(403);
-    expect(res.json).toHaveBeenCalledWith({ errors: [{ message: 'This endpoint is for Hutong services only.', extensions: { code: 'FORBIDDEN' } }] });
+    expect(res.json).toHaveBeenCalledWith({ errors: [{ message: 'This endpoint is for recognition only.', extensions: { code: 'FORBIDDEN', requestId: 'req-1' } }] });
   });
 });

@@ -8,6 +8,7 @@ import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { beforeEach, describe, expect, it } from 'vitest';
 import { generateSigningKeyPair, signingKeyFromJwk } from '../../subgraphs/kit/auth/keys.js';
+import { fixedSigner } from '../../subgraphs/kit/auth/service-keys.js';
 import { ServiceCallError } from '../../subgraphs/kit/auth/service-client.js';
 import type { Database } from '../../subgraphs/kit/db.js';
 import { createLogger } from '../../subgraphs/kit/logger.js';
@@ -174,7 +175,7 @@ describe('one queue per registry', () => {
 
   it('does not wait for a hung registry’s HTTP timeout either (real HTTP, real client)', async () => {
     const { privateJwk } = await generateSigningKeyPair('relay-test');
-    const key = await signingKeyFromJwk(privateJwk);
+    const key = fixedSigner('recognition', await signingKeyFromJwk(privateJwk));
     const stored: string[] = [];
     const hung = createServer(() => {});
     const healthy = createServer((req, res) => {

@@ -10,10 +10,11 @@
 import { createServer, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { GraphQLError } from 'graphql';
-import { createLocalJWKSet, decodeJwt, type JWTVerifyGetKey } from 'jose';
+import { decodeJwt } from 'jose';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
 import type { Caller } from '../../subgraphs/kit/auth/caller.js';
-import { generateSigningKeyPair, signingKeyFromJwk, type SigningKey } from '../../subgraphs/kit/auth/keys.js';
+import { generateSigningKeyPair, signingKeyFromJwk } from '../../subgraphs/kit/auth/keys.js';
+import { fixedSigner, ServiceKeySet, type ServiceSigner } from '../../subgraphs/kit/auth/service-keys.js';
 import { ServiceCallError } from '../../subgraphs/kit/auth/service-client.js';
 import type { Database } from '../../subgraphs/kit/db.js';
 import { makeUscc } from '../../subgraphs/kit/identifiers/index.js';
@@ -109,8 +110,8 @@ let db: Database;
 let store: RecognitionStore;
 let registry: RegistryDouble;
 let service: RecognitionService;
-let signingKey: SigningKey;
-let verifyKeys: JWTVerifyGetKey;
+let signingKey: ServiceSigner;
+let verifyKeys: ServiceKeySet;
 let logLines: string[];
 
 
@@ -123,8 +124,8 @@ beforeAll(() => {
     db = await recognitionDatabase();
     store = new RecognitionStore(db);
     const { privateJwk, publicJwk } = await generateSigningKeyPair('recognition-test');
-    signingKey = await signingKeyFromJwk(privateJwk);
-    verifyKeys = createLocalJWKSet({ keys: [publicJwk] });
+    signingKey = fixedSigner('recognition', await signingKeyFromJwk(privateJwk));
+    verifyKeys = await ServiceKeySet.of({ keys: [{ ...publicJwk, service: 'recognition' }] });
     logLines = [];
     const logger = createLogger('recognition', 'warn', { write: (line) => logLines.push(line) });
     registry = new RegistryDouble();

@@ -1,16 +1,17 @@
 /**
- * The signed envelope on every request a subgraph accepts: a short-lived JWT, signed with an
- * internal key, naming the subgraph it is for, bound to the request's method, path and body
- * hash, and carrying the caller. A subgraph reached without it, with a stale or altered one, or
- * with one made for another request, refuses the request.
+ * The signed envelope on every request a subgraph accepts: a short-lived JWT, signed with the
+ * sending service's own key and naming that service as issuer, naming the subgraph it is for,
+ * bound to the request's method, path and body hash, and carrying the caller. A subgraph reached
+ * without it, with a stale or altered one, with one made for another request, or with one whose
+ * key is not bound to the service it names, refuses the request.
  */
 import { createHash, randomUUID } from 'node:crypto';
-import { jwtVerify, SignJWT, type JWTVerifyGetKey } from 'jose';
+import { jwtVerify, SignJWT } from 'jose';
 import { callerClaims, callerFromEnvelope, type Caller } from './caller.js';
 import type { SigningKey } from './keys.js';
+import type { ServiceKeySet } from './service-keys.js';
 
 export const ENVELOPE_HEADER = 'x-hutong-envelope';
-const ENVELOPE_ISSUERS = ['hutong-gateway', 'hutong-service'] as const;
 const LIFETIME_SECONDS = 30;
 
 export const bodyHash = (body: string | Uint8Array) => createHash('sha256').update(body).digest('base64url');
@@ -26,13 +27,14 @@ export interface EnvelopeRequest {
 
 export async function signEnvelope(
   key: SigningKey,
-  issuer: (typeof ENVELOPE_ISSUERS)[number],
+  /** The signing service's own name; its key must be bound to it in the internal JWKS. */
+  service: string,
   caller: Caller,
   req: EnvelopeRequest,
 ): Promise<string> {
   return new SignJWT({ caller: callerClaims(caller), htm: req.method.toUpperCase(), htu: req.path, bh: bodyHash(req.body) })
     .setProtectedHeader({ alg: key.alg, kid: key.kid, typ: 'hutong-envelope+jwt' })
-    .setIssuer(issuer)
+    .setIssuer(service)
     .setAudience(req.audience)
     .setIssuedAt()
     .setExpirationTime(`${LIFETIME_SECONDS}s`)
@@ -68,18 +70,18 @@ export class ReplayGuard {
 }
 
 export async function verifyEnvelope(
-  keys: JWTVerifyGetKey,
+  keys: ServiceKeySet,
   token: string | undefined,
   req: EnvelopeRequest,
   replays?: ReplayGuard,
-): Promise<{ caller: Caller; issuer: string }> {
+): Promise<{ caller: Caller; service: string }> {
   if (!token) throw new EnvelopeError('request is not signed by the Hutong gateway');
+  let signer: string | undefined;
   let payload;
   try {
-    ({ payload } = await jwtVerify(token, keys, {
+    ({ payload } = await jwtVerify(token, keys.verifier('any', (service) => (signer = service)), {
       algorithms: ['ES256', 'RS256'],
       audience: req.audience,
-      issuer: [...ENVELOPE_ISSUERS],
       typ: 'hutong-envelope+jwt',
       maxTokenAge: `${LIFETIME_SECONDS + 5}s`,
       clockTolerance: 5,
@@ -87,6 +89,8 @@ export async function verifyEnvelope(
   } catch {
     throw new EnvelopeError('request signature is invalid or expired');
   }
+  // A key speaks for the one service it is bound to: a registry's key naming the gateway is a forgery.
+  if (signer === undefined || payload.iss !== signer) throw new EnvelopeError('request signature was made with a key that may not speak for the service it names');
   if (payload.htm !== req.method.toUpperCase() || payload.htu !== req.path || payload.bh !== bodyHash(req.body)) {
     throw new EnvelopeError('request signature was made for another request');
   }
@@ -94,7 +98,7 @@ export async function verifyEnvelope(
     throw new EnvelopeError('request signature was already used');
   }
   try {
-    return { caller: callerFromEnvelope(payload.caller), issuer: payload.iss! };
+    return { caller: callerFromEnvelope(payload.caller), service: signer };
   } catch {
     throw new EnvelopeError('request signature carries no valid caller');
   }

@@ -1,6 +1,8 @@
 import { existsSync } from 'node:fs';
-import { mkdir, readFile, writeFile } from 'node:fs/promises';
+import { randomBytes } from 'node:crypto';
+import { mkdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
+import type { ServiceJwk } from './service-keys.js';
 import { createLocalJWKSet, exportJWK, generateKeyPair, importJWK, type CryptoKey, type JWK, type JWTVerifyGetKey } from 'jose';
 
 export type SigningAlgorithm = 'ES256' | 'RS256';
@@ -56,38 +58,95 @@ async function readJson<T>(file: string, what: string): Promise<T> {
   }
 }
 
-/** Development key files, created once under a folder (default `data/keys`). */
+/** Development key files, created under a folder (default `data/keys`). */
 export interface DevKeyFiles {
   /** Signs client tokens in development (`npm run tokens`); production uses the identity provider's. */
   clientSigningKey: string;
   /** Public keys the gateway accepts client tokens from. */
   clientJwks: string;
-  /** Signs the gateway's envelopes and service calls between subgraphs. */
-  internalSigningKey: string;
-  /** Public keys subgraphs accept envelopes from. */
+  /** Public keys of every service, each bound to the one service it speaks for. */
   internalJwks: string;
+  /** The private key file of one service (the gateway, a subgraph): only that service is given it. */
+  serviceKey(service: string): string;
 }
 
 export function devKeyFiles(folder: string): DevKeyFiles {
   return {
     clientSigningKey: path.join(folder, 'client-signing-key.json'),
     clientJwks: path.join(folder, 'client-jwks.json'),
-    internalSigningKey: path.join(folder, 'internal-signing-key.json'),
     internalJwks: path.join(folder, 'internal-jwks.json'),
+    serviceKey: (service) => path.join(folder, 'services', `${service}.json`),
   };
 }
 
-export async function ensureDevKeys(folder: string): Promise<DevKeyFiles> {
+
+/**
+ * Development keys: the client-token key, and one key pair per service. A service without a key
+ * gets one (a region added later too); keys from before keys were per service, which are bound
+ * to no service, are dropped.
+ */
+export async function ensureDevKeys(folder: string, services: readonly string[]): Promise<DevKeyFiles> {
   const files = devKeyFiles(folder);
-  if (Object.values(files).every((f) => existsSync(f))) return files;
-  await mkdir(folder, { recursive: true, mode: 0o700 });
-  for (const [name, privateFile, jwksFile] of [
-    ['client', files.clientSigningKey, files.clientJwks],
-    ['internal', files.internalSigningKey, files.internalJwks],
-  ] as const) {
-    const { privateJwk, publicJwk } = await generateSigningKeyPair(`hutong-dev-${name}-${Date.now().toString(36)}`);
-    await writeFile(privateFile, JSON.stringify(privateJwk, null, 2), { mode: 0o600 });
-    await writeFile(jwksFile, JSON.stringify({ keys: [publicJwk] }, null, 2));
+  await mkdir(path.join(folder, 'services'), { recursive: true, mode: 0o700 });
+  if (!existsSync(files.clientSigningKey) || !existsSync(files.clientJwks)) {
+    const { privateJwk, publicJwk } = await generateSigningKeyPair(`hutong-dev-client-${Date.now().toString(36)}`);
+    await writeAtomically(files.clientSigningKey, privateJwk, 0o600);
+    await writeAtomically(files.clientJwks, { keys: [publicJwk] });
   }
+  const jwks = existsSync(files.internalJwks) ? (await readJson<{ keys: ServiceJwk[] }>(files.internalJwks, 'internal JWKS')).keys ?? [] : [];
+  let keys = jwks.filter((k) => typeof k.service === 'string');
+  let changed = keys.length !== jwks.length;
+  for (const service of services) {
+    const file = files.serviceKey(service);
+    if (!existsSync(file)) {
+      const { privateJwk } = await generateSigningKeyPair(newKid(service));
+      await writeAtomically(file, privateJwk, 0o600);
+    }
+    const own = await readJson<JWK>(file, `signing key of ${service}`);
+    if (!keys.some((k) => k.kid === own.kid)) {
+      keys = [...keys.filter((k) => k.service !== service), { ...publicPart(own), service }];
+      changed = true;
+    }
+  }
+  if (changed || !existsSync(files.internalJwks)) await writeAtomically(files.internalJwks, { keys });
+  // The single shared key of earlier versions would still let anyone holding it sign: gone.
+  await rm(path.join(folder, 'internal-signing-key.json'), { force: true });
   return files;
+}
+
+const newKid = (service: string) => `${service}-${new Date().toISOString().slice(0, 10)}-${randomBytes(3).toString('hex')}`;
+
+/**
+ * Rotation, first step: a new key pair for `service`. Its public key joins the JWKS next to the
+ * old one (both are accepted), and the service's key file is replaced (it signs with the new key
+ * from its next signature). Returns the new key id and the ones to retire once in-flight tokens
+ * signed with them have expired.
+ */
+export async function rotateServiceKey(folder: string, service: string): Promise<{ kid: string; previous: string[] }> {
+  const files = devKeyFiles(folder);
+  const { keys } = await readJson<{ keys: ServiceJwk[] }>(files.internalJwks, 'internal JWKS');
+  const { privateJwk, publicJwk } = await generateSigningKeyPair(newKid(service));
+  // Verifiers must know the new key before anything is signed with it.
+  await writeAtomically(files.internalJwks, { keys: [...keys, { ...publicJwk, service }] });
+  await writeAtomically(files.serviceKey(service), privateJwk, 0o600);
+  return { kid: privateJwk.kid!, previous: keys.filter((k) => k.service === service).map((k) => k.kid!) };
+}
+
+/** Rotation, last step: the key `kid` is removed from the JWKS and refused from then on. */
+export async function retireKey(folder: string, kid: string): Promise<{ service: string }> {
+  const files = devKeyFiles(folder);
+  const { keys } = await readJson<{ keys: ServiceJwk[] }>(files.internalJwks, 'internal JWKS');
+  const retired = keys.find((k) => k.kid === kid);
+  if (!retired) throw new Error(`no key ${kid} in ${files.internalJwks}`);
+  const own = await readJson<JWK>(files.serviceKey(retired.service!), `signing key of ${retired.service}`).catch(() => undefined);
+  if (own?.kid === kid) throw new Error(`${kid} is the key ${retired.service} signs with now: rotate it first`);
+  await writeAtomically(files.internalJwks, { keys: keys.filter((k) => k.kid !== kid) });
+  return { service: retired.service! };
+}
+
+/** Writes a whole file at once (a temporary file renamed over it): a process reading it never sees half. */
+async function writeAtomically(file: string, value: unknown, mode = 0o644): Promise<void> {
+  const temporary = `${file}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`;
+  await writeFile(temporary, `${JSON.stringify(value, null, 2)}\n`, { mode });
+  await rename(temporary, file);
 }

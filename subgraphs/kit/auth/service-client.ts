@@ -1,7 +1,7 @@
 import { request, type Dispatcher } from 'undici';
 import { anonymous, type Caller } from './caller.js';
 import { ENVELOPE_HEADER, signEnvelope } from './envelope.js';
-import type { SigningKey } from './keys.js';
+import type { ServiceSigner } from './service-keys.js';
 import { telemetryPath, tracedCall } from '../tracing.js';
 
 export interface ServiceCall {
@@ -30,12 +30,12 @@ export class ServiceCallError extends Error {
 }
 
 /**
- * Calls another subgraph's internal HTTP API with a signed envelope (issuer `hutong-service`).
+ * Calls another subgraph's internal HTTP API with an envelope signed by the calling service's own key.
  * Network failures and non-2xx answers become a ServiceCallError.
  */
-export async function callService<T>(dispatcher: Dispatcher, key: SigningKey, call: ServiceCall): Promise<T> {
+export async function callService<T>(dispatcher: Dispatcher, signer: ServiceSigner, call: ServiceCall): Promise<T> {
   const body = call.json === undefined ? '' : JSON.stringify(call.json);
-  const envelope = await signEnvelope(key, 'hutong-service', call.caller ?? anonymous, {
+  const envelope = await signEnvelope(await signer.current(), signer.service, call.caller ?? anonymous, {
     audience: call.audience,
     method: call.method,
     path: call.path,

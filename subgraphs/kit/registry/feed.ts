@@ -1,5 +1,6 @@
 import type { Express } from 'express';
-import { serviceOnly } from '../subgraph-server.js';
+import { catalogueSubgraph } from '../reference.js';
+import { onlyFrom } from '../subgraph-server.js';
 import type { CredentialStore, FeedEntry } from './store.js';
 
 export const CATALOGUE_FEED_PATH = '/catalogue-feed';
@@ -24,7 +25,7 @@ export interface FeedPage {
  * epoch, or a head below its cursor) instead of skipping its entries.
  */
 export function catalogueFeedRoute(app: Express, store: CredentialStore): void {
-  app.get(CATALOGUE_FEED_PATH, serviceOnly, async (req, res) => {
+  app.get(CATALOGUE_FEED_PATH, onlyFrom(catalogueSubgraph.name), async (req, res) => {
     const after = parseNonNegativeInt(req.query.after, 0);
     const limit = parseNonNegativeInt(req.query.limit, 1000);
     if (after === null || limit === null || limit < 1 || limit > MAX_LIMIT) {

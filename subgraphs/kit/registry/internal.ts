@@ -1,13 +1,13 @@
 /**
- * The registry's service API, for the recognition subgraph only (envelopes issued by a Hutong
- * service, not client traffic): read a credential's live record with its open disputes, store a
+ * The registry's service API, for the recognition subgraph only (envelopes signed with
+ * recognition's own key, not client traffic): read a credential's live record with its open disputes, store a
  * usage record, file a dispute.
  */
 import { randomUUID } from 'node:crypto';
 import type { Express, Request, Response } from 'express';
 import { z } from 'zod';
-import type { Region } from '../reference.js';
-import { serviceOnly } from '../subgraph-server.js';
+import { recognitionSubgraph, type Region } from '../reference.js';
+import { onlyFrom } from '../subgraph-server.js';
 import type { RecordStore, UsageRecord } from './records.js';
 import type { CredentialStore } from './store.js';
 
@@ -44,9 +44,11 @@ const disputeSchema = z.object({
 });
 
 export function internalRoutes(app: Express, region: Region, store: CredentialStore, records: RecordStore): void {
+  // Recognition alone reads live records and writes usage records and disputes, with its own key.
+  const recognitionOnly = onlyFrom(recognitionSubgraph.name);
   const fail = (res: Response, status: number, message: string) => res.status(status).json({ error: message });
 
-  app.get(`${INTERNAL_PREFIX}/credentials/:id`, serviceOnly, async (req: Request, res: Response) => {
+  app.get(`${INTERNAL_PREFIX}/credentials/:id`, recognitionOnly, async (req: Request, res: Response) => {
     const id = String(req.params.id);
     const [credential] = await store.findByIds([id]);
     if (!credential) return fail(res, 404, `No credential with identifier ${id} in the ${region.name} registry.`);
@@ -54,14 +56,14 @@ export function internalRoutes(app: Express, region: Region, store: CredentialSt
     res.json({ credential, openDisputes });
   });
 
-  app.post(`${INTERNAL_PREFIX}/usage-records`, serviceOnly, async (req: Request, res: Response) => {
+  app.post(`${INTERNAL_PREFIX}/usage-records`, recognitionOnly, async (req: Request, res: Response) => {
     const parsed = usageRecordSchema.safeParse(req.body);
     if (!parsed.success) return fail(res, 400, 'invalid usage record');
     const stored = await records.addUsageRecord(parsed.data as UsageRecord);
     res.status(stored ? 201 : 200).json({ stored });
   });
 
-  app.post(`${INTERNAL_PREFIX}/disputes`, serviceOnly, async (req: Request, res: Response) => {
+  app.post(`${INTERNAL_PREFIX}/disputes`, recognitionOnly, async (req: Request, res: Response) => {
     const parsed = disputeSchema.safeParse(req.body);
     if (!parsed.success) return fail(res, 400, 'invalid dispute');
     const [credential] = await store.findByIds([parsed.data.credentialId]);
