@@ -17,16 +17,14 @@ export interface SubgraphSource {
 
 /** The subgraphs composed into Hutong's supergraph, with their local default URLs. */
 export function subgraphSources(): SubgraphSource[] {
-  const local = (name: string, port: number) => ({
+  const source = (name: string, baseUrl: string) => ({
     name,
-    url: `http://127.0.0.1:${port}/graphql`,
+    url: `${baseUrl}/graphql`,
     sdlPath: path.join(repoRoot, 'subgraphs', name, 'schema.graphql'),
   });
-  return [
-    local(catalogueSubgraph.name, catalogueSubgraph.defaultPort),
-    local(recognitionSubgraph.name, recognitionSubgraph.defaultPort),
-    ...regions.map((r) => local(r.code, r.defaultPort)),
-  ];
+  const local = (s: { name: string; defaultPort: number }) => source(s.name, `http://127.0.0.1:${s.defaultPort}`);
+  // The regions come from the regions file, with the URLs it gives them.
+  return [local(catalogueSubgraph), local(recognitionSubgraph), ...regions.map((r) => source(r.code, r.url))];
 }
 
 export type CompositionResult = { ok: true; supergraphSdl: string } | { ok: false; errors: string[] };

@@ -11,4 +11,6 @@ export const chengduChongqing = registryModule({
   resolvers,
 });
 
+export default chengduChongqing;
+
 if (isMainModule(import.meta.url)) await runSubgraph(chengduChongqing);

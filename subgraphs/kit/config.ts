@@ -28,7 +28,7 @@ export const httpUrl = z
 export const registryUrlVariable = (regionCode: string) => `HUTONG_REGISTRY_URL_${regionCode.toUpperCase().replaceAll('-', '_')}`;
 
 export const registryUrlsSchema = Object.fromEntries(
-  regions.map((r) => [registryUrlVariable(r.code), httpUrl.default(`http://127.0.0.1:${r.defaultPort}`)]),
+  regions.map((r) => [registryUrlVariable(r.code), httpUrl.default(r.url)]),
 );
 
 /** Registry base URLs by region code, from a parsed configuration. */

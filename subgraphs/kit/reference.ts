@@ -3,7 +3,9 @@
  * Hutong, and the national catalogue of credential types (GB/T 36902 style). Authority codes here
  * are generated for Hutong and carry valid GB 32100 check characters; they are not real codes.
  */
+import { fileURLToPath } from 'node:url';
 import { makeUscc } from './identifiers/index.js';
+import { readRegionsFile } from './regions-file.js';
 
 export type HolderTypeCode = '111' | '001';
 
@@ -33,44 +35,49 @@ export interface Region {
   /** Prefix of the region's GraphQL types: `<prefix>Credential`, `<prefix>Region`. */
   typePrefix: string;
   provinceCodes: string[];
-  /** Port used by `npm start` and the committed supergraph's default URL. */
+  provinces: Province[];
+  /** Where the registry is reached by default (the committed supergraph's URL is `<url>/graphql`). */
+  url: string;
+  /** The URL's port: where `npm start` runs the registry. */
   defaultPort: number;
 }
 
-export const provinces: Province[] = [
-  { code: '31', name: 'Shanghai', nameZh: '上海市', short: '沪', app: '随申办', cities: [
-    { code: '310101', nameZh: '黄浦区' }, { code: '310104', nameZh: '徐汇区' }, { code: '310115', nameZh: '浦东新区' }] },
-  { code: '32', name: 'Jiangsu', nameZh: '江苏省', short: '苏', app: '苏证通', cities: [
-    { code: '320100', nameZh: '南京市' }, { code: '320500', nameZh: '苏州市' }, { code: '320200', nameZh: '无锡市' }] },
-  { code: '33', name: 'Zhejiang', nameZh: '浙江省', short: '浙', app: '浙里办', cities: [
-    { code: '330100', nameZh: '杭州市' }, { code: '330200', nameZh: '宁波市' }, { code: '330300', nameZh: '温州市' }] },
-  { code: '34', name: 'Anhui', nameZh: '安徽省', short: '皖', app: '皖事通', cities: [
-    { code: '340100', nameZh: '合肥市' }, { code: '340200', nameZh: '芜湖市' }] },
-  { code: '50', name: 'Chongqing', nameZh: '重庆市', short: '渝', app: '渝快办', cities: [
-    { code: '500103', nameZh: '渝中区' }, { code: '500106', nameZh: '沙坪坝区' }, { code: '500112', nameZh: '渝北区' }] },
-  { code: '51', name: 'Sichuan', nameZh: '四川省', short: '川', app: '天府通办', cities: [
-    { code: '510100', nameZh: '成都市' }, { code: '510700', nameZh: '绵阳市' }, { code: '511300', nameZh: '南充市' }] },
-  { code: '37', name: 'Shandong', nameZh: '山东省', short: '鲁', app: '爱山东', cities: [
-    { code: '370100', nameZh: '济南市' }, { code: '370200', nameZh: '青岛市' }, { code: '370600', nameZh: '烟台市' }] },
-];
+/** A national issuer (division 100000) whose credentials one region's registry keeps. */
+export interface NationalIssuer {
+  issuerCode: string;
+  name: string;
+  region: string;
+}
+
+/** Where the regions file is: `subgraphs/regions.json` unless `HUTONG_REGIONS_FILE` names another. */
+export const regionsFilePath = process.env.HUTONG_REGIONS_FILE ?? fileURLToPath(new URL('../regions.json', import.meta.url));
+const regionsDocument = readRegionsFile(regionsFilePath);
+
+/** Every region that runs a registry in Hutong, from the regions file. */
+export const regions: Region[] = regionsDocument.regions.map((r) => ({
+  code: r.code,
+  name: r.name,
+  nameZh: r.nameZh,
+  typePrefix: r.typePrefix,
+  provinceCodes: r.provinces.map((p) => p.code),
+  provinces: r.provinces,
+  url: r.url.replace(/\/+$/, ''),
+  defaultPort: Number(new URL(r.url).port),
+}));
+
+/** The provinces with a registry in Hutong. */
+export const provinces: Province[] = regions.flatMap((r) => r.provinces);
+
+export const nationalIssuers: NationalIssuer[] = regionsDocument.nationalIssuers.map(({ issuerCode, name, region }) => ({ issuerCode, name, region }));
 
 /** Province names for codes that have no registry in Hutong yet, so errors can name them. */
 export const otherProvinceNames: Record<string, string> = {
   '10': 'national authorities', '11': 'Beijing', '12': 'Tianjin', '13': 'Hebei', '14': 'Shanxi',
-  '15': 'Inner Mongolia', '21': 'Liaoning', '22': 'Jilin', '23': 'Heilongjiang', '35': 'Fujian',
-  '36': 'Jiangxi', '41': 'Henan', '42': 'Hubei', '43': 'Hunan', '44': 'Guangdong', '45': 'Guangxi',
-  '46': 'Hainan', '52': 'Guizhou', '53': 'Yunnan', '54': 'Tibet', '61': 'Shaanxi', '62': 'Gansu',
-  '63': 'Qinghai', '64': 'Ningxia', '65': 'Xinjiang',
+  '15': 'Inner Mongolia', '21': 'Liaoning', '22': 'Jilin', '23': 'Heilongjiang', '31': 'Shanghai', '32': 'Jiangsu',
+  '33': 'Zhejiang', '34': 'Anhui', '35': 'Fujian', '36': 'Jiangxi', '37': 'Shandong', '41': 'Henan', '42': 'Hubei',
+  '43': 'Hunan', '44': 'Guangdong', '45': 'Guangxi', '46': 'Hainan', '50': 'Chongqing', '51': 'Sichuan', '52': 'Guizhou',
+  '53': 'Yunnan', '54': 'Tibet', '61': 'Shaanxi', '62': 'Gansu', '63': 'Qinghai', '64': 'Ningxia', '65': 'Xinjiang',
 };
-
-export const regions: Region[] = [
-  { code: 'yangtze-delta', name: 'Yangtze River Delta', nameZh: '长三角', typePrefix: 'YangtzeDelta',
-    provinceCodes: ['31', '32', '33', '34'], defaultPort: 4002 },
-  { code: 'chengdu-chongqing', name: 'Chengdu-Chongqing', nameZh: '成渝', typePrefix: 'ChengduChongqing',
-    provinceCodes: ['50', '51'], defaultPort: 4003 },
-  { code: 'shandong', name: 'Shandong', nameZh: '山东', typePrefix: 'Shandong',
-    provinceCodes: ['37'], defaultPort: 4004 },
-];
 
 export const catalogueSubgraph = { name: 'catalogue', defaultPort: 4001 } as const;
 export const recognitionSubgraph = { name: 'recognition', defaultPort: 4005 } as const;
@@ -89,6 +96,15 @@ export function regionByCode(code: string): Region | undefined {
 
 export function regionOfProvince(provinceCode: string): Region | undefined {
   return regions.find((r) => r.provinceCodes.includes(provinceCode));
+}
+
+/**
+ * The region whose registry keeps the credentials of an issuer: a national issuer's as the
+ * regions file says, any other's by the province of its division code.
+ */
+export function regionOfIssuer(issuerCode: string, provinceCode: string): Region | undefined {
+  const national = nationalIssuers.find((n) => n.issuerCode === issuerCode);
+  return national ? regionByCode(national.region) : regionOfProvince(provinceCode);
 }
 
 export function provinceName(code: string): string {

@@ -1,6 +1,6 @@
 import { parseLicenceId, type LicenceIdParseResult } from './identifiers/index.js';
 import { badInput } from './errors.js';
-import { provinceName, regionOfProvince, type Region } from './reference.js';
+import { provinceName, regionOfIssuer, type Region } from './reference.js';
 
 /**
  * The parts of a GB/T 36904 credential identifier, or BAD_USER_INPUT saying what is wrong with it
@@ -13,13 +13,14 @@ export function parseCredentialId(id: string): Extract<LicenceIdParseResult, { o
 }
 
 /**
- * The issuing region of a GB/T 36904 identifier, read from the division code inside its issuer's
- * USCC. Throws BAD_USER_INPUT for a malformed identifier or a province without a registry.
+ * The issuing region of a GB/T 36904 identifier: for a national issuer the region the regions file
+ * names, otherwise the one holding the province of the division code inside its issuer's USCC.
+ * Throws BAD_USER_INPUT for a malformed identifier or a province without a registry.
  */
 export function regionOfIdentifier(rawId: string): { id: string; region: Region; provinceCode: string } {
   const id = rawId.trim();
-  const { provinceCode } = parseCredentialId(id);
-  const region = regionOfProvince(provinceCode);
+  const { provinceCode, issuerCode } = parseCredentialId(id);
+  const region = regionOfIssuer(issuerCode, provinceCode);
   if (!region) {
     throw badInput(
       `Credential identifier was issued in province ${provinceCode} (${provinceName(provinceCode)}), which has no registry in Hutong.`,

@@ -11,4 +11,6 @@ export const shandong = registryModule({
   resolvers,
 });
 
+export default shandong;
+
 if (isMainModule(import.meta.url)) await runSubgraph(shandong);

@@ -11,4 +11,6 @@ export const yangtzeDelta = registryModule({
   resolvers,
 });
 
+export default yangtzeDelta;
+
 if (isMainModule(import.meta.url)) await runSubgraph(yangtzeDelta);

@@ -10,7 +10,7 @@ import { badInput, forbidden, notFound } from '../errors.js';
 import { parseCredentialId } from '../routing.js';
 import { checkFreeText } from '../text.js';
 import { buildLicenceId, parseCitizenId, parseLicenceId, parseUscc } from '../identifiers/index.js';
-import { credentialTypeByCode, credentialTypes, regionOfProvince, statusCodes, type Region, type StatusCode } from '../reference.js';
+import { credentialTypeByCode, credentialTypes, regionOfIssuer, statusCodes, type Region, type StatusCode } from '../reference.js';
 import type { CredentialRecord } from '../seed/credentials.js';
 import { RecordStore, type Dispute } from './records.js';
 import { CredentialStore } from './store.js';
@@ -81,7 +81,7 @@ export class RegistryCommands {
     const type = credentialTypeByCode(input.typeCode);
     if (!type) throw badInput(`Unknown credential type ${input.typeCode}; see credentialTypes.`, { reason: 'UNKNOWN_TYPE' });
     const issuer = parseUscc(caller.organisation);
-    if (!issuer.ok || regionOfProvince(issuer.provinceCode)?.code !== this.region.code) {
+    if (!issuer.ok || regionOfIssuer(caller.organisation!, issuer.provinceCode)?.code !== this.region.code) {
       throw forbidden('The issuing authority in the token is not an authority of this region.');
     }
     const holder = type.holderType === '111' ? parseCitizenId(input.holderCode) : parseUscc(input.holderCode);
