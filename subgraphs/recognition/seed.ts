@@ -6,6 +6,7 @@
 import { makeUscc } from '../kit/identifiers/index.js';
 import { credentialTypeBySlug } from '../kit/reference.js';
 import { Random } from '../kit/seed/random.js';
+import { loadRegionalData } from './regional-data.js';
 
 export interface Scenario {
   code: string;
@@ -59,7 +60,7 @@ export interface Verifier {
   scenarios: string[];
 }
 
-export const scenarios: Scenario[] = [
+const nationalScenarios: Scenario[] = [
   { code: 'traffic-check', name: 'Traffic police check', nameZh: '交通执法亮证查验', serviceItemCode: 'HT-JT-0001' },
   { code: 'hotel-check-in', name: 'Hotel check-in', nameZh: '旅馆住宿登记', serviceItemCode: 'HT-ZS-0001' },
   { code: 'library-entry', name: 'Library entry and borrowing', nameZh: '图书馆入馆借阅', serviceItemCode: 'HT-TS-0001' },
@@ -72,7 +73,7 @@ const r = (field: string, retain = false, masked = false): FieldRelease => ({ fi
 const type = (slug: string) => credentialTypeBySlug(slug).code;
 const YRD = ['31', '32', '33', '34'];
 
-export const acceptanceRules: AcceptanceRule[] = [
+const nationalAcceptanceRules: AcceptanceRule[] = [
   {
     id: 'yrd-traffic-driving-licence', version: 1, acceptingRegion: 'yangtze-delta', acceptingProvinces: null,
     scenario: 'traffic-check', credentialType: type('e-driving-licence'), issuingProvinces: YRD,
@@ -140,7 +141,7 @@ export const acceptanceRules: AcceptanceRule[] = [
   },
 ];
 
-export const invalidationRules: InvalidationRule[] = [
+const nationalInvalidationRules: InvalidationRule[] = [
   {
     id: 'yrd-suspended-driving-licence', version: 1, issuingProvinces: YRD, credentialType: type('e-driving-licence'),
     scenarios: ['traffic-check'], statuses: ['SUSPENDED'], validFrom: '2021-06-01', validUntil: null,
@@ -158,7 +159,7 @@ function verifier(kind: keyof typeof kinds, name: string, region: string, provin
 }
 
 /** Registered verifiers, one per scenario and province of the articles. */
-export const verifiers: Verifier[] = [
+const foundingVerifiers: Verifier[] = [
   verifier('agency', '上海市公安局交通警察总队', 'yangtze-delta', '31', '310101', ['traffic-check']),
   verifier('agency', '江苏省公安厅交通警察总队', 'yangtze-delta', '32', '320100', ['traffic-check']),
   verifier('agency', '浙江省公安厅交通警察总队', 'yangtze-delta', '33', '330100', ['traffic-check']),
@@ -172,6 +173,13 @@ export const verifiers: Verifier[] = [
   verifier('institution', '济南市政务服务中心', 'shandong', '37', '370100', ['service-hall-visit']),
   verifier('agency', '山东省公安厅交通警察总队', 'shandong', '37', '370100', ['traffic-check']),
 ];
+
+// Regions added later publish their own in their folder (`subgraphs/<region>/recognition.json`).
+const regional = loadRegionalData(nationalScenarios.map((s) => s.code));
+export const scenarios: Scenario[] = [...nationalScenarios, ...regional.scenarios];
+export const acceptanceRules: AcceptanceRule[] = [...nationalAcceptanceRules, ...regional.acceptanceRules];
+export const invalidationRules: InvalidationRule[] = [...nationalInvalidationRules, ...regional.invalidationRules];
+export const verifiers: Verifier[] = [...foundingVerifiers, ...regional.verifiers];
 
 export function verifierNamed(name: string): Verifier {
   const v = verifiers.find((x) => x.name === name);
