@@ -1,21 +1,13 @@
 import type { Express } from 'express';
 import { catalogueSubgraph } from '../reference.js';
 import { onlyFrom } from '../subgraph-server.js';
-import type { CredentialStore, FeedEntry } from './store.js';
+import { FEED_QUERY_RULE, feedQuerySchema, registryPaths, type FeedPage } from './contract.js';
+import type { CredentialStore } from './store.js';
 
-export const CATALOGUE_FEED_PATH = '/catalogue-feed';
-const MAX_LIMIT = 5000;
+export const CATALOGUE_FEED_PATH = registryPaths.feed;
 
-/** What `/catalogue-feed` answers: the contract between a registry and the catalogue's relay. */
-export interface FeedPage {
-  entries: FeedEntry[];
-  /** Sequence number of the last entry served, or `after` when none was. */
-  lastSeq: number;
-  /** The database the sequence numbers belong to (see migration 003_feed_epoch). */
-  epoch: string;
-  /** The highest sequence number in the outbox: the relay's lag is `headSeq` minus its cursor. */
-  headSeq: number;
-}
+/** What `/catalogue-feed` answers: the contract between a registry and the catalogue's relay (see contract.ts). */
+export type { FeedPage };
 
 /**
  * `GET /catalogue-feed?after=<seq>&limit=<n>`: the registry's outbox, in order, for the national
@@ -26,12 +18,12 @@ export interface FeedPage {
  */
 export function catalogueFeedRoute(app: Express, store: CredentialStore): void {
   app.get(CATALOGUE_FEED_PATH, onlyFrom(catalogueSubgraph.name), async (req, res) => {
-    const after = parseNonNegativeInt(req.query.after, 0);
-    const limit = parseNonNegativeInt(req.query.limit, 1000);
-    if (after === null || limit === null || limit < 1 || limit > MAX_LIMIT) {
-      res.status(400).json({ error: `after must be an integer ≥ 0 and limit an integer from 1 to ${MAX_LIMIT}` });
+    const query = feedQuerySchema.safeParse(req.query);
+    if (!query.success) {
+      res.status(400).json({ error: FEED_QUERY_RULE });
       return;
     }
+    const { after, limit } = query.data;
     try {
       const entries = await store.feed(after, limit);
       // Read after the entries, so the head is never below the last entry served.
@@ -42,10 +34,4 @@ export function catalogueFeedRoute(app: Express, store: CredentialStore): void {
       res.status(503).json({ error: 'registry database unavailable' });
     }
   });
-}
-
-function parseNonNegativeInt(value: unknown, fallback: number): number | null {
-  if (value === undefined) return fallback;
-  if (typeof value !== 'string' || !/^\d{1,15}$/.test(value)) return null;
-  return Number(value);
 }
