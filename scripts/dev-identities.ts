@@ -1,7 +1,8 @@
 /**
- * Development identities for trying Hutong: a holder with credentials in three regions, a Shandong
- * resident, a Zhejiang company, every seeded verifier, an issuer per region and a Zhejiang one, an
- * analyst and an admin. `npm run tokens` signs a token
+ * Development identities for trying Hutong: a holder with credentials in every region, a Shandong
+ * resident, a Zhejiang company, a company holding an e-seal in each region, every seeded verifier
+ * (a region's own from its recognition.json), an issuer per region and a Zhejiang one, an analyst
+ * and an admin. `npm run tokens` signs a token
  * for each with the local development key; the README's examples use them by name.
  */
 import type { ClientTokenClaims } from '../subgraphs/kit/auth/client-tokens.js';
@@ -57,6 +58,15 @@ export function devIdentities(): DevIdentity[] {
       })() &&
       effectiveStatus(c.status, c.expiryDate) === 'VALID',
   );
+  // Per region, from the regions file: a company with a valid e-seal (the online filing scenario).
+  const companies = regions.map((region): DevIdentity => {
+    const company = firstSeeded(region.code, (c) => c.typeCode === credentialTypeBySlug('e-seal').code && effectiveStatus(c.status, c.expiryDate) === 'VALID');
+    return {
+      name: `holder-${region.code}-company`,
+      description: `${company.holderName}, a company in ${region.name} holding an e-seal`,
+      claims: { sub: `holder-${company.holderCode}`, role: 'holder', holder_code: company.holderCode },
+    };
+  });
   const issuerOf = (regionCode: string, province: string): DevIdentity => {
     const authority = authorityFor(provinceByCode(province)!, credentialTypeBySlug('e-id'));
     return {
@@ -68,7 +78,7 @@ export function devIdentities(): DevIdentity[] {
   return [
     {
       name: 'holder',
-      description: `${mover.name}, holds credentials in all three regions`,
+      description: `${mover.name}, holds credentials in every region`,
       claims: { sub: 'holder-mover-0', role: 'holder', holder_code: mover.code },
     },
     {
@@ -81,20 +91,20 @@ export function devIdentities(): DevIdentity[] {
       description: `${zhejiangCompany.holderName}, a Zhejiang company holding an e-business licence`,
       claims: { sub: `holder-${zhejiangCompany.holderCode}`, role: 'holder', holder_code: zhejiangCompany.holderCode },
     },
+    ...companies,
     ...verifiers.map((v) => ({
-      name: verifierNames[v.name] ?? `verifier-${v.organisation}`,
+      name: v.identity ?? verifierNames[v.name] ?? `verifier-${v.organisation}`,
       description: `${v.name} (${v.region}, ${v.scenarios.join(', ')})`,
       claims: { sub: `operator-of-${v.organisation}`, role: 'verifier' as const, region: v.region, org: v.organisation, org_name: v.name, scenarios: v.scenarios },
     })),
-    issuerOf('yangtze-delta', '31'),
+    ...regions.slice(0, 1).map((r) => issuerOf(r.code, r.provinceCodes[0]!)),
     {
       // The authority that issued the Zhejiang company's licence: it may suspend, correct or revoke it.
       name: 'issuer-zhejiang',
       description: `${zhejiangCompany.issuerName}, issuer in yangtze-delta (Zhejiang)`,
       claims: { sub: `issuer-${zhejiangCompany.issuerCode}`, role: 'issuer', region: 'yangtze-delta', org: zhejiangCompany.issuerCode, org_name: zhejiangCompany.issuerName },
     },
-    issuerOf('chengdu-chongqing', '50'),
-    issuerOf('shandong', '37'),
+    ...regions.slice(1).map((r) => issuerOf(r.code, r.provinceCodes[0]!)),
     { name: 'analyst', description: 'an analyst (aggregates only)', claims: { sub: 'analyst-1', role: 'analyst' } },
     { name: 'admin', description: 'an auditor/administrator', claims: { sub: 'admin-1', role: 'admin' } },
   ];

@@ -3,6 +3,7 @@
  * Hutong, and the national catalogue of credential types (GB/T 36902 style). Authority codes here
  * are generated for Hutong and carry valid GB 32100 check characters; they are not real codes.
  */
+import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { makeUscc } from './identifiers/index.js';
 import { readRegionsFile } from './regions-file.js';
@@ -70,13 +71,13 @@ export const provinces: Province[] = regions.flatMap((r) => r.provinces);
 
 export const nationalIssuers: NationalIssuer[] = regionsDocument.nationalIssuers.map(({ issuerCode, name, region }) => ({ issuerCode, name, region }));
 
+/** The national province table (all 31 mainland provinces), read like the regions file. */
+const provinceTable = JSON.parse(readFileSync(fileURLToPath(new URL('./provinces.json', import.meta.url)), 'utf8')) as { provinces: Province[] };
+
 /** Province names for codes that have no registry in Hutong yet, so errors can name them. */
 export const otherProvinceNames: Record<string, string> = {
-  '10': 'national authorities', '11': 'Beijing', '12': 'Tianjin', '13': 'Hebei', '14': 'Shanxi',
-  '15': 'Inner Mongolia', '21': 'Liaoning', '22': 'Jilin', '23': 'Heilongjiang', '31': 'Shanghai', '32': 'Jiangsu',
-  '33': 'Zhejiang', '34': 'Anhui', '35': 'Fujian', '36': 'Jiangxi', '37': 'Shandong', '41': 'Henan', '42': 'Hubei',
-  '43': 'Hunan', '44': 'Guangdong', '45': 'Guangxi', '46': 'Hainan', '50': 'Chongqing', '51': 'Sichuan', '52': 'Guizhou',
-  '53': 'Yunnan', '54': 'Tibet', '61': 'Shaanxi', '62': 'Gansu', '63': 'Qinghai', '64': 'Ningxia', '65': 'Xinjiang',
+  '10': 'national authorities',
+  ...Object.fromEntries(provinceTable.provinces.map((p) => [p.code, p.name])),
 };
 
 export const catalogueSubgraph = { name: 'catalogue', defaultPort: 4001 } as const;
@@ -86,8 +87,9 @@ export const gatewayDefaultPort = 4000;
 /** Every service with an identity (and a key pair) of its own: the gateway and each subgraph. */
 export const serviceNames = (): string[] => ['gateway', catalogueSubgraph.name, recognitionSubgraph.name, ...regions.map((r) => r.code)];
 
+/** A province by code: as its region's entry gives it, or from the national table when it has no registry. */
 export function provinceByCode(code: string): Province | undefined {
-  return provinces.find((p) => p.code === code);
+  return provinces.find((p) => p.code === code) ?? provinceTable.provinces.find((p) => p.code === code);
 }
 
 export function regionByCode(code: string): Region | undefined {

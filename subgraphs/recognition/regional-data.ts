@@ -32,6 +32,8 @@ const file = z.object({
     name: z.string().min(1).max(200),
     city: z.string().regex(/^\d{6}$/, 'must be a 6-digit division code'),
     scenarios: z.array(z.string()).min(1),
+    /** Name of its development identity in `npm run tokens`. */
+    identity: z.string().regex(/^verifier-[a-z0-9-]{1,60}$/, 'must be verifier-<lower-case words>').optional(),
   })).default([]),
   acceptanceRules: z.array(z.object({
     id: z.string().regex(/^[a-z0-9-]{1,64}$/),
@@ -98,7 +100,7 @@ export function parseRegionalData(region: Region, value: unknown, knownScenarios
         verifiers: d.verifiers.map((v) => {
           const rnd = new Random(`verifier:${v.name}`);
           const [authority, category] = kinds[v.kind];
-          return { organisation: makeUscc(authority, category, v.city, 'HW' + rnd.digits(6)), name: v.name, region: region.code, province: v.city.slice(0, 2), scenarios: v.scenarios };
+          return { organisation: makeUscc(authority, category, v.city, 'HW' + rnd.digits(6)), name: v.name, region: region.code, province: v.city.slice(0, 2), scenarios: v.scenarios, ...(v.identity ? { identity: v.identity } : {}) };
         }),
         acceptanceRules: d.acceptanceRules.map((r) => ({ ...r, acceptingRegion: region.code, credentialType: typeCode(r.credentialType) })),
         invalidationRules: d.invalidationRules.map((r) => ({ ...r, credentialType: typeCode(r.credentialType) })),

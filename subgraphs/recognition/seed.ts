@@ -58,6 +58,8 @@ export interface Verifier {
   region: string;
   province: string;
   scenarios: string[];
+  /** Name of its development identity (`npm run tokens`), when its region gives one. */
+  identity?: string;
 }
 
 const nationalScenarios: Scenario[] = [

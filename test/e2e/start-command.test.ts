@@ -6,13 +6,14 @@
  */
 import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
+import { freePortBase } from '../support/processes.js';
 import { afterAll, describe, expect, it } from 'vitest';
 import { devIdentity } from '../../scripts/dev-identities.js';
 import { mintClientToken } from '../../subgraphs/kit/auth/client-tokens.js';
 import { devKeyFiles, loadSigningKey } from '../../subgraphs/kit/auth/keys.js';
+import { serviceNames } from '../../subgraphs/kit/reference.js';
 import { moverAt, regions, seedCredential } from '../support/fixtures.js';
 
 const root = path.resolve(import.meta.dirname, '../..');
@@ -29,28 +30,6 @@ afterAll(() => {
   for (const l of launchers) if (l.exitCode === null && l.signalCode === null) l.kill('SIGTERM');
   for (const dir of dataRoots) rmSync(dir, { recursive: true, force: true });
 });
-
-/** A base port whose next few ports are free (the launcher uses base … base+5). */
-async function freePortBase(): Promise<number> {
-  for (let attempt = 0; attempt < 20; attempt++) {
-    // Below Linux's ephemeral range (32768 and up), where other tests' listeners on port 0 and
-    // every outgoing connection take their ports.
-    const base = 20_000 + Math.floor(Math.random() * 12_000);
-    const free = await Promise.all(
-      // The services' ports and their metrics ports (+100).
-      [0, 1, 2, 3, 4, 5, 100, 101, 102, 103, 104, 105].map(
-        (i) =>
-          new Promise<boolean>((resolve) => {
-            const s = createServer();
-            s.once('error', () => resolve(false));
-            s.listen(base + i, '127.0.0.1', () => s.close(() => resolve(true)));
-          }),
-      ),
-    );
-    if (free.every(Boolean)) return base;
-  }
-  throw new Error('no free port range');
-}
 
 interface Started {
   child: ChildProcessWithoutNullStreams;
@@ -124,7 +103,7 @@ function expectCleanStop(stop: { code: number | null; ms: number; stopOutput: st
 
 describe('npm start', () => {
   it('starts every subgraph and the gateway, prints GraphiQL and examples, stops on Ctrl-C, and keeps data', async () => {
-    const base = await freePortBase();
+    const base = await freePortBase(serviceNames().length);
     const first = await start(base);
     try {
       expect(first.output()).toContain(`http://127.0.0.1:${base}/graphiql`);
@@ -162,7 +141,7 @@ describe('npm start', () => {
   }, 300_000);
 
   it('restarts a registry killed with kill -9 on its port and data while the other regions keep answering, then stops on Ctrl-C', async () => {
-    const base = await freePortBase();
+    const base = await freePortBase(serviceNames().length);
     const ownData = newDataRoot();
     const stack = await start(base, { dataRoot: ownData, env: { HUTONG_RATE_LIMIT_PER_MINUTE: '1000000' } });
     const shandongPort = base + 4;
@@ -245,7 +224,7 @@ describe('npm start', () => {
       expect(stack.output()).toContain(`[shandong] restarted (pid ${newPid}) and ready again on port ${shandongPort}.`);
       // Only Shandong went down; no other service was stopped or restarted.
       expect(stack.output().match(/exited unexpectedly/g)).toHaveLength(1);
-      expect(stack.output().match(/^\[[a-z-]+\] info subgraph [a-z-]+ listening/gm)).toHaveLength(6);
+      expect(stack.output().match(/^\[[a-z-]+\] info subgraph [a-z-]+ listening/gm)).toHaveLength(7);
       // Its data is the data it had: the seed, not a second one.
       const counts = await query(base, '{ regions { code credentialCount } }', undefined, { token: await tokenFor('analyst', ownData) });
       expect(counts.data.regions.find((r: { code: string }) => r.code === 'shandong').credentialCount).toBe(200);

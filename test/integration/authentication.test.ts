@@ -137,7 +137,7 @@ describe('each service speaks only for itself, with its own key', () => {
     await expect.poll(async () => (await callSubgraph('catalogue', { [ENVELOPE_HEADER]: await signedWith(old) })).status, { timeout: 5000, interval: 200 }).toBe(401);
     const { status, body } = await stack.query('{ regions { code } }');
     expect(status).toBe(200);
-    expect(body.data.regions).toHaveLength(3);
+    expect(body.data.regions).toHaveLength(4);
   });
 });
 
@@ -188,6 +188,6 @@ describe('the gateway authenticates client tokens', () => {
   it('keeps answering normal traffic after refusals', async () => {
     const { status, body } = await stack.query('{ regions { code } }');
     expect(status).toBe(200);
-    expect(body.data.regions).toHaveLength(3);
+    expect(body.data.regions).toHaveLength(4);
   });
 });

@@ -103,7 +103,7 @@ describe('credential(id) through the gateway', () => {
 });
 
 describe('holder(code) across regions', () => {
-  it('lists a holder’s credentials from all three regions, each resolved live from its registry', async () => {
+  it('lists a holder’s credentials from every region, each resolved live from its registry', async () => {
     const mover = moverAt(0);
     const expected = regions.map((r) => seedCredential(r, 0));
     expect(expected.every((c) => c.holderCode === mover.code)).toBe(true);
@@ -176,7 +176,7 @@ describe('regions and the type catalogue', () => {
   });
 
   it('answers null for an unknown region code', async () => {
-    const { body } = await stack.query('{ region(code: "hebei") { code } }');
+    const { body } = await stack.query('{ region(code: "guangdong") { code } }');
     expect(body.errors).toBeUndefined();
     expect(body.data.region).toBeNull();
   });

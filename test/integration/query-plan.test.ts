@@ -20,7 +20,7 @@ describe('query plans', () => {
     const formatted = plan('{ credential(id: "x") { name holderName status } }');
     const services = fetchedServices(formatted);
     expect(services[0]).toBe('catalogue');
-    expect(new Set(services.slice(1))).toEqual(new Set(['yangtze-delta', 'chengdu-chongqing', 'shandong']));
+    expect(new Set(services.slice(1))).toEqual(new Set(['yangtze-delta', 'chengdu-chongqing', 'shandong', 'hebei']));
     // The catalogue only hands out the typed reference; the fields come from the registries.
     const catalogueFetch = formatted.slice(0, formatted.indexOf('Parallel'));
     expect(catalogueFetch).not.toContain('holderName');
@@ -36,6 +36,6 @@ describe('query plans', () => {
   it('counts credentials in each region’s own registry', () => {
     const services = fetchedServices(plan('{ regions { code credentialCount } }'));
     expect(services[0]).toBe('catalogue');
-    expect(new Set(services.slice(1))).toEqual(new Set(['yangtze-delta', 'chengdu-chongqing', 'shandong']));
+    expect(new Set(services.slice(1))).toEqual(new Set(['yangtze-delta', 'chengdu-chongqing', 'shandong', 'hebei']));
   });
 });

@@ -36,6 +36,7 @@ const sichuanLibrary = verifierNamed('四川省图书馆');
 const chongqingAgency = verifierNamed('重庆安居房屋中介有限公司');
 const zhejiangFinance = verifierNamed('浙江省财政厅');
 const jinanHall = verifierNamed('济南市政务服务中心');
+const hebeiFilingOffice = verifierNamed('河北省政务服务管理办公室');
 
 const released = (v: { releasedFields: { field: string; value: string | null }[] }) =>
   Object.fromEntries(v.releasedFields.map((f) => [f.field, f.value]));
@@ -113,6 +114,40 @@ describe('seeded scenarios, accepted across provinces', () => {
     const issuer = await stack.query('query($id: ID!) { credential(id: $id) { id status issuerName } }', { id: licence.id }, { token: await stack.token(devIdentity('issuer-zhejiang').claims) });
     expect(issuer.body.errors).toBeUndefined();
     expect(issuer.body.data.credential).toMatchObject({ id: licence.id, status: 'VALID', issuerName: '浙江省市场监督管理局' });
+  });
+
+  it('plays the Hebei online filing with an e-seal from 冀时办, with the identities `npm run tokens` offers: the Hebei company presents its seal, the Hebei filing office accepts it and keeps the owner', async () => {
+    const company = devIdentity('holder-hebei-company');
+    const token = await stack.token(company.claims);
+    const listed = await stack.query('query($code: ID!) { holder(code: $code) { credentials { id type { slug } issuingRegion { code } } } }', { code: company.claims.holder_code }, { token });
+    const seal = listed.body.data.holder.credentials.find((c: { type: { slug: string } }) => c.type.slug === 'e-seal');
+    expect(seal.issuingRegion.code).toBe('hebei');
+    const presented = await stack.query('mutation($id: ID!) { createPresentationCode(credentialId: $id, scenario: "online-filing") { code } }', { id: seal.id }, { token });
+    expect(presented.body.errors).toBeUndefined();
+    const office = devIdentity('verifier-hebei-online-filing');
+    expect(office.claims.org).toBe(hebeiFilingOffice.organisation);
+    const checked = await stack.query(
+      VERIFY,
+      { input: { code: presented.body.data.createPresentationCode.code, scenario: 'online-filing', context: contextFor(hebeiFilingOffice, 'online-filing') } },
+      { token: await stack.token(office.claims) },
+    );
+    expect(checked.body.errors).toBeUndefined();
+    const v = checked.body.data.verifyPresentation;
+    expect(v).toMatchObject({ verdict: 'ACCEPTED', ruleId: 'hb-online-filing-e-seal', ruleVersion: 1, issuingRegion: 'hebei', usageRecorded: true });
+    expect(v.releasedFields.map((f: { field: string; retain: boolean }) => [f.field, f.retain])).toEqual([
+      ['holderName', true], ['holderCode', true], ['face.sealName', true], ['face.sealType', false],
+    ]);
+    expect(released(v).holderName).toBe('唐山华信贸易有限公司');
+    expect(released(v).holderCode).toBe(company.claims.holder_code);
+    // The company sees who used its seal, for what.
+    const records = await stack.query('query($id: ID!) { credential(id: $id) { usageRecords { verifierName scenario verdict } } }', { id: seal.id }, { token });
+    expect(records.body.data.credential.usageRecords).toContainEqual({ verifierName: '河北省政务服务管理办公室', scenario: 'online-filing', verdict: 'ACCEPTED' });
+  });
+
+  it('does not recognise another province’s e-seal for a Hebei online filing: Hebei’s rule accepts seals issued in Hebei only', async () => {
+    const seal = seeded('shandong', SEED, { type: 'e-seal', province: '37' });
+    const v = await presentAndVerify(stack, seal, hebeiFilingOffice, 'online-filing');
+    expect(v).toMatchObject({ verdict: 'NOT_RECOGNISED', ruleId: null, releasedFields: [] });
   });
 
   it('accepts a Zhejiang e-business licence for a subsidy payout', async () => {

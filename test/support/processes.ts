@@ -1,3 +1,4 @@
+import { createServer } from 'node:net';
 import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
 import path from 'node:path';
 
@@ -18,4 +19,28 @@ export function spawnEntry(entry: string, env: Record<string, string | undefined
   child.stderr.on('data', (d) => (output += d));
   const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
   return { child, output: () => output, exited };
+}
+
+/**
+ * A base port for `npm start`'s launcher, which runs its services at base + 0 … base + count − 1
+ * and their metrics at +100: all of them free. Below Linux's ephemeral range (32768 and up), where
+ * other tests' listeners on port 0 and every outgoing connection take their ports.
+ */
+export async function freePortBase(count: number): Promise<number> {
+  const offsets = Array.from({ length: count }, (_, i) => [i, i + 100]).flat();
+  for (let attempt = 0; attempt < 20; attempt++) {
+    const base = 20_000 + Math.floor(Math.random() * 12_000);
+    const free = await Promise.all(
+      offsets.map(
+        (i) =>
+          new Promise<boolean>((resolve) => {
+            const s = createServer();
+            s.once('error', () => resolve(false));
+            s.listen(base + i, '127.0.0.1', () => s.close(() => resolve(true)));
+          }),
+      ),
+    );
+    if (free.every(Boolean)) return base;
+  }
+  throw new Error('no free port range');
 }

@@ -23,8 +23,9 @@ describe('the regions file', () => {
       ['yangtze-delta', 'YangtzeDelta', '31,32,33,34', 'http://127.0.0.1:4002', 4002],
       ['chengdu-chongqing', 'ChengduChongqing', '50,51', 'http://127.0.0.1:4003', 4003],
       ['shandong', 'Shandong', '37', 'http://127.0.0.1:4004', 4004],
+      ['hebei', 'Hebei', '13', 'http://127.0.0.1:4006', 4006],
     ]);
-    expect(provinces.map((p) => `${p.code} ${p.short} ${p.app}`)).toEqual(['31 沪 随申办', '32 苏 苏证通', '33 浙 浙里办', '34 皖 皖事通', '50 渝 渝快办', '51 川 天府通办', '37 鲁 爱山东']);
+    expect(provinces.map((p) => `${p.code} ${p.short} ${p.app}`)).toEqual(['31 沪 随申办', '32 苏 苏证通', '33 浙 浙里办', '34 皖 皖事通', '50 渝 渝快办', '51 川 天府通办', '37 鲁 爱山东', '13 冀 冀时办']);
     expect(nationalIssuers).toEqual([{ issuerCode: '11100000HT0000050E', name: '交通运输部', region: 'yangtze-delta' }]);
   });
 
@@ -38,7 +39,7 @@ describe('the regions file', () => {
     ['a URL without a port', (d: any) => (d.regions[0].url = 'http://127.0.0.1'), 'regions.0.url: must be http(s)://host:port'],
     ['a city outside its province', (d: any) => (d.regions[2].provinces[0].cities[0].code = '320100'), 'regions.2.provinces.0.cities.0.code: must start with the province code 37'],
     ['a two-character abbreviation', (d: any) => (d.regions[2].provinces[0].short = '山东'), 'regions.2.provinces.0.short: must be the one-character abbreviation (沪, 冀 …)'],
-    ['a national issuer routed to no region', (d: any) => (d.nationalIssuers[0].region = 'hebei'), 'nationalIssuers.0.region: no region hebei in this file'],
+    ['a national issuer routed to no region', (d: any) => (d.nationalIssuers[0].region = 'guangdong'), 'nationalIssuers.0.region: no region guangdong in this file'],
     ['a national issuer with a bad check character', (d: any) => (d.nationalIssuers[0].issuerCode = '11100000HT0000050F'), 'nationalIssuers.0.issuerCode: must be a valid unified social credit code (GB 32100)'],
   ])('is refused with %s, naming the entry and the problem', (_what, change, line) => {
     expect(() => parseDocument(withChange(change))).toThrow(`regions.json is not valid:\n  - ${line}`);

@@ -226,7 +226,7 @@ describe('recognition resolvers on a real recognition database', () => {
 
   it('lists the scenarios Hutong knows', async () => {
     expect((await RecognitionQuery.scenarios(undefined, undefined, ctxFor(callers.anonymous!))).map((x) => x.code)).toEqual([
-      'flat-rental', 'hotel-check-in', 'library-entry', 'service-hall-visit', 'subsidy-payout', 'traffic-check',
+      'flat-rental', 'hotel-check-in', 'library-entry', 'online-filing', 'service-hall-visit', 'subsidy-payout', 'traffic-check',
     ]);
   });
 

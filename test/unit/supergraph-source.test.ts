@@ -179,6 +179,6 @@ describe('reading a supergraph file', () => {
   it('names the subgraphs of a valid one', async () => {
     const f = path.join(dir, 'valid.graphql');
     writeFileSync(f, committed);
-    expect((await loadSupergraphFile(f)).subgraphs.sort()).toEqual(['catalogue', 'chengdu-chongqing', 'recognition', 'shandong', 'yangtze-delta']);
+    expect((await loadSupergraphFile(f)).subgraphs.sort()).toEqual(['catalogue', 'chengdu-chongqing', 'hebei', 'recognition', 'shandong', 'yangtze-delta']);
   });
 });

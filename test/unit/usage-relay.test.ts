@@ -344,6 +344,7 @@ describe('the backlog', () => {
     ) as [{ next: string }];
     expect(await relay.backlog()).toEqual({
       'chengdu-chongqing': { pending: 0, oldestQueuedAt: null, nextAttemptAt: null, lastError: null },
+      hebei: { pending: 0, oldestQueuedAt: null, nextAttemptAt: null, lastError: null },
       shandong: { pending: 2, oldestQueuedAt: '2030-03-15T02:00:01.500Z', nextAttemptAt: next, lastError: 'shandong could not be reached: connect ECONNREFUSED' },
       'yangtze-delta': { pending: 0, oldestQueuedAt: null, nextAttemptAt: null, lastError: null },
     });

@@ -59,6 +59,7 @@ describe('reference data', () => {
       { code: 'flat-rental', name: 'Renting out a flat', nameZh: '房屋出租核验', serviceItemCode: 'HT-FW-0001' },
       { code: 'hotel-check-in', name: 'Hotel check-in', nameZh: '旅馆住宿登记', serviceItemCode: 'HT-ZS-0001' },
       { code: 'library-entry', name: 'Library entry and borrowing', nameZh: '图书馆入馆借阅', serviceItemCode: 'HT-TS-0001' },
+      { code: 'online-filing', name: 'Online filing stamped with an e-seal', nameZh: '网上办事电子印章签章', serviceItemCode: 'HT-BA-0001' },
       { code: 'service-hall-visit', name: 'Government service hall visit', nameZh: '政务服务大厅办事', serviceItemCode: 'HT-ZW-0001' },
       { code: 'subsidy-payout', name: 'Subsidy payout', nameZh: '财政补助资金发放', serviceItemCode: 'HT-CZ-0001' },
       { code: 'traffic-check', name: 'Traffic police check', nameZh: '交通执法亮证查验', serviceItemCode: 'HT-JT-0001' },
@@ -71,6 +72,7 @@ describe('reference data', () => {
       ['chengdu-chongqing', '四川省图书馆'],
       ['chengdu-chongqing', '重庆图书馆'],
       ['chengdu-chongqing', '重庆安居房屋中介有限公司'],
+      ['hebei', '河北省政务服务管理办公室'],
       ['shandong', '山东省公安厅交通警察总队'],
       ['shandong', '济南市政务服务中心'],
       ['yangtze-delta', '上海外滩江景酒店有限公司'],
@@ -81,7 +83,7 @@ describe('reference data', () => {
       ['yangtze-delta', '浙江省公安厅交通警察总队'],
       ['yangtze-delta', '浙江省财政厅'],
     ]);
-    expect(list[6]).toEqual({ organisation: SH_POLICE, name: '上海市公安局交通警察总队', region: 'yangtze-delta', province: '31', scenarios: ['traffic-check'] });
+    expect(list[7]).toEqual({ organisation: SH_POLICE, name: '上海市公安局交通警察总队', region: 'yangtze-delta', province: '31', scenarios: ['traffic-check'] });
   });
 
   it('finds one verifier by organisation, and nothing for an unregistered one', async () => {
@@ -94,6 +96,7 @@ describe('reference data', () => {
     expect(rules.map((r) => `${r.id} v${r.version}`)).toEqual([
       'cc-library-social-security-card v1',
       'cq-rental-real-estate v1',
+      'hb-online-filing-e-seal v1',
       'national-traffic-driving-licence v1',
       'sd-service-hall-e-id v1',
       'yrd-hotel-e-id v1',
@@ -158,7 +161,7 @@ describe('reference data', () => {
       expect((await store.invalidationRules())[0]!.statuses).toEqual(['SUSPENDED', 'CANCELLED']);
       const counts = await db.query(`select (select count(*)::int from scenario) as s, (select count(*)::int from verifier) as v,
         (select count(*)::int from acceptance_rule) as a, (select count(*)::int from invalidation_rule) as i`);
-      expect(counts).toEqual([{ s: 6, v: 12, a: 9, i: 1 }]);
+      expect(counts).toEqual([{ s: 7, v: 13, a: 10, i: 1 }]);
     } finally {
       await db.exec(`update scenario set name_zh = '交通执法亮证查验' where code = 'traffic-check';
         update verifier set scenarios = '{traffic-check}' where organisation = '${SH_POLICE}';
@@ -494,6 +497,7 @@ describe('the usage queue of each registry', () => {
     expect(await store.usageBacklog()).toEqual({
       // Nothing waits: no next attempt, but the last error stays until a delivery succeeds.
       'chengdu-chongqing': { pending: 0, oldestQueuedAt: null, nextAttemptAt: null, lastError: 'headers timeout' },
+      hebei: { pending: 0, oldestQueuedAt: null, nextAttemptAt: null, lastError: null },
       'hong-kong': { pending: 1, oldestQueuedAt: '2030-03-15T03:00:00.000Z', nextAttemptAt: '2030-03-15T03:00:00.000Z', lastError: null },
       // The earliest record due, after the registry's backoff.
       shandong: { pending: 2, oldestQueuedAt: '2030-03-15T02:00:01.250Z', nextAttemptAt: '2030-03-15T02:00:04.000Z', lastError: null },
@@ -502,6 +506,7 @@ describe('the usage queue of each registry', () => {
     await db.exec(`delete from usage_outbox; delete from usage_relay_region;`);
     expect(await store.usageBacklog()).toEqual({
       'chengdu-chongqing': { pending: 0, oldestQueuedAt: null, nextAttemptAt: null, lastError: null },
+      hebei: { pending: 0, oldestQueuedAt: null, nextAttemptAt: null, lastError: null },
       shandong: { pending: 0, oldestQueuedAt: null, nextAttemptAt: null, lastError: null },
       'yangtze-delta': { pending: 0, oldestQueuedAt: null, nextAttemptAt: null, lastError: null },
     });

@@ -19,7 +19,7 @@ import {
 } from '../reference.js';
 import {
   address,
-  allRegistryProvinceCodes,
+  moverHomeProvinceCodes,
   organisationFor,
   personFor,
   type Holder,
@@ -61,7 +61,7 @@ const ORGANISATION_EVERY = 7;
 
 /** The person who holds index k = 5m in every region. */
 export function moverAt(m: number): Person {
-  return personFor(`mover:${m}`, allRegistryProvinceCodes);
+  return personFor(`mover:${m}`, moverHomeProvinceCodes);
 }
 
 /** Which holder index k of a region belongs to (the same rule the generator uses). */
@@ -82,10 +82,10 @@ function residentSlot(k: number): number {
   return (k - Math.floor(k / MOVER_EVERY) - 1) % CREDENTIALS_PER_RESIDENT;
 }
 
-const municipalities = new Set(['31', '50']);
 
 function department(province: Province, kind: 'police' | 'traffic' | 'hrss' | 'land' | 'market' | 'transport'): string {
-  const bureau = municipalities.has(province.code) ? '局' : '厅';
+  // A municipality's departments are bureaus (局), a province's departments (厅).
+  const bureau = province.nameZh.endsWith('市') ? '局' : '厅';
   switch (kind) {
     case 'police':
       return `${province.nameZh}公安${bureau}`;

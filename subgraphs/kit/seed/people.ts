@@ -3,7 +3,7 @@
  * and ID numbers are built with valid check characters: none of them is a real person.
  */
 import { makeCitizenId, makeUscc } from '../identifiers/index.js';
-import { provinceByCode, provinces, regionOfProvince, type City, type Province } from '../reference.js';
+import { provinceByCode, type City, type Province } from '../reference.js';
 import { Random } from './random.js';
 
 const surnames = ['王', '李', '张', '刘', '陈', '杨', '黄', '赵', '吴', '周', '徐', '孙', '马', '朱', '胡', '郭', '何', '林', '罗', '高', '郑', '梁', '谢', '宋', '唐', '许', '韩', '冯', '邓', '曹'];
@@ -85,5 +85,9 @@ export function organisationFor(key: string, provinceCodes: readonly string[]): 
   };
 }
 
-/** Every province code that has a registry: movers come from anywhere in Hutong. */
-export const allRegistryProvinceCodes = provinces.filter((p) => regionOfProvince(p.code)).map((p) => p.code);
+/**
+ * Where movers (holders with credentials in every region) were born: the provinces of the first
+ * regions, fixed, so that adding a region to the regions file never changes who the movers are
+ * (a region added later seeds the same people the others already hold).
+ */
+export const moverHomeProvinceCodes: readonly string[] = ['31', '32', '33', '34', '50', '51', '37'];
