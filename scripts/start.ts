@@ -22,6 +22,11 @@ import { exampleOperations } from './examples.js';
 import { defaultRestartPolicy, duration, Supervisor, systemClock, type ServiceProcess } from './supervisor.js';
 
 const root = path.resolve(fileURLToPath(new URL('..', import.meta.url)));
+// Compiled (`npm run build`, then `node dist/scripts/start.js`): every service runs its compiled
+// JavaScript on node alone. From source: through tsx, which compiles as it loads.
+const compiled = fileURLToPath(import.meta.url).endsWith('.js');
+const entry = (source: string) => (compiled ? source.replace(/\.ts$/, '.js') : source);
+const runtimeArgs = compiled ? [] : ['--import', 'tsx'];
 const args = process.argv.slice(2);
 const seedCountArg = args.includes('--large')
   ? '1000000'
@@ -64,7 +69,8 @@ try {
   process.exit(2);
 }
 const base = config.HUTONG_PORT_BASE;
-const dataRoot = path.resolve(root, config.HUTONG_DATA_ROOT);
+// Compiled, the data folder is the working directory's, never inside the build (a rebuild empties it).
+const dataRoot = path.resolve(compiled ? process.cwd() : root, config.HUTONG_DATA_ROOT);
 const portOf = (defaultPort: number) => base + (defaultPort - gatewayDefaultPort);
 // Development keys: client tokens (`npm run tokens`) and the internal envelopes between services.
 // Each service is given the JWKS and its own private key file, never another service's.
@@ -81,7 +87,7 @@ interface Service {
 // A restarted registry gets the same folder (its lock, left by a dead process, is taken over) and the same port.
 const registries: Service[] = regions.map((r) => ({
   name: r.code,
-  entry: `subgraphs/${r.code}/server.ts`,
+  entry: entry(`subgraphs/${r.code}/server.ts`),
   port: portOf(r.defaultPort),
   env: {
     ...keyEnv(r.code),
@@ -91,7 +97,7 @@ const registries: Service[] = regions.map((r) => ({
 }));
 const catalogue: Service = {
   name: catalogueSubgraph.name,
-  entry: 'subgraphs/catalogue/server.ts',
+  entry: entry('subgraphs/catalogue/server.ts'),
   port: portOf(catalogueSubgraph.defaultPort),
   env: {
     ...keyEnv(catalogueSubgraph.name),
@@ -101,7 +107,7 @@ const catalogue: Service = {
 };
 const recognition: Service = {
   name: recognitionSubgraph.name,
-  entry: 'subgraphs/recognition/server.ts',
+  entry: entry('subgraphs/recognition/server.ts'),
   port: portOf(recognitionSubgraph.defaultPort),
   env: {
     ...keyEnv(recognitionSubgraph.name),
@@ -111,7 +117,7 @@ const recognition: Service = {
 };
 const gateway: Service = {
   name: 'gateway',
-  entry: 'gateway/src/main.ts',
+  entry: entry('gateway/src/main.ts'),
   port: base,
   env: {
     HUTONG_GATEWAY_PORT: String(base),
@@ -156,7 +162,7 @@ function format(name: string, line: string): string {
 const alive = new Set<ReturnType<typeof spawn>>();
 
 function launch(s: Service): ServiceProcess {
-  const child = spawn(process.execPath, ['--import', 'tsx', path.join(root, s.entry)], {
+  const child = spawn(process.execPath, [...runtimeArgs, path.join(root, s.entry)], {
     cwd: root,
     env: { ...process.env, HUTONG_PORT: String(s.port), ...s.env },
     stdio: ['ignore', 'pipe', 'pipe'],

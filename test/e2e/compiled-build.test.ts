@@ -1,0 +1,91 @@
+/**
+ * `npm run build` gives a folder that runs on node alone: the launcher, every subgraph and the
+ * gateway from compiled JavaScript, no TypeScript loader anywhere.
+ */
+import { execFile, spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, symlinkSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { promisify } from 'node:util';
+import { afterAll, describe, expect, it } from 'vitest';
+import { devIdentity } from '../../scripts/dev-identities.js';
+import { mintClientToken } from '../../subgraphs/kit/auth/client-tokens.js';
+import { devKeyFiles, loadSigningKey } from '../../subgraphs/kit/auth/keys.js';
+import { serviceNames } from '../../subgraphs/kit/reference.js';
+import { regions, seedCredential } from '../support/fixtures.js';
+import { freePortBase } from '../support/processes.js';
+
+const repo = path.resolve(import.meta.dirname, '../..');
+const work = mkdtempSync(path.join(tmpdir(), 'hutong-compiled-'));
+const dist = path.join(work, 'dist');
+let launcher: ChildProcessWithoutNullStreams | undefined;
+
+afterAll(() => {
+  if (launcher && launcher.exitCode === null && launcher.signalCode === null) launcher.kill('SIGKILL');
+  rmSync(work, { recursive: true, force: true });
+});
+
+/** The command lines of the launcher's children, read from /proc. */
+function childCommandLines(parent: number): string[] {
+  const lines: string[] = [];
+  for (const pid of readdirSync('/proc').filter((p) => /^\d+$/.test(p))) {
+    try {
+      const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+      if (Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]) !== parent) continue;
+      lines.push(readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0').filter(Boolean).join(' '));
+    } catch {
+      // gone meanwhile
+    }
+  }
+  return lines;
+}
+
+describe('the compiled build', () => {
+  it('compiles to JavaScript with its SDL, migrations and data files, and runs every service on node alone', async () => {
+    const { stdout } = await promisify(execFile)(process.execPath, ['--import', 'tsx', 'scripts/build.ts', '--out', dist], { cwd: repo });
+    expect(stdout).toMatch(/^Built .* in \d+\.\d s \(\d+ files copied beside the JavaScript\)\.$/m);
+    for (const file of ['gateway/src/main.js', 'scripts/start.js', 'subgraphs/regions.json', 'subgraphs/kit/provinces.json', 'subgraphs/catalogue/schema.graphql', 'subgraphs/kit/registry/migrations', 'subgraphs/hebei/recognition.json', 'schema/supergraph.graphql']) {
+      expect(existsSync(path.join(dist, file)), file).toBe(true);
+    }
+    expect(readdirSync(dist, { recursive: true }).map(String).filter((f) => f.endsWith('.ts'))).toEqual([]);
+    // As a deployment would have it: the build next to the installed packages.
+    symlinkSync(path.join(repo, 'node_modules'), path.join(work, 'node_modules'), 'dir');
+
+    const base = await freePortBase(serviceNames().length);
+    launcher = spawn(process.execPath, [path.join(dist, 'scripts', 'start.js'), '--seed-count', '20'], {
+      cwd: work,
+      env: { ...process.env, HUTONG_PORT_BASE: String(base), HUTONG_DATA_ROOT: 'data' },
+    });
+    let output = '';
+    launcher.stdout.on('data', (d) => (output += d));
+    launcher.stderr.on('data', (d) => (output += d));
+    const exited = new Promise<number | null>((resolve) => launcher!.on('exit', (code) => resolve(code)));
+    const deadline = Date.now() + 90_000;
+    while (!output.includes('Hutong is running.')) {
+      if (Date.now() > deadline || launcher.exitCode !== null) throw new Error(`start failed:\n${output.slice(-4000)}`);
+      await new Promise((r) => setTimeout(r, 200));
+    }
+    try {
+      const commands = childCommandLines(launcher.pid!);
+      expect(commands).toHaveLength(serviceNames().length);
+      for (const command of commands) {
+        expect(command).toMatch(new RegExp(`^${process.execPath} ${dist}/(subgraphs/[a-z-]+/server|gateway/src/main)\\.js$`));
+      }
+      // The data folder is the working directory's, not inside the build.
+      expect(existsSync(path.join(work, 'data', 'keys', 'internal-jwks.json'))).toBe(true);
+      const token = await mintClientToken(await loadSigningKey(devKeyFiles(path.join(work, 'data', 'keys')).clientSigningKey), devIdentity('admin').claims);
+      const wanted = seedCredential(regions[3]!, 2);
+      const res = await fetch(`http://127.0.0.1:${base}/graphql`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', authorization: `Bearer ${token}` },
+        body: JSON.stringify({ query: 'query($id: ID!) { credential(id: $id) { id issuingRegion { code } } regions { code } }', variables: { id: wanted.id } }),
+      });
+      const body = (await res.json()) as { data: { credential: { id: string; issuingRegion: { code: string } }; regions: { code: string }[] } };
+      expect(body.data.credential).toEqual({ id: wanted.id, issuingRegion: { code: regions[3]!.code } });
+      expect(body.data.regions.map((r) => r.code)).toEqual(regions.map((r) => r.code));
+    } finally {
+      launcher.kill('SIGINT');
+      expect(await exited).toBe(0);
+    }
+  });
+});
