@@ -65,6 +65,8 @@ export const subgraphEnvSchema = (defaultPort: number, name: string) =>
       .string()
       .refine((u) => /^postgres(ql)?:\/\//.test(u), 'must be a postgres:// or postgresql:// URL')
       .optional(),
+    /** A file holding the PostgreSQL URL (a secret, e.g. `/run/secrets/…`): the password stays out of the environment. */
+    HUTONG_DATABASE_URL_FILE: z.string().min(1).optional(),
     /** Folder of the embedded PGlite database. */
     HUTONG_DATA_DIR: z.string().min(1).default(`data/${name}`),
     /** Every service's public key, each bound to its service: whose envelopes this subgraph can check. */

@@ -1,4 +1,4 @@
-import { existsSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { mkdir } from 'node:fs/promises';
 import { openServiceSigner, ServiceKeySet, type ServiceSigner } from './auth/service-keys.js';
 import { pathToFileURL } from 'node:url';
@@ -114,10 +114,23 @@ export async function runSubgraph(mod: SubgraphModule, env: Env = process.env): 
     process.stderr.write(`Subgraph ${mod.name} cannot start: ${(error as Error).message}\n`);
     process.exit(2);
   }
-  if (!config.HUTONG_DATABASE_URL) await mkdir(config.HUTONG_DATA_DIR, { recursive: true });
+  let databaseUrl = config.HUTONG_DATABASE_URL;
+  if (config.HUTONG_DATABASE_URL_FILE) {
+    try {
+      databaseUrl = readFileSync(config.HUTONG_DATABASE_URL_FILE, 'utf8').trim();
+    } catch (error) {
+      process.stderr.write(`Subgraph ${mod.name} cannot start: HUTONG_DATABASE_URL_FILE cannot be read: ${(error as Error).message}\n`);
+      process.exit(2);
+    }
+    if (!/^postgres(ql)?:\/\//.test(databaseUrl)) {
+      process.stderr.write(`Subgraph ${mod.name} cannot start: ${config.HUTONG_DATABASE_URL_FILE} must hold a postgres:// or postgresql:// URL\n`);
+      process.exit(2);
+    }
+  }
+  if (!databaseUrl) await mkdir(config.HUTONG_DATA_DIR, { recursive: true });
   let db: Database;
   try {
-    db = await openDatabase(config.HUTONG_DATABASE_URL ? { url: config.HUTONG_DATABASE_URL } : { dataDir: config.HUTONG_DATA_DIR });
+    db = await openDatabase(databaseUrl ? { url: databaseUrl } : { dataDir: config.HUTONG_DATA_DIR });
   } catch (error) {
     if (!(error instanceof DataFolderInUseError)) throw error;
     process.stderr.write(`Subgraph ${mod.name} cannot start: ${error.message}\n`);

@@ -1,0 +1,25 @@
+# Hutong's image: every service (the gateway and each subgraph) runs from it with its own command
+# (see docker-compose.yml). Built in two stages: the build stage compiles TypeScript; the image
+# holds the compiled JavaScript and production packages only, and runs as an unprivileged user.
+FROM node:20.19-bookworm-slim AS build
+WORKDIR /app
+COPY package.json package-lock.json ./
+RUN npm ci --no-audit --no-fund
+COPY tsconfig.json tsconfig.build.json ./
+COPY gateway gateway
+COPY subgraphs subgraphs
+COPY scripts scripts
+COPY schema schema
+RUN npm run build && npm prune --omit=dev --no-audit --no-fund
+
+FROM node:20.19-bookworm-slim
+ENV NODE_ENV=production
+WORKDIR /app
+COPY --from=build /app/package.json ./
+COPY --from=build /app/node_modules node_modules
+COPY --from=build /app/dist dist
+# The image's own `node` user: nothing runs as root, and the code is not writable by it.
+USER node
+ENV HUTONG_SUPERGRAPH_PATH=dist/schema/supergraph.graphql
+EXPOSE 4000
+CMD ["node", "dist/gateway/src/main.js"]
