@@ -291,9 +291,13 @@ function undo(plan: RegionPlan, root: string): void {
  * Composes in a child process: the modules composition uses read the regions file when they are
  * imported, so this process (which read it before the new entry) cannot compose the new one.
  */
-function composeIn(root: string): { ok: boolean; output: string } {
+function composeEnv(): NodeJS.ProcessEnv {
   const { HUTONG_REGIONS_FILE: _ignored, ...env } = process.env;
-  const result = spawnSync(process.execPath, ['--import', 'tsx', path.join('scripts', 'compose.ts')], { cwd: root, env, encoding: 'utf8' });
+  return env;
+}
+
+function composeIn(root: string): { ok: boolean; output: string } {
+  const result = spawnSync(process.execPath, ['--import', 'tsx', path.join('scripts', 'compose.ts')], { cwd: root, env: composeEnv(), encoding: 'utf8' });
   const output = `${result.stdout ?? ''}${result.stderr ?? ''}${result.error ? result.error.message : ''}`;
   return { ok: result.status === 0, output };
 }
@@ -332,6 +336,12 @@ export function newRegion(argv: string[], io: Io = processIo): number {
       return 1;
     }
     io.out(`  composed ${paths.supergraph}`);
+    // docker-compose.yml is written from the regions file too; a checkout without one has no deployment to update.
+    if (existsSync(path.join(options.root, 'docker-compose.yml'))) {
+      const written = spawnSync(process.execPath, ['--import', 'tsx', path.join('scripts', 'docker-compose.ts')], { cwd: options.root, env: composeEnv(), encoding: 'utf8' });
+      if (written.status === 0) io.out('  wrote docker-compose.yml');
+      else io.err(`new-region: docker-compose.yml was not rewritten (run npm run docker-compose): ${(written.stderr ?? '').trim()}`);
+    }
   }
   const port = portOf(entry.url);
   io.out(`
@@ -339,7 +349,7 @@ Next:
 ${options.compose ? '' : '  npm run compose                                   # the supergraph is stale until then\n'}  npm start                                         # runs ${entry.code} on port ${port} with the others; its key pair is made on this start
   npm run conformance -- --url ${entry.url}   # the registry contract, against the running registry
   npm run check:schema                              # before each change of subgraphs/${entry.code}/schema.graphql
-  Read subgraphs/${entry.code}/README.md, then commit subgraphs/${entry.code}/, ${paths.regionsFile} and ${paths.supergraph}.`);
+  Read subgraphs/${entry.code}/README.md, then commit subgraphs/${entry.code}/, ${paths.regionsFile}, ${paths.supergraph} and docker-compose.yml.`);
   return 0;
 }
 

@@ -27,7 +27,7 @@ let launcher: ChildProcessWithoutNullStreams | undefined;
 beforeAll(() => {
   // What the system needs to compose and start; no data, no .git.
   copy = mkdtempSync(path.join(tmpdir(), 'hutong-new-region-'));
-  for (const entry of ['gateway', 'subgraphs', 'schema', 'scripts', 'package.json', 'tsconfig.json']) {
+  for (const entry of ['gateway', 'subgraphs', 'schema', 'scripts', 'package.json', 'tsconfig.json', 'docker-compose.yml']) {
     cpSync(path.join(repo, entry), path.join(copy, entry), { recursive: true });
   }
   symlinkSync(path.join(repo, 'node_modules'), path.join(copy, 'node_modules'), 'dir');
@@ -54,7 +54,11 @@ describe('npm run new-region', () => {
       cwd: copy,
       env: copyEnv(),
     });
-    expect(made.stdout).toContain('  added hainan-test to subgraphs/regions.json\n  composed schema/supergraph.graphql\n');
+    expect(made.stdout).toContain('  added hainan-test to subgraphs/regions.json\n  composed schema/supergraph.graphql\n  wrote docker-compose.yml\n');
+    // The deployment gains the region: its registry and its database.
+    const compose = readFileSync(path.join(copy, 'docker-compose.yml'), 'utf8');
+    expect(compose).toContain('\n  hainan-test:\n    image: "hutong:local"\n    command:\n      - "node"\n      - "dist/subgraphs/hainan-test/server.js"\n');
+    expect(compose).toContain('\n  postgres-hainan-test:\n');
 
     const folder = path.join(copy, 'subgraphs', 'hainan-test');
     expect(readdirSync(folder, { recursive: true }).map(String).sort()).toEqual([
