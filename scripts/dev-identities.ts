@@ -1,11 +1,14 @@
 /**
  * Development identities for trying Hutong: a holder with credentials in every region, a Shandong
  * resident, a Zhejiang company, a company holding an e-seal in each region, every seeded verifier
- * (a region's own from its recognition.json), an issuer per region and a Zhejiang one, an analyst
- * and an admin. `npm run tokens` signs a token
+ * (a region's own from its recognition.json), an issuer per region and a Zhejiang one, a rule
+ * officer per region and one of the national rule office, an analyst and an admin. `npm run tokens` signs a token
  * for each with the local development key; the README's examples use them by name.
  */
+import { NATIONAL } from '../subgraphs/kit/auth/caller.js';
 import type { ClientTokenClaims } from '../subgraphs/kit/auth/client-tokens.js';
+import { makeUscc } from '../subgraphs/kit/identifiers/index.js';
+import { Random } from '../subgraphs/kit/seed/random.js';
 import { credentialTypeBySlug, provinceByCode, regions } from '../subgraphs/kit/reference.js';
 import { authorityFor, moverAt, seedCredential } from '../subgraphs/kit/seed/credentials.js';
 import { verifiers } from '../subgraphs/recognition/seed.js';
@@ -75,6 +78,23 @@ export function devIdentities(): DevIdentity[] {
       claims: { sub: `issuer-${authority.code}`, role: 'issuer', region: regionCode, org: authority.code, org_name: authority.name },
     };
   };
+  // The authority's code made as a registered verifier's is (seeded by its name, in its first
+  // city), so an office that also verifies (河北省政务服务管理办公室) has one code everywhere.
+  const ruleOfficer = (name: string, scope: string, organisation: string, division: string): DevIdentity => {
+    const org = makeUscc('1', '1', division, 'HW' + new Random(`verifier:${organisation}`).digits(6));
+    return {
+      name,
+      description: `${organisation}, rule officer for ${scope === NATIONAL ? 'national rules' : scope}`,
+      claims: { sub: `rule-officer-${org}`, role: 'rule-officer', region: scope, org, org_name: organisation },
+    };
+  };
+  const ruleOfficers = [
+    ...regions.map((r) => {
+      const province = r.provinces[0]!;
+      return ruleOfficer(`rule-officer-${r.code}`, r.code, `${province.nameZh}政务服务管理办公室`, province.cities[0]!.code);
+    }),
+    ruleOfficer('rule-officer-national', NATIONAL, '国务院办公厅电子政务办公室', '100000'),
+  ];
   return [
     {
       name: 'holder',
@@ -105,6 +125,7 @@ export function devIdentities(): DevIdentity[] {
       claims: { sub: `issuer-${zhejiangCompany.issuerCode}`, role: 'issuer', region: 'yangtze-delta', org: zhejiangCompany.issuerCode, org_name: zhejiangCompany.issuerName },
     },
     ...regions.slice(1).map((r) => issuerOf(r.code, r.provinceCodes[0]!)),
+    ...ruleOfficers,
     { name: 'analyst', description: 'an analyst (aggregates only)', claims: { sub: 'analyst-1', role: 'analyst' } },
     { name: 'admin', description: 'an auditor/administrator', claims: { sub: 'admin-1', role: 'admin' } },
   ];

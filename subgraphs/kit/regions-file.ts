@@ -29,7 +29,7 @@ const province = z
   });
 
 const region = z.object({
-  code: z.string().regex(/^[a-z][a-z0-9]*(-[a-z0-9]+)*$/, 'must be lower-case words joined by hyphens (it names a folder and a subgraph)').max(40),
+  code: z.string().regex(/^[a-z][a-z0-9]*(-[a-z0-9]+)*$/, 'must be lower-case words joined by hyphens (it names a folder and a subgraph)').max(40).refine((c) => c !== 'national', 'national is the national rule office, not a region'),
   name: z.string().min(1),
   nameZh: z.string().min(1),
   typePrefix: z.string().regex(/^[A-Z][A-Za-z0-9]*$/, 'must be PascalCase (it prefixes GraphQL type names)'),

@@ -38,15 +38,23 @@ export interface Decision {
   trace: TraceEntry[];
 }
 
-/** Rules in force on a date: within their window, and only the highest version of each id. */
+/**
+ * Rules in force on a date: within their window, from validFrom through validUntil (its last day
+ * in force, as a rule officer writes it), and only the highest version of each id.
+ */
 export function inForce<T extends { id: string; version: number; validFrom: string; validUntil: string | null }>(rules: T[], today: string): T[] {
   const latest = new Map<string, T>();
   for (const rule of rules) {
-    if (rule.validFrom > today || (rule.validUntil !== null && rule.validUntil <= today)) continue;
+    if (!isInForceOn(rule, today)) continue;
     const seen = latest.get(rule.id);
     if (!seen || seen.version < rule.version) latest.set(rule.id, rule);
   }
   return [...latest.values()];
+}
+
+/** Whether one version's window covers a day: validFrom and validUntil are both days in force. */
+export function isInForceOn(rule: { validFrom: string; validUntil: string | null }, day: string): boolean {
+  return rule.validFrom <= day && (rule.validUntil === null || day <= rule.validUntil);
 }
 
 const statusReason: Record<string, string> = {

@@ -1,13 +1,20 @@
 import client from 'prom-client';
 import type { ServiceMetrics } from '../kit/metrics.js';
 import type { UsageBacklog, VerificationRow } from './db/store.js';
+import type { RuleChange } from './rules.js';
 
-/** Recognition's own series: verifications as decided, and usage records waiting per registry. */
+/** Recognition's own series: verifications as decided, rule publications and retirements, and usage records waiting per registry. */
 export function recognitionMetrics(metrics: ServiceMetrics, backlog: () => Promise<Record<string, UsageBacklog>>) {
   const verifications = new client.Counter({
     name: 'hutong_verifications_total',
     help: 'Verifications by verdict, scenario, accepting (verifier’s) region and issuing region',
     labelNames: ['verdict', 'scenario', 'accepting_region', 'issuing_region'],
+    registers: [metrics.registry],
+  });
+  const ruleChanges = new client.Counter({
+    name: 'hutong_rule_changes_total',
+    help: 'Rule versions published and rules retired by rule officers, by kind, action and the officer’s region (or national)',
+    labelNames: ['kind', 'action', 'region'],
     registers: [metrics.registry],
   });
   const perRegion = (name: string, help: string, value: (b: UsageBacklog) => number) =>
@@ -28,6 +35,9 @@ export function recognitionMetrics(metrics: ServiceMetrics, backlog: () => Promi
   return {
     verified(v: VerificationRow): void {
       verifications.inc({ verdict: v.verdict, scenario: v.scenario, accepting_region: v.verifierRegion, issuing_region: v.issuingRegion });
+    },
+    ruleChanged(change: RuleChange): void {
+      ruleChanges.inc({ kind: change.kind, action: change.action, region: change.region });
     },
   };
 }

@@ -10,6 +10,7 @@ import { createRecognitionLoaders } from './loaders.js';
 import { RegistryClient } from './registry-client.js';
 import type { RecognitionContext } from './resolvers/context.js';
 import { resolvers } from './resolvers/index.js';
+import { RulePublisher } from './rules.js';
 import { RecognitionService } from './service.js';
 import { UsageRelay } from './usage-relay.js';
 import { recognitionMetrics } from './metrics.js';
@@ -61,7 +62,8 @@ export const recognition: SubgraphModule = {
       maxBackoffInMs: config.HUTONG_USAGE_RELAY_MAX_BACKOFF_MS,
     });
     const metrics = createMetrics(recognitionSubgraph.name);
-    const { verified } = recognitionMetrics(metrics, () => relay.backlog());
+    const { verified, ruleChanged } = recognitionMetrics(metrics, () => relay.backlog());
+    const rules = new RulePublisher(store, logger, ruleChanged);
     const app = await createSubgraphApp<RecognitionContext>({
       metrics,
       // Waiting usage records do not make recognition unready: they are kept and delivered later.
@@ -72,7 +74,7 @@ export const recognition: SubgraphModule = {
       db,
       logger,
       envelopeKeys: auth.envelopeKeys,
-      context: (caller) => ({ caller, store, service, verified, loaders: createRecognitionLoaders(store) }),
+      context: (caller) => ({ caller, store, service, rules, verified, loaders: createRecognitionLoaders(store) }),
     });
     relay.start();
     return {

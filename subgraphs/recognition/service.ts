@@ -38,7 +38,8 @@ export interface PresentationSettings {
   maxMinutes: number;
 }
 
-const metadataLabels: Record<string, string> = {
+/** Metadata fields a rule may release (and a dispute may name), with their labels. */
+export const metadataLabels: Record<string, string> = {
   name: 'Licence name',
   number: 'Licence number',
   holderName: 'Holder name',

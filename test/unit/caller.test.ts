@@ -21,8 +21,8 @@ const reasonFor = (claims: Record<string, unknown>): string => {
 };
 
 describe('the roles a client token may carry', () => {
-  it('are holder, verifier, issuer, analyst and admin', () => {
-    expect(roles).toEqual(['holder', 'verifier', 'issuer', 'analyst', 'admin']);
+  it('are holder, verifier, issuer, analyst, admin and rule-officer', () => {
+    expect(roles).toEqual(['holder', 'verifier', 'issuer', 'analyst', 'admin', 'rule-officer']);
     expect(anonymous).toEqual({ role: 'anonymous' });
   });
 });
@@ -97,6 +97,27 @@ describe('turning client-token claims into a caller', () => {
       ['a line break after', `${citizenId}\n`],
     ])('refuses a holder code with %s', (_what, code) => {
       expect(reasonFor({ ...holder, holder_code: code })).toBe('token claims are not acceptable: must be an 18-character holder code');
+    });
+  });
+
+  describe('a rule officer', () => {
+    const officer = { sub: 'rule-officer-1', role: 'rule-officer', region: 'shandong', org: uscc, org_name: '山东省政务服务管理办公室' };
+    const reason =
+      'token claims are not acceptable: a rule-officer token needs org and region: a region code (yangtze-delta, chengdu-chongqing, shandong, hebei) or national for the national rule office';
+
+    it('speaks for a region of the regions file, or for the national rule office', () => {
+      expect(callerFromClaims(officer)).toMatchObject({ role: 'rule-officer', subject: 'rule-officer-1', region: 'shandong', organisation: uscc });
+      expect(callerFromClaims({ ...officer, region: 'national' })).toMatchObject({ role: 'rule-officer', region: 'national' });
+      expect(callerFromClaims({ ...officer, region: 'hebei' })).toMatchObject({ region: 'hebei' });
+    });
+
+    it('is refused without an organisation, without a region, or with a region Hutong does not have', () => {
+      const { org: _o, ...withoutOrg } = officer;
+      const { region: _r, ...withoutRegion } = officer;
+      expect(reasonFor(withoutOrg)).toBe(reason);
+      expect(reasonFor(withoutRegion)).toBe(reason);
+      expect(reasonFor({ ...officer, region: 'beijing' })).toBe(reason);
+      expect(reasonFor({ ...officer, region: 'nationwide' })).toBe(reason);
     });
   });
 

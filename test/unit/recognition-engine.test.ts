@@ -89,7 +89,7 @@ describe('rules in force on a date', () => {
 
   it.each([
     ['is still in force the day before its validUntil', '2026-03-30', true],
-    ['is no longer in force on its validUntil, which is exclusive', '2026-03-31', false],
+    ['is still in force on its validUntil, its last day', '2026-03-31', true],
     ['is not in force the day after its validUntil', '2026-04-01', false],
   ])('a rule valid until 2026-03-31 %s (%s)', (_behaviour, today, expected) => {
     expect(inForce([windowed('2020-01-01', '2026-03-31')], today).length).toBe(expected ? 1 : 0);
@@ -190,14 +190,14 @@ describe('choosing the acceptance rule', () => {
 
   it('ignores rules that are not in force on the day of the check', () => {
     const future = acceptance({ id: 'future', validFrom: '2026-04-01' });
-    const ended = acceptance({ id: 'ended', validFrom: '2020-01-01', validUntil: '2026-03-31' });
+    const ended = acceptance({ id: 'ended', validFrom: '2020-01-01', validUntil: '2026-03-30' });
     const d = run({ rules: [future, ended] });
     expect(d.verdict).toBe('NOT_RECOGNISED');
     expect(d.trace).toEqual([]);
   });
 
-  it('applies a rule that is in force until tomorrow', () => {
-    const d = run({ rules: [acceptance({ validUntil: '2026-04-01' })] });
+  it('applies a rule on its last day in force (validUntil today)', () => {
+    const d = run({ rules: [acceptance({ validUntil: '2026-03-31' })] });
     expect(d.verdict).toBe('ACCEPTED');
   });
 
@@ -525,8 +525,8 @@ describe('invalidation rules of the issuing province', () => {
   });
 
   it.each([
-    ['2026-03-30', 'REJECTED', 'the day before its exclusive end'],
-    ['2026-03-31', 'ACCEPTED', 'on its exclusive end date'],
+    ['2026-03-31', 'REJECTED', 'on its last day'],
+    ['2026-04-01', 'ACCEPTED', 'the day after its last day'],
   ])('on %s the verdict is %s: a rule ending 2026-03-31 is considered %s', (today, verdict) => {
     const inv = invalidation({ validFrom: '2020-01-01', validUntil: '2026-03-31' });
     expect(run({ rules: [lenient], invalidations: [inv], cred: suspended, today }).verdict).toBe(verdict);

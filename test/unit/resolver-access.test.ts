@@ -120,7 +120,7 @@ describe('recognition resolvers on a real recognition database', () => {
               require_within_validity, released_fields, date '2027-01-01', null, legal_basis from acceptance_rule where id = 'yrd-hotel-e-id'
        union all
        select 'retired-hotel-rule', 1, accepting_region, accepting_provinces, scenario, credential_type, issuing_provinces, accepted_statuses,
-              require_within_validity, released_fields, date '2020-01-01', date '2026-01-01', legal_basis from acceptance_rule where id = 'yrd-hotel-e-id'`,
+              require_within_validity, released_fields, date '2020-01-01', date '2025-12-31', legal_basis from acceptance_rule where id = 'yrd-hotel-e-id'`,
     );
   });
   afterAll(async () => {
@@ -206,9 +206,9 @@ describe('recognition resolvers on a real recognition database', () => {
       expect(await ids({ scenario: 'hotel-check-in', includeHistory: true })).toEqual(['retired-hotel-rule v1', 'yrd-hotel-e-id v1', 'yrd-hotel-e-id v2']);
     });
 
-    it("say whether each is in force, from its first day up to (not including) its end", () => {
+    it("say whether each is in force, from its first day through its last (validUntil)", () => {
       vi.useFakeTimers({ toFake: ['Date'] });
-      const rule = { validFrom: '2026-03-01', validUntil: '2026-04-01' };
+      const rule = { validFrom: '2026-03-01', validUntil: '2026-03-31' };
       const table: [string, boolean][] = [
         ['2026-02-28T15:59:59Z', false], // 28 Feb in China
         ['2026-02-28T16:00:00Z', true], // 1 Mar in China

@@ -18,7 +18,7 @@ import {
 
 const cjsGraphql = createRequire(import.meta.url)('graphql') as typeof import('graphql');
 const sdl = (text: string) => parse(text);
-const everyone: Principal[] = ['anonymous', 'holder', 'verifier', 'issuer', 'analyst', 'admin'];
+const everyone: Principal[] = ['anonymous', 'holder', 'verifier', 'issuer', 'analyst', 'admin', 'rule-officer'];
 
 /** The directives written on the first type of a literal SDL snippet. */
 function directivesOf(sdl: string) {
@@ -37,7 +37,7 @@ describe('the scopes a caller holds', () => {
     expect(scopesOf('anonymous')).toEqual(new Set(['public']));
   });
 
-  it.each(['holder', 'verifier', 'issuer', 'analyst', 'admin'] as const)('gives a signed-in %s the public scope and its own role', (role) => {
+  it.each(['holder', 'verifier', 'issuer', 'analyst', 'admin', 'rule-officer'] as const)('gives a signed-in %s the public scope and its own role', (role) => {
     expect(scopesOf(role)).toEqual(new Set(['public', role]));
   });
 });

@@ -57,7 +57,7 @@ describe('the supergraph source', () => {
     expect(result.supergraphSdl).toContain('@join__graph(name: "shandong", url: "http://127.0.0.1:4004/graphql")');
     expect(result.supergraphSdl).not.toContain('for: SECURITY');
     const policy = source.policyFor(first)!;
-    expect([...policy.allowed('Query', 'scenarios')].sort()).toEqual(['admin', 'analyst', 'anonymous', 'holder', 'issuer', 'verifier']);
+    expect([...policy.allowed('Query', 'scenarios')].sort()).toEqual(['admin', 'analyst', 'anonymous', 'holder', 'issuer', 'rule-officer', 'verifier']);
     expect(source.policyFor(schemaOf())).toBeUndefined();
   });
 

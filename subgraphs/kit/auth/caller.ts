@@ -1,6 +1,7 @@
 import { z } from 'zod';
+import { regions } from '../reference.js';
 
-export const roles = ['holder', 'verifier', 'issuer', 'analyst', 'admin'] as const;
+export const roles = ['holder', 'verifier', 'issuer', 'analyst', 'admin', 'rule-officer'] as const;
 export type Role = (typeof roles)[number];
 
 /** Who is asking: established by the gateway from the client's token, carried to subgraphs in the signed envelope. */
@@ -10,9 +11,9 @@ export interface Caller {
   subject?: string;
   /** Holders: their holder code (citizen ID number or USCC). */
   holderCode?: string;
-  /** Verifiers and issuers: the region they act in. */
+  /** Verifiers, issuers and rule officers: the region they act in (`national` for the national rule office). */
   region?: string;
-  /** Verifiers and issuers: their organisation's USCC. */
+  /** Verifiers, issuers and rule officers: their organisation's USCC. */
   organisation?: string;
   organisationName?: string;
   /** Verifiers: the scenarios (service item codes) they are registered for. */
@@ -20,6 +21,9 @@ export interface Caller {
 }
 
 export const anonymous: Caller = { role: 'anonymous' };
+
+/** The region claim of the national rule office's officers; never a region code (the regions file refuses it). */
+export const NATIONAL = 'national';
 
 /** Claims a client token carries (issued by the identity provider). */
 const clientClaims = z
@@ -36,6 +40,13 @@ const clientClaims = z
     if (c.role === 'holder' && !c.holder_code) ctx.addIssue({ code: 'custom', message: 'a holder token needs holder_code' });
     if ((c.role === 'verifier' || c.role === 'issuer') && (!c.region || !c.org)) {
       ctx.addIssue({ code: 'custom', message: `a ${c.role} token needs region and org` });
+    }
+    // A rule officer speaks for one region of the regions file, or for the national rule office.
+    if (c.role === 'rule-officer' && (!c.org || !c.region || (c.region !== NATIONAL && !regions.some((r) => r.code === c.region)))) {
+      ctx.addIssue({
+        code: 'custom',
+        message: `a rule-officer token needs org and region: a region code (${regions.map((r) => r.code).join(', ')}) or ${NATIONAL} for the national rule office`,
+      });
     }
   });
 

@@ -6,6 +6,7 @@ import {
   scenarios,
   verifiers,
   type AcceptanceRule,
+  type FieldRelease,
   type InvalidationRule,
   type Scenario,
   type Verifier,
@@ -18,6 +19,112 @@ const ruleColumns = `id, version, accepting_region as "acceptingRegion", accepti
 
 const invalidationColumns = `id, version, issuing_provinces as "issuingProvinces", credential_type as "credentialType",
   scenarios, statuses, valid_from::text as "validFrom", valid_until::text as "validUntil", legal_basis as "legalBasis"`;
+
+/** Who published a version of a rule, when and why; versions loaded from reference data have no publisher. */
+export interface RulePublication {
+  source: 'REFERENCE_DATA' | 'OFFICER';
+  publishedAt: string | null;
+  subject: string | null;
+  organisation: string | null;
+  /** A region code, or `national` for the national rule office. */
+  region: string | null;
+  reason: string | null;
+}
+
+/** Who retired a rule, from which day and why. */
+export interface RuleRetirement {
+  retiredAt: string;
+  /** The first day the rule is no longer in force. */
+  effectiveFrom: string;
+  subject: string;
+  organisation: string;
+  region: string;
+  reason: string;
+}
+
+/** A rule version as stored, with its publication and (when retired) its retirement. */
+export type Recorded<T> = T & { publication: RulePublication; retirement: RuleRetirement | null };
+
+type RuleTable = 'acceptance_rule' | 'invalidation_rule';
+
+/** What a rule officer's change writes, inside the transaction that holds the rule id. */
+export interface RuleWriter<R> {
+  addVersion(rule: R, publication: RulePublication): Promise<void>;
+  /**
+   * Ends every version of the id still in force on `firstDayOut` or later on the day before it
+   * (a version that had not started yet never comes into force); returns their version numbers.
+   * With a retirement, each of them records it.
+   */
+  endVersionsFrom(firstDayOut: string, retirement?: RuleRetirement): Promise<number[]>;
+}
+
+const publicationValues = (p: RulePublication) => [p.publishedAt, p.subject, p.organisation, p.region, p.reason];
+
+async function lockRule(tx: Queryable, table: RuleTable, id: string): Promise<void> {
+  await tx.query(`select pg_advisory_xact_lock(hashtext($1))`, [`${table}:${id}`]);
+}
+
+async function endVersionsFrom(tx: Queryable, table: RuleTable, id: string, firstDayOut: string, retirement?: RuleRetirement): Promise<number[]> {
+  const r = retirement;
+  const rows = await tx.query<{ version: number }>(
+    `update ${table} set valid_until = $2::date - 1,
+       retired_at = coalesce($3::timestamptz, retired_at), retired_from = coalesce($4::date, retired_from),
+       retired_by_subject = coalesce($5, retired_by_subject), retired_by_org = coalesce($6, retired_by_org),
+       retired_by_region = coalesce($7, retired_by_region), retirement_reason = coalesce($8, retirement_reason)
+     where id = $1 and (valid_until is null or valid_until >= $2::date)
+     returning version`,
+    [id, firstDayOut, r?.retiredAt ?? null, r?.effectiveFrom ?? null, r?.subject ?? null, r?.organisation ?? null, r?.region ?? null, r?.reason ?? null],
+  );
+  return rows.map((row) => row.version).sort((a, b) => a - b);
+}
+
+const provenanceColumns = `published_at, published_by_subject, published_by_org, published_by_region, publication_reason,
+  retired_at, retired_from::text as retired_from, retired_by_subject, retired_by_org, retired_by_region, retirement_reason`;
+
+interface ProvenanceRow {
+  published_at: Date | string | null;
+  published_by_subject: string | null;
+  published_by_org: string | null;
+  published_by_region: string | null;
+  publication_reason: string | null;
+  retired_at: Date | string | null;
+  retired_from: string | null;
+  retired_by_subject: string | null;
+  retired_by_org: string | null;
+  retired_by_region: string | null;
+  retirement_reason: string | null;
+}
+
+const isoOf = (v: Date | string) => new Date(v).toISOString();
+
+function recorded<T extends object>(row: T & ProvenanceRow): Recorded<T> {
+  const {
+    published_at, published_by_subject, published_by_org, published_by_region, publication_reason,
+    retired_at, retired_from, retired_by_subject, retired_by_org, retired_by_region, retirement_reason, ...rule
+  } = row;
+  return {
+    ...(rule as unknown as T),
+    publication: {
+      source: published_at === null ? 'REFERENCE_DATA' : 'OFFICER',
+      publishedAt: published_at === null ? null : isoOf(published_at),
+      subject: published_by_subject,
+      organisation: published_by_org,
+      region: published_by_region,
+      reason: publication_reason,
+    },
+    retirement:
+      retired_at === null
+        ? null
+        : {
+            retiredAt: isoOf(retired_at),
+            effectiveFrom: retired_from!,
+            subject: retired_by_subject!,
+            organisation: retired_by_org!,
+            region: retired_by_region!,
+            reason: retirement_reason!,
+          },
+  };
+}
 
 export interface PresentationCodeRow {
   jti: string;
@@ -111,6 +218,71 @@ export class RecognitionStore {
 
   async invalidationRules(): Promise<InvalidationRule[]> {
     return this.db.query<InvalidationRule>(`select ${invalidationColumns} from invalidation_rule order by id, version`);
+  }
+
+  /** Acceptance rules with who published and retired each version; one id's versions only when `id` is given. */
+  async acceptanceRuleRecords(id?: string, db: Queryable = this.db): Promise<Recorded<AcceptanceRule>[]> {
+    const rows = await db.query<AcceptanceRule & ProvenanceRow>(
+      `select ${ruleColumns}, ${provenanceColumns} from acceptance_rule where ($1::text is null or id = $1) order by id, version`,
+      [id ?? null],
+    );
+    return rows.map((r) => recorded({ ...r, releasedFields: parseJson<FieldRelease[]>(r.releasedFields) }));
+  }
+
+  /** Invalidation rules with who published and retired each version; one id's versions only when `id` is given. */
+  async invalidationRuleRecords(id?: string, db: Queryable = this.db): Promise<Recorded<InvalidationRule>[]> {
+    const rows = await db.query<InvalidationRule & ProvenanceRow>(
+      `select ${invalidationColumns}, ${provenanceColumns} from invalidation_rule where ($1::text is null or id = $1) order by id, version`,
+      [id ?? null],
+    );
+    return rows.map((r) => recorded(r));
+  }
+
+  /**
+   * A rule officer's change of one acceptance rule id, in one transaction that holds the id: two
+   * officers publishing the same id at once get versions one after the other, never the same
+   * number. `change` reads the id's versions and writes through the writer.
+   */
+  changeAcceptanceRule<T>(id: string, change: (versions: Recorded<AcceptanceRule>[], writer: RuleWriter<AcceptanceRule>) => Promise<T>): Promise<T> {
+    return this.db.transaction(async (tx) => {
+      await lockRule(tx, 'acceptance_rule', id);
+      const writer: RuleWriter<AcceptanceRule> = {
+        async addVersion(r, p) {
+          await tx.query(
+            `insert into acceptance_rule (id, version, accepting_region, accepting_provinces, scenario, credential_type,
+               issuing_provinces, accepted_statuses, require_within_validity, released_fields, valid_from, valid_until, legal_basis,
+               published_at, published_by_subject, published_by_org, published_by_region, publication_reason)
+             values ($1, $2, $3, $4::text[], $5, $6, $7::text[], $8::text[], $9, $10::jsonb, $11::date, $12::date, $13,
+               $14::timestamptz, $15, $16, $17, $18)`,
+            [r.id, r.version, r.acceptingRegion, r.acceptingProvinces, r.scenario, r.credentialType, r.issuingProvinces,
+              r.acceptedStatuses, r.requireWithinValidity, JSON.stringify(r.releasedFields), r.validFrom, r.validUntil, r.legalBasis,
+              ...publicationValues(p)],
+          );
+        },
+        endVersionsFrom: (firstDayOut, retirement) => endVersionsFrom(tx, 'acceptance_rule', id, firstDayOut, retirement),
+      };
+      return change(await this.acceptanceRuleRecords(id, tx), writer);
+    });
+  }
+
+  /** As changeAcceptanceRule, for an invalidation rule id. */
+  changeInvalidationRule<T>(id: string, change: (versions: Recorded<InvalidationRule>[], writer: RuleWriter<InvalidationRule>) => Promise<T>): Promise<T> {
+    return this.db.transaction(async (tx) => {
+      await lockRule(tx, 'invalidation_rule', id);
+      const writer: RuleWriter<InvalidationRule> = {
+        async addVersion(r, p) {
+          await tx.query(
+            `insert into invalidation_rule (id, version, issuing_provinces, credential_type, scenarios, statuses, valid_from, valid_until,
+               legal_basis, published_at, published_by_subject, published_by_org, published_by_region, publication_reason)
+             values ($1, $2, $3::text[], $4, $5::text[], $6::text[], $7::date, $8::date, $9, $10::timestamptz, $11, $12, $13, $14)`,
+            [r.id, r.version, r.issuingProvinces, r.credentialType, r.scenarios, r.statuses, r.validFrom, r.validUntil, r.legalBasis,
+              ...publicationValues(p)],
+          );
+        },
+        endVersionsFrom: (firstDayOut, retirement) => endVersionsFrom(tx, 'invalidation_rule', id, firstDayOut, retirement),
+      };
+      return change(await this.invalidationRuleRecords(id, tx), writer);
+    });
   }
 
   async addPresentationCode(row: { jti: string; credentialId: string; holderCode: string; scenario: string | null; expiresAt: Date }): Promise<void> {

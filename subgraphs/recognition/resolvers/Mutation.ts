@@ -1,3 +1,4 @@
+import type { AcceptanceRuleInput, InvalidationRuleInput } from '../rules.js';
 import type { UsageContext } from '../service.js';
 import type { RecognitionContext } from './context.js';
 
@@ -16,4 +17,16 @@ export const Mutation = {
 
   fileDispute: (_: unknown, args: { credentialId: string; field: string; claim: string }, ctx: RecognitionContext) =>
     ctx.service.fileDispute(ctx.caller, args.credentialId, args.field, args.claim),
+
+  publishRecognitionRule: (_: unknown, args: { input: AcceptanceRuleInput; reason: string }, ctx: RecognitionContext) =>
+    ctx.rules.publishAcceptanceRule(ctx.caller, args.input, args.reason),
+
+  retireRecognitionRule: (_: unknown, args: { id: string; effectiveFrom: string; reason: string }, ctx: RecognitionContext) =>
+    ctx.rules.retireAcceptanceRule(ctx.caller, args.id, args.effectiveFrom, args.reason),
+
+  publishInvalidationRule: (_: unknown, args: { input: InvalidationRuleInput; reason: string }, ctx: RecognitionContext) =>
+    ctx.rules.publishInvalidationRule(ctx.caller, args.input, args.reason),
+
+  retireInvalidationRule: (_: unknown, args: { id: string; effectiveFrom: string; reason: string }, ctx: RecognitionContext) =>
+    ctx.rules.retireInvalidationRule(ctx.caller, args.id, args.effectiveFrom, args.reason),
 };

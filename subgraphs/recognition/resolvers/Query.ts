@@ -11,7 +11,7 @@ export const Query = {
     args: { acceptingRegion?: string | null; scenario?: string | null; includeHistory?: boolean | null },
     ctx: RecognitionContext,
   ) {
-    const all = await ctx.store.acceptanceRules();
+    const all = await ctx.store.acceptanceRuleRecords();
     const rules = args.includeHistory ? all : inForce(all, todayInChina());
     return rules.filter(
       (r) =>
@@ -21,7 +21,7 @@ export const Query = {
   },
 
   async invalidationRules(_: unknown, args: { includeHistory?: boolean | null }, ctx: RecognitionContext) {
-    const all = await ctx.store.invalidationRules();
+    const all = await ctx.store.invalidationRuleRecords();
     return args.includeHistory ? all : inForce(all, todayInChina());
   },
 

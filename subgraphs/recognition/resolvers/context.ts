@@ -1,6 +1,7 @@
 import type { Caller } from '../../kit/auth/caller.js';
 import type { RecognitionStore, VerificationRow } from '../db/store.js';
 import type { RecognitionLoaders } from '../loaders.js';
+import type { RulePublisher } from '../rules.js';
 import type { RecognitionService } from '../service.js';
 
 export interface RecognitionContext {
@@ -8,6 +9,8 @@ export interface RecognitionContext {
   loaders: RecognitionLoaders;
   store: RecognitionStore;
   service: RecognitionService;
+  /** Rule officers' publications and retirements. */
+  rules: RulePublisher;
   /** Counts a verification in the process's metrics. */
   verified?: (v: VerificationRow) => void;
 }

@@ -1,14 +1,12 @@
 import { forbidden } from '../../kit/errors.js';
 import { todayInChina } from '../../kit/registry/status.js';
 import type { VerificationRow } from '../db/store.js';
+import { isInForceOn } from '../engine.js';
 import type { AcceptanceRule, InvalidationRule as InvalidationRuleData, Verifier } from '../seed.js';
 import type { RecognitionContext } from './context.js';
 
 const scenarioOf = (code: string, ctx: RecognitionContext) => ctx.loaders.scenario.load(code);
-const isInForce = (r: { validFrom: string; validUntil: string | null }) => {
-  const today = todayInChina();
-  return r.validFrom <= today && (r.validUntil === null || today < r.validUntil);
-};
+const isInForce = (r: { validFrom: string; validUntil: string | null }) => isInForceOn(r, todayInChina());
 
 export const Verification = {
   async __resolveReference(ref: { id: string }, ctx: RecognitionContext) {
