@@ -250,7 +250,7 @@ describe('a registry that breaks the contract fails the checks concerned', () =>
     expect(failing(checks).map((c) => c.name)).toEqual(['sdl: credential entity', 'sdl: access declarations']);
     expect(byName(checks, 'sdl: credential entity').detail).toBe(`${credentialType}.holderCode is String, the contract needs String!`);
     expect(byName(checks, 'sdl: access declarations').detail).toMatch(
-      new RegExp(`^${credentialType}\\.id is readable by admin, analyst, anonymous, holder, issuer, verifier; the contract says admin, holder, issuer; `),
+      new RegExp(`^${credentialType}\\.id is readable by admin, analyst, anonymous, holder, issuer, rule-officer, verifier; the contract says admin, holder, issuer; `),
     );
   });
 });
