@@ -99,12 +99,15 @@ export function composeDocument(): Yaml {
         HUTONG_INTERNAL_SIGNING_KEY_FILE: `/run/secrets/key-${s.name}`,
         // Generated development data; 0 for a deployment that holds real records.
         HUTONG_SEED_COUNT: '200',
+        // Replicas share used envelope ids here.
+        HUTONG_REDIS_URL: 'redis://redis:6379',
         ...(s.callsRegistries ? Object.fromEntries(regions.map((r) => [registryUrlVariable(r.code), `http://${r.code}:${r.defaultPort}`])) : {}),
       },
       secrets: ['internal-jwks', `key-${s.name}`, `db-${s.name}-url`],
       networks: ['internal'],
       depends_on: {
         [`postgres-${s.name}`]: { condition: 'service_healthy' },
+        redis: { condition: 'service_healthy' },
         ...(s.callsRegistries ? Object.fromEntries(regions.map((r) => [r.code, { condition: 'service_healthy' }])) : {}),
       },
       healthcheck: readyCheck(s.port),
@@ -124,11 +127,13 @@ export function composeDocument(): Yaml {
       HUTONG_SUPERGRAPH_PATH: 'dist/schema/supergraph.graphql',
       HUTONG_CLIENT_JWKS_FILE: '/run/secrets/client-jwks',
       HUTONG_INTERNAL_SIGNING_KEY_FILE: '/run/secrets/key-gateway',
+      // Gateway replicas share their rate-limit counters here.
+      HUTONG_REDIS_URL: 'redis://redis:6379',
       ...Object.fromEntries(subgraphs.map((s) => [subgraphUrlVariable(s.name), `http://${s.name}:${s.port}/graphql`])),
     },
     secrets: ['client-jwks', 'key-gateway'],
     networks: ['internal', 'public'],
-    depends_on: Object.fromEntries(subgraphs.map((s) => [s.name, { condition: 'service_healthy' }])),
+    depends_on: Object.fromEntries([...subgraphs.map((s) => [s.name, { condition: 'service_healthy' }]), ['redis', { condition: 'service_healthy' }]]),
     healthcheck: readyCheck(gatewayDefaultPort),
     restart: 'unless-stopped',
   };

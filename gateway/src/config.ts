@@ -56,6 +56,18 @@ const schema = z.object({
   HUTONG_MAX_COST: z.coerce.number().int().min(10).max(10_000_000).default(500),
   HUTONG_RATE_LIMIT_PER_MINUTE: z.coerce.number().int().min(1).max(1_000_000).default(600),
   HUTONG_MAX_BODY_BYTES: z.coerce.number({ message: 'must be a whole number' }).int().min(1024).max(50_000_000).default(1_000_000),
+  /** Redis shared by gateway replicas (the rate limit's counters); unset: each process counts alone. */
+  HUTONG_REDIS_URL: z.string().regex(/^rediss?:\/\//, 'must be a redis:// or rediss:// URL').optional(),
+  /**
+   * Which proxies in front of the gateway to believe about the client's address
+   * (X-Forwarded-For): `false` (none, the default), a number of hops, or addresses/CIDRs
+   * separated by commas (e.g. `10.0.0.0/8`). Without it every client behind a load balancer
+   * would share one address's rate limit.
+   */
+  HUTONG_TRUST_PROXY: z
+    .string()
+    .regex(/^(false|true|\d{1,2}|[0-9a-fA-F.:/]+(,\s*[0-9a-fA-F.:/]+)*|loopback|uniquelocal|linklocal)$/, 'must be false, a number of hops, or addresses/CIDRs separated by commas')
+    .default('false'),
 });
 
 export interface GatewayConfig {
@@ -81,6 +93,10 @@ export interface GatewayConfig {
   maxBodyBytes: number;
   limits: LimitsConfig;
   clientAuth: { jwksFile: string; jwksUrl?: string; issuer: string; audience: string };
+  /** Redis for what replicas share (rate-limit counters); absent: per process. */
+  redisUrl?: string;
+  /** Express's `trust proxy`: which proxies' X-Forwarded-For names the client. */
+  trustProxy: boolean | number | string;
   /** The gateway's own private key: signs the envelope every subgraph request carries. */
   internalSigningKeyFile: string;
 }
@@ -143,6 +159,8 @@ export function loadGatewayConfig(env: Record<string, string | undefined> = proc
       audience: c.HUTONG_CLIENT_TOKEN_AUDIENCE,
     },
     internalSigningKeyFile: path.resolve(cwd, c.HUTONG_INTERNAL_SIGNING_KEY_FILE),
+    redisUrl: c.HUTONG_REDIS_URL,
+    trustProxy: c.HUTONG_TRUST_PROXY === 'false' ? false : c.HUTONG_TRUST_PROXY === 'true' ? true : /^\d+$/.test(c.HUTONG_TRUST_PROXY) ? Number(c.HUTONG_TRUST_PROXY) : c.HUTONG_TRUST_PROXY,
   };
 }
 

@@ -19,6 +19,8 @@ import type { SubgraphHealth } from './resilience.js';
 import { accessLog, errorMetricsPlugin, type ServiceMetrics } from '../../subgraphs/kit/metrics.js';
 import { authorizationPlugin } from './authorization.js';
 import { createSubgraphTransport, type GatewayContext } from './transport.js';
+import { RedisStore, type RedisReply } from 'rate-limit-redis';
+import { connectRedis } from '../../subgraphs/kit/redis.js';
 import { createAuthenticator } from './auth.js';
 import { GATEWAY_SERVICE, openServiceSigner } from '../../subgraphs/kit/auth/service-keys.js';
 
@@ -89,8 +91,16 @@ export async function createGateway(config: GatewayConfig, logger: Logger): Prom
   await apollo.start();
   phase = 'serving';
 
+  // Replicas share their rate-limit counters in Redis.
+  const redis = config.redisUrl ? await connectRedis(config.redisUrl, logger) : undefined;
+  const rateLimitStore = redis
+    ? new RedisStore({ prefix: 'hutong:rate-limit:', sendCommand: (command: string, ...args: string[]) => redis.call(command, ...args) as Promise<RedisReply> })
+    : undefined;
+
   const app = express();
   app.disable('x-powered-by');
+  // Behind a load balancer the client is the address the trusted proxies name, not the proxy's.
+  app.set('trust proxy', config.trustProxy);
   app.use(assignRequestId);
   app.use(traceRequests('gateway'));
   app.use(accessLog(logger, metrics));
@@ -110,7 +120,7 @@ export async function createGateway(config: GatewayConfig, logger: Logger): Prom
       res.locals.caller = caller;
       next();
     },
-    rateLimiter(config.limits),
+    rateLimiter(config.limits, rateLimitStore),
     express.json({ limit: config.maxBodyBytes }),
     requestScope,
     expressMiddleware(apollo, {
@@ -133,6 +143,7 @@ export async function createGateway(config: GatewayConfig, logger: Logger): Prom
       phase = 'stopping';
       supergraph.close();
       await apollo.stop();
+      await redis?.quit().catch(() => {});
       await transport.close();
       await health.close();
     },

@@ -2,7 +2,7 @@ import type { ApolloServerPlugin } from '@apollo/server';
 import { GraphQLError } from 'graphql';
 import type { Caller } from '../../subgraphs/kit/auth/caller.js';
 import { ApolloArmor } from '@escape.tech/graphql-armor';
-import { ipKeyGenerator, rateLimit } from 'express-rate-limit';
+import { ipKeyGenerator, rateLimit, type Store } from 'express-rate-limit';
 
 export interface LimitsConfig {
   maxDepth: number;
@@ -42,12 +42,15 @@ export function operationLimits(config: LimitsConfig): {
 /**
  * Per-client rate limit. A client is the caller its token verified as (role and subject), or,
  * without a valid token, its address: made-up tokens cannot buy fresh allowances. Over the
- * limit: HTTP 429 with code RATE_LIMITED and a Retry-After header.
+ * limit: HTTP 429 with code RATE_LIMITED and a Retry-After header. With a shared `store`
+ * (Redis), gateway replicas count together; if the store cannot be reached, requests go through
+ * (the limit protects capacity, it is not an access control).
  */
-export function rateLimiter(config: LimitsConfig) {
+export function rateLimiter(config: LimitsConfig, store?: Store) {
   return rateLimit({
     windowMs: 60_000,
     limit: config.rateLimitPerMinute,
+    ...(store ? { store, passOnStoreError: true } : {}),
     standardHeaders: 'draft-7',
     legacyHeaders: false,
     keyGenerator: async (req, res) => {

@@ -17,6 +17,8 @@ export interface RelayOptions {
   /** Pause between polls once a registry is caught up. */
   intervalInMs: number;
   batchSize: number;
+  /** Whether this replica runs the relay now (one per cluster); absent: always. */
+  isLeader?: () => boolean;
 }
 
 /** Where the relay stands with one registry: for readiness and metrics. */
@@ -182,6 +184,8 @@ export class CatalogueRelay {
     if (this.stopped) return;
     const timer = setTimeout(async () => {
       let next = this.options.intervalInMs;
+      // Another replica leads: this one only waits, ready to take over.
+      if (this.options.isLeader && !this.options.isLeader()) return this.schedule(source, next);
       try {
         if ((await this.poll(source.regionCode)).more) next = 0; // more waiting: keep going
       } catch {

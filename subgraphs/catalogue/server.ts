@@ -1,6 +1,7 @@
 import { fileURLToPath } from 'node:url';
 import { z } from 'zod';
-import { parseEnv, registryUrlsSchema, registryUrlVariable } from '../kit/config.js';
+import { leaderEnv, parseEnv, registryUrlsSchema, registryUrlVariable } from '../kit/config.js';
+import { Leadership } from '../kit/leader.js';
 import { catalogueSubgraph, regions } from '../kit/reference.js';
 import { isMainModule, runSubgraph, type Env, type SubgraphModule } from '../kit/run.js';
 import { loadTypeDefs } from '../kit/sdl.js';
@@ -21,6 +22,7 @@ const catalogueEnvSchema = z.object({
   ...registryUrlsSchema,
   HUTONG_RELAY_INTERVAL_MS: z.coerce.number().int().min(50).max(600_000).default(1000),
   HUTONG_RELAY_BATCH_SIZE: z.coerce.number().int().min(1).max(5000).default(2000),
+  ...leaderEnv,
 });
 
 function relayConfig(env: Env) {
@@ -28,6 +30,7 @@ function relayConfig(env: Env) {
   return {
     sources: regions.map((r) => ({ regionCode: r.code, registryUrl: String(config[registryUrlVariable(r.code)]).replace(/\/+$/, '') })),
     options: { intervalInMs: Number(config.HUTONG_RELAY_INTERVAL_MS), batchSize: Number(config.HUTONG_RELAY_BATCH_SIZE) },
+    leaderCheckMs: Number(config.HUTONG_LEADER_CHECK_MS),
   };
 }
 
@@ -61,32 +64,38 @@ export const catalogue: SubgraphModule = {
   sdlPath,
   migrations: [{ scope: 'catalogue', folder: fileURLToPath(new URL('./db/migrations', import.meta.url)) }],
   async create({ db, logger, env, auth }) {
-    const { sources, options } = relayConfig(env);
+    const { sources, options, leaderCheckMs } = relayConfig(env);
     if (!auth.signer) throw new Error('the catalogue needs its own signing key to read the registries\' feeds');
     const store = new IndexStore(db);
-    const relay = new CatalogueRelay(store, sources, logger, options, auth.signer);
+    // Replicas of the catalogue share its database; one of them relays.
+    const leadership = new Leadership(db, 'catalogue-relay', logger, leaderCheckMs);
+    const relay = new CatalogueRelay(store, sources, logger, { ...options, isLeader: () => leadership.isLeader() }, auth.signer);
     const metrics = createMetrics(catalogueSubgraph.name);
     relayMetrics(metrics, () => relay.status());
     const app = await createSubgraphApp<CatalogueContext>({
       metrics,
       // The catalogue serves whatever its index holds while a registry's feed fails: it stays ready,
       // and says how far behind each registry it is.
-      readiness: async () => ({ ready: true, details: { relay: relay.status() } }),
+      readiness: async () => ({ ready: true, details: { relayLeader: leadership.isLeader(), relay: relay.status() } }),
       name: catalogueSubgraph.name,
       typeDefs: loadTypeDefs(sdlPath),
       resolvers,
       db,
       logger,
       envelopeKeys: auth.envelopeKeys,
+      replays: auth.replays,
       context: (caller) => ({ caller, loaders: createCatalogueLoaders(store) }),
     });
+    leadership.start();
     relay.start();
     return {
       app: app.app,
       metrics,
       settle: () => relay.syncAll(),
+      leadership,
       async stop() {
         await relay.stop();
+        await leadership.stop();
         await app.stop();
       },
     };

@@ -53,6 +53,11 @@ export const tracingEnv = {
 /** The metrics port of a service listening on `servicePort`, unless one is configured. */
 export const metricsPortFor = (servicePort: number, configured?: number) => configured ?? (servicePort === 0 ? 0 : servicePort + 100);
 
+/** How often a replica tries to take the lead of a once-per-cluster task, or checks it still holds it. */
+export const leaderEnv = {
+  HUTONG_LEADER_CHECK_MS: z.coerce.number({ message: 'must be a number of milliseconds' }).int().min(50).max(60_000).default(2000),
+};
+
 /** Settings every subgraph process reads. */
 export const subgraphEnvSchema = (defaultPort: number, name: string) =>
   z.object({
@@ -67,6 +72,8 @@ export const subgraphEnvSchema = (defaultPort: number, name: string) =>
       .optional(),
     /** A file holding the PostgreSQL URL (a secret, e.g. `/run/secrets/…`): the password stays out of the environment. */
     HUTONG_DATABASE_URL_FILE: z.string().min(1).optional(),
+    /** Redis shared by the subgraph's replicas (used envelope ids); unset: each process keeps its own. */
+    HUTONG_REDIS_URL: z.string().regex(/^rediss?:\/\//, 'must be a redis:// or rediss:// URL').optional(),
     /** Folder of the embedded PGlite database. */
     HUTONG_DATA_DIR: z.string().min(1).default(`data/${name}`),
     /** Every service's public key, each bound to its service: whose envelopes this subgraph can check. */

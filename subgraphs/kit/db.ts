@@ -21,6 +21,16 @@ export interface Database extends Queryable {
   close(): Promise<void>;
   /** Connection pool figures (PostgreSQL only). */
   poolStats?(): { total: number; idle: number; waiting: number };
+  /**
+   * A connection of its own, outside the pool's rotation, for session state such as an advisory
+   * lock (PostgreSQL only: PGlite has one process per data folder).
+   */
+  dedicated?(): Promise<DedicatedConnection>;
+}
+
+export interface DedicatedConnection extends Queryable {
+  /** Gives the connection back; `lost` closes it instead (its session state goes with it). */
+  release(lost?: boolean): void;
 }
 
 export type DatabaseOptions =
@@ -168,6 +178,20 @@ async function openPostgres(url: string, poolSize: number): Promise<Database> {
     },
     close: () => pool.end(),
     poolStats: () => ({ total: pool.totalCount, idle: pool.idleCount, waiting: pool.waitingCount }),
+    async dedicated() {
+      const client = await pool.connect();
+      // A lost server connection must not crash the process: the holder finds out at its next query.
+      client.on('error', () => {});
+      let released = false;
+      return {
+        ...wrap(client),
+        release(lost = false) {
+          if (released) return;
+          released = true;
+          client.release(lost ? new Error('connection given up') : undefined);
+        },
+      };
+    },
   };
 }
 

@@ -1,6 +1,8 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { mkdir } from 'node:fs/promises';
 import { openServiceSigner, ServiceKeySet, type ServiceSigner } from './auth/service-keys.js';
+import { RedisReplayGuard, type ReplayStore } from './auth/envelope.js';
+import { connectRedis, type Redis } from './redis.js';
 import { pathToFileURL } from 'node:url';
 import path from 'node:path';
 import { ConfigError, metricsPortFor, parseEnv, subgraphEnvSchema } from './config.js';
@@ -36,6 +38,8 @@ export interface SubgraphAuth {
   envelopeKeys: ServiceKeySet;
   /** This subgraph's own key: signs its calls to other subgraphs (absent when it has none). */
   signer?: ServiceSigner;
+  /** Used envelope ids shared by the subgraph's replicas (Redis); absent: this process's own. */
+  replays?: ReplayStore;
 }
 
 export interface SubgraphDeps {
@@ -142,6 +146,16 @@ export async function runSubgraph(mod: SubgraphModule, env: Env = process.env): 
     const report = progressReporter((line) => logger.info(line));
     await mod.seed(db, config.HUTONG_SEED_COUNT, report);
   }
+  let redis: Redis | undefined;
+  if (config.HUTONG_REDIS_URL) {
+    try {
+      redis = await connectRedis(config.HUTONG_REDIS_URL, logger);
+    } catch (error) {
+      process.stderr.write(`Subgraph ${mod.name} cannot start: Redis at HUTONG_REDIS_URL cannot be reached: ${(error as Error).message}\n`);
+      process.exit(2);
+    }
+    auth.replays = new RedisReplayGuard(redis, mod.name);
+  }
   const subgraph = await mod.create({ db, logger, env, auth });
   const listening = await listen(subgraph.app, config.HUTONG_PORT, config.HUTONG_HOST);
   const metricsListening = subgraph.metrics
@@ -163,6 +177,7 @@ export async function runSubgraph(mod: SubgraphModule, env: Env = process.env): 
     }
     await metricsListening?.close(0);
     await subgraph.stop();
+    await redis?.quit().catch(() => {});
     await db.close();
     await tracing.shutdown().catch(() => {});
     process.exit(0);

@@ -6,10 +6,11 @@ import type { GraphQLResolverMap } from '@apollo/subgraph/dist/schema-helper/res
 import express, { type Express, type NextFunction, type Request, type Response } from 'express';
 import type { DocumentNode } from 'graphql';
 import type { Caller } from './auth/caller.js';
-import { ENVELOPE_HEADER, ReplayGuard, verifyEnvelope } from './auth/envelope.js';
+import { ENVELOPE_HEADER, ReplayGuard, ReplayStoreUnavailable, verifyEnvelope, type ReplayStore } from './auth/envelope.js';
 import { enforceDeclaredScopes } from './auth/scopes.js';
 import { GATEWAY_SERVICE, type ServiceKeySet } from './auth/service-keys.js';
 import type { Database } from './db.js';
+import type { Leadership } from './leader.js';
 import { maskErrors } from './errors.js';
 import { jsonErrorHandler } from './http-errors.js';
 import { assignRequestId, requestScope } from './request-context.js';
@@ -26,6 +27,8 @@ export interface SubgraphDefinition<TContext extends BaseContext> {
   logger: Logger;
   /** Every service's public key, bound to its service: whose envelopes the subgraph can check. */
   envelopeKeys: ServiceKeySet;
+  /** Where used envelope ids are kept: shared by replicas (Redis), or this process's own. */
+  replays?: ReplayStore;
   /** Builds the per-request context: fresh DataLoaders every request, so no data leaks between callers. */
   context: (caller: Caller) => TContext;
   /** Extra HTTP routes next to `/graphql` (e.g. a registry's catalogue feed). */
@@ -56,6 +59,8 @@ export interface SubgraphApp {
   metrics?: ServiceMetrics;
   /** Finishes pending background work (the catalogue relays every registry once). */
   settle?(): Promise<void>;
+  /** Who runs the subgraph's once-per-cluster work (its relay), when it has any. */
+  leadership?: Leadership;
   stop(): Promise<void>;
 }
 
@@ -98,7 +103,7 @@ export async function createSubgraphApp<TContext extends BaseContext>(
   });
   // Keep the exact bytes: the envelope is bound to the body's hash.
   app.use(express.json({ limit: '1mb', verify: (req, _res, buf) => ((req as RawRequest).rawBody = buf) }));
-  const replays = new ReplayGuard();
+  const replays = def.replays ?? new ReplayGuard();
   app.use(async (req: Request, res: Response, next: NextFunction) => {
     try {
       const verified = await verifyEnvelope(def.envelopeKeys, req.header(ENVELOPE_HEADER), {
@@ -111,6 +116,11 @@ export async function createSubgraphApp<TContext extends BaseContext>(
       res.locals.envelopeService = verified.service;
       requestScope(req, res, next);
     } catch (error) {
+      if (error instanceof ReplayStoreUnavailable) {
+        def.logger.error({ reason: error.message }, 'envelope refused: its id cannot be checked against replays');
+        res.status(503).json({ errors: [{ message: 'The subgraph cannot check requests right now; try again shortly.', extensions: { code: 'SERVICE_UNAVAILABLE', requestId: res.locals.requestId } }] });
+        return;
+      }
       res.status(401).json({ errors: [{ message: (error as Error).message, extensions: { code: 'UNAUTHENTICATED', requestId: res.locals.requestId } }] });
     }
   });

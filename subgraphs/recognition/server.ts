@@ -1,6 +1,7 @@
 import { fileURLToPath } from 'node:url';
 import { z } from 'zod';
-import { parseEnv, registryUrls, registryUrlsSchema } from '../kit/config.js';
+import { leaderEnv, parseEnv, registryUrls, registryUrlsSchema } from '../kit/config.js';
+import { Leadership } from '../kit/leader.js';
 import { recognitionSubgraph } from '../kit/reference.js';
 import { isMainModule, runSubgraph, type SubgraphModule } from '../kit/run.js';
 import { loadTypeDefs } from '../kit/sdl.js';
@@ -33,6 +34,7 @@ const recognitionEnvSchema = z.object({
   HUTONG_USAGE_RELAY_INTERVAL_MS: z.coerce.number().int().min(50).max(600_000).default(5000),
   /** Longest backoff of the usage relay for a registry that keeps failing. */
   HUTONG_USAGE_RELAY_MAX_BACKOFF_MS: z.coerce.number().int().min(100).max(3_600_000).default(60_000),
+  ...leaderEnv,
 });
 
 /** Cross-region recognition: rules, presentation codes, verification, disputes. */
@@ -58,8 +60,11 @@ export const recognition: SubgraphModule = {
       logger,
       config.HUTONG_REGISTRY_TIMEOUT_MS,
     );
+    // Replicas of recognition share its database; one of them delivers usage records.
+    const leadership = new Leadership(db, 'usage-relay', logger, config.HUTONG_LEADER_CHECK_MS);
     const relay = new UsageRelay(store, registries, logger, config.HUTONG_USAGE_RELAY_INTERVAL_MS, {
       maxBackoffInMs: config.HUTONG_USAGE_RELAY_MAX_BACKOFF_MS,
+      isLeader: () => leadership.isLeader(),
     });
     const metrics = createMetrics(recognitionSubgraph.name);
     const { verified, ruleChanged } = recognitionMetrics(metrics, () => relay.backlog());
@@ -67,19 +72,22 @@ export const recognition: SubgraphModule = {
     const app = await createSubgraphApp<RecognitionContext>({
       metrics,
       // Waiting usage records do not make recognition unready: they are kept and delivered later.
-      readiness: async () => ({ ready: true, details: { usageRelay: await relay.backlog() } }),
+      readiness: async () => ({ ready: true, details: { usageRelayLeader: leadership.isLeader(), usageRelay: await relay.backlog() } }),
       name: recognitionSubgraph.name,
       typeDefs: loadTypeDefs(sdlPath),
       resolvers,
       db,
       logger,
       envelopeKeys: auth.envelopeKeys,
+      replays: auth.replays,
       context: (caller) => ({ caller, store, service, rules, verified, loaders: createRecognitionLoaders(store) }),
     });
+    leadership.start();
     relay.start();
     return {
       app: app.app,
       metrics,
+      leadership,
       async settle() {
         const pending = await relay.deliverPending();
         if (pending > 0) throw new Error(`${pending} usage record(s) still waiting for their registry`);
@@ -87,6 +95,7 @@ export const recognition: SubgraphModule = {
       async stop() {
         // The relay's deliveries end before the connections and the database they use.
         await relay.stop();
+        await leadership.stop();
         await registries.close();
         await app.stop();
       },

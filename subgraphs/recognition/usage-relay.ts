@@ -10,6 +10,8 @@ export interface UsageRelayOptions {
   batchSize?: number;
   /** Source of the backoff's jitter, 0 ≤ x < 1 (tests fix it). */
   random?: () => number;
+  /** Whether this replica delivers now (one per cluster); absent: always. */
+  isLeader?: () => boolean;
 }
 
 /**
@@ -40,6 +42,7 @@ export class UsageRelay {
   private readonly maxBackoffInMs: number;
   private readonly batchSize: number;
   private readonly random: () => number;
+  private readonly isLeader: () => boolean;
 
   constructor(
     private readonly store: RecognitionStore,
@@ -51,12 +54,14 @@ export class UsageRelay {
     this.maxBackoffInMs = options.maxBackoffInMs ?? 60_000;
     this.batchSize = options.batchSize ?? 100;
     this.random = options.random ?? Math.random;
+    this.isLeader = options.isLeader ?? (() => true);
   }
 
   /** Every interval, starts a delivery for each registry with records due; never waits for a slow one. */
   start(): void {
     const tick = async () => {
-      this.round = this.startRound().then(
+      // Another replica leads: this one only waits, ready to take over.
+      this.round = (this.isLeader() ? this.startRound() : Promise.resolve()).then(
         () => {},
         (error) => this.logger.warn({ reason: (error as Error).message }, 'usage relay failed'),
       );

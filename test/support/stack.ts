@@ -13,7 +13,9 @@ import { subgraphs } from '../../subgraphs/index.js';
 import { openDatabase, type Database } from '../../subgraphs/kit/db.js';
 import { listen, type Listening } from '../../subgraphs/kit/http.js';
 import { createLogger } from '../../subgraphs/kit/logger.js';
-import { prepareDatabase, loadSubgraphAuth, type Env } from '../../subgraphs/kit/run.js';
+import { prepareDatabase, loadSubgraphAuth, type Env, type SubgraphAuth } from '../../subgraphs/kit/run.js';
+import { RedisReplayGuard } from '../../subgraphs/kit/auth/envelope.js';
+import { connectRedis } from '../../subgraphs/kit/redis.js';
 import { ensureDevKeys, loadSigningKey, type DevKeyFiles, type SigningKey } from '../../subgraphs/kit/auth/keys.js';
 import { serviceNames } from '../../subgraphs/kit/reference.js';
 import { mintClientToken, type ClientTokenClaims } from '../../subgraphs/kit/auth/client-tokens.js';
@@ -33,6 +35,8 @@ export interface RunningSubgraph {
   name: string;
   url: string;
   db: Database;
+  /** PostgreSQL only: where its database is (a replica opens its own pool to it). */
+  databaseUrl?: string;
   subgraph: SubgraphApp;
   listening: Listening;
 }
@@ -54,6 +58,10 @@ export interface Stack {
   keyDir: string;
   /** The private key one service (`gateway`, a subgraph) signs with now. */
   serviceKey(service: string): Promise<SigningKey>;
+  /** The environment the stack's gateway was configured from (to start a replica of it). */
+  gatewayEnv: Env;
+  /** What a subgraph process of this stack is given: its keys, and the shared replay store with Redis. */
+  authFor(name: string): Promise<SubgraphAuth>;
   /** Stops one subgraph's HTTP server (to simulate a registry outage). */
   stopSubgraph(name: string): Promise<void>;
   /** Listens again on the port a stopped subgraph had. */
@@ -85,6 +93,8 @@ export interface StackOptions {
   subgraphEnv?: Env;
   /** Receives every log line (JSON) at level debug instead of the default silent logger. */
   logSink?: { write(line: string): void };
+  /** Redis for what replicas share: used envelope ids (subgraphs) and rate-limit counters (gateway). */
+  redisUrl?: string;
 }
 
 export async function createPostgresDatabase(name: string): Promise<{ url: string; drop: () => Promise<void> }> {
@@ -143,14 +153,22 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
   const keyDir = mkdtempSync(path.join(tmpdir(), 'hutong-keys-'));
   cleanups.push(async () => rmSync(keyDir, { recursive: true, force: true }));
   const keyFiles = await ensureDevKeys(keyDir, serviceNames());
+  const redis = options.redisUrl ? await connectRedis(options.redisUrl, logger) : undefined;
+  if (redis) cleanups.push(async () => void (await redis.quit()));
+  const authFor = async (name: string): Promise<SubgraphAuth> => ({
+    ...(await loadSubgraphAuth(name, { jwks: keyFiles.internalJwks, signingKey: keyFiles.serviceKey(name) })),
+    ...(redis ? { replays: new RedisReplayGuard(redis, name) } : {}),
+  });
   const clientKey = await loadSigningKey(keyFiles.clientSigningKey);
 
   try {
     for (const mod of subgraphs) {
       let db: Database;
+      let databaseUrl: string | undefined;
       if (kind === 'postgres') {
         const created = await createPostgresDatabase(`hutong_test_${runId}_${mod.name.replaceAll('-', '_')}`);
         cleanups.push(created.drop);
+        databaseUrl = created.url;
         db = await openDatabase({ url: created.url, poolSize: 4 });
       } else {
         db = await openDatabase({ dataDir: options.dataRoot ? path.join(options.dataRoot, mod.name) : 'memory://' });
@@ -159,12 +177,12 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
       await prepareDatabase(mod, db);
       if (mod.seed) await mod.seed(db, seedCount, () => {});
       // Each subgraph holds its own key, as its process would.
-      const auth = await loadSubgraphAuth(mod.name, { jwks: keyFiles.internalJwks, signingKey: keyFiles.serviceKey(mod.name) });
+      const auth = await authFor(mod.name);
       const subgraph = await mod.create({ db, logger: logger.child({ subgraph: mod.name }), env: { ...env }, auth });
       cleanups.push(() => subgraph.stop());
       const listening = await listen(faulty(mod.name, subgraph.app), 0);
       cleanups.push(() => listening.close());
-      running.set(mod.name, { name: mod.name, url: listening.url, db, subgraph, listening });
+      running.set(mod.name, { name: mod.name, url: listening.url, db, databaseUrl, subgraph, listening });
       // Later subgraphs (the catalogue) find the earlier ones (the registries) here.
       env[registryUrlVariable(mod.name)] = listening.url;
     }
@@ -180,6 +198,7 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
       HUTONG_REQUEST_DEADLINE_MS: '20000',
       // An outage in one test must not leave the next one facing an open breaker for long.
       HUTONG_BREAKER_HALF_OPEN_AFTER_MS: String(TEST_HALF_OPEN_AFTER_MS),
+      ...(options.redisUrl ? { HUTONG_REDIS_URL: options.redisUrl } : {}),
       ...options.gatewayEnv,
     };
     for (const s of running.values()) gatewayEnv[subgraphUrlVariable(s.name)] = `${s.url}/graphql`;
@@ -195,6 +214,8 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
       keyFiles,
       keyDir,
       serviceKey: (service) => loadSigningKey(keyFiles.serviceKey(service)),
+      gatewayEnv,
+      authFor,
       token: (claims, options) => mintClientToken(clientKey, claims, options),
       async query(query, variables, options) {
         const res = await fetch(`${gatewayUrl}/graphql`, {

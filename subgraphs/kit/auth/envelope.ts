@@ -46,17 +46,26 @@ export class EnvelopeError extends Error {
   override name = 'EnvelopeError';
 }
 
+/** Where used envelope ids are kept: an envelope is good for one request. */
+export interface ReplayStore {
+  /** True the first time an id is seen before its expiry (seconds since the epoch). */
+  claim(jti: string, expiresAt: number): boolean | Promise<boolean>;
+}
+
+/** The replay store could not be asked (Redis down): the envelope can be neither accepted nor refused. */
+export class ReplayStoreUnavailable extends Error {
+  override name = 'ReplayStoreUnavailable';
+}
+
 /**
- * Envelope ids a subgraph has accepted and that are not yet expired: an envelope is good for one
- * request, so a captured request cannot be sent again within its 30 seconds. Bounded: when full,
- * new envelopes are refused rather than old ids forgotten. One process only; subgraph replicas
- * behind one address would share this through a common store.
+ * Envelope ids one process has accepted and that are not yet expired, so a captured request
+ * cannot be sent again within its 30 seconds. Bounded: when full, new envelopes are refused
+ * rather than old ids forgotten. For one process; replicas share a RedisReplayGuard.
  */
-export class ReplayGuard {
+export class ReplayGuard implements ReplayStore {
   private readonly seen = new Map<string, number>();
   constructor(private readonly capacity = 200_000) {}
 
-  /** True the first time an id is seen before its expiry (seconds since the epoch). */
   claim(jti: string, expiresAt: number, now = Date.now() / 1000): boolean {
     if (this.seen.size >= this.capacity) this.prune(now);
     if (this.seen.has(jti) || this.seen.size >= this.capacity) return false;
@@ -69,11 +78,32 @@ export class ReplayGuard {
   }
 }
 
+/**
+ * Used envelope ids in Redis, shared by every replica of a subgraph: `SET … NX EX` keeps an id
+ * until 5 s after its envelope expires, so a request replayed to another replica is refused too.
+ */
+export class RedisReplayGuard implements ReplayStore {
+  constructor(
+    private readonly redis: { set(key: string, value: string, ex: 'EX', seconds: number, nx: 'NX'): Promise<string | null> },
+    /** The subgraph's name: replicas of one subgraph share their ids. */
+    private readonly scope: string,
+  ) {}
+
+  async claim(jti: string, expiresAt: number, now = Date.now() / 1000): Promise<boolean> {
+    const ttl = Math.max(1, Math.ceil(expiresAt + 5 - now));
+    try {
+      return (await this.redis.set(`hutong:envelope:${this.scope}:${jti}`, '1', 'EX', ttl, 'NX')) === 'OK';
+    } catch (error) {
+      throw new ReplayStoreUnavailable(`used envelope ids cannot be checked: ${(error as Error).message}`);
+    }
+  }
+}
+
 export async function verifyEnvelope(
   keys: ServiceKeySet,
   token: string | undefined,
   req: EnvelopeRequest,
-  replays?: ReplayGuard,
+  replays?: ReplayStore,
 ): Promise<{ caller: Caller; service: string }> {
   if (!token) throw new EnvelopeError('request is not signed by the Hutong gateway');
   let signer: string | undefined;
@@ -94,7 +124,7 @@ export async function verifyEnvelope(
   if (payload.htm !== req.method.toUpperCase() || payload.htu !== req.path || payload.bh !== bodyHash(req.body)) {
     throw new EnvelopeError('request signature was made for another request');
   }
-  if (replays && (typeof payload.jti !== 'string' || !replays.claim(payload.jti, payload.exp!))) {
+  if (replays && (typeof payload.jti !== 'string' || !(await replays.claim(payload.jti, payload.exp!)))) {
     throw new EnvelopeError('request signature was already used');
   }
   try {

@@ -48,6 +48,7 @@ export function registryModule(def: RegistryDefinition): SubgraphModule {
         db,
         logger,
         envelopeKeys: auth.envelopeKeys,
+        replays: auth.replays,
         context: (caller) => ({ caller, commands, loaders: createRegistryLoaders(store, records) }),
         routes: (app) => {
           catalogueFeedRoute(app, store);
