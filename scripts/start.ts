@@ -5,11 +5,14 @@
  * keep running; Ctrl-C stops the gateway first, then everything else, cleanly.
  *
  * Options: `--large` seeds 1,000,000 credentials per region (with progress), `--seed-count N`
- * any other size. Environment: HUTONG_PORT_BASE (default 4000: gateway 4000, catalogue 4001,
+ * any other size, `--production` the production profile: every subgraph on its own PostgreSQL
+ * database (created when missing, migrated by the subgraph) and Redis shared by replicas, as
+ * `npm run start:production` runs it from the compiled build. Environment: HUTONG_PORT_BASE (default 4000: gateway 4000, catalogue 4001,
  * registries 4002…, recognition 4005), HUTONG_DATA_ROOT (default `data`), and the restart and
  * stop settings in `launcherEnvSchema` below.
  */
 import { spawn } from 'node:child_process';
+import pg from 'pg';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { z } from 'zod';
@@ -17,6 +20,7 @@ import { subgraphUrlVariable } from '../gateway/src/config.js';
 import { registryUrlVariable } from '../subgraphs/catalogue/server.js';
 import { ensureDevKeys } from '../subgraphs/kit/auth/keys.js';
 import { ConfigError, parseEnv } from '../subgraphs/kit/config.js';
+import { redactUrl } from '../subgraphs/kit/db.js';
 import { catalogueSubgraph, gatewayDefaultPort, recognitionSubgraph, regions, serviceNames } from '../subgraphs/kit/reference.js';
 import { exampleOperations } from './examples.js';
 import { defaultRestartPolicy, duration, Supervisor, systemClock, type ServiceProcess } from './supervisor.js';
@@ -55,6 +59,10 @@ const launcherEnvSchema = z
     HUTONG_RESTART_WINDOW_MS: milliseconds(defaultRestartPolicy.windowMs, 1000),
     HUTONG_RESTART_STABLE_AFTER_MS: milliseconds(defaultRestartPolicy.stableAfterMs, 1000),
     HUTONG_STOP_GRACE_MS: milliseconds(10_000, 100),
+    // The production profile: a PostgreSQL server where each subgraph gets a database, and Redis.
+    HUTONG_POSTGRES_URL: z.string().regex(/^postgres(ql)?:\/\//, 'must be a postgres:// URL').default('postgresql://postgres@127.0.0.1:5432/postgres'),
+    HUTONG_DATABASE_PREFIX: z.string().regex(/^[a-z][a-z0-9_]{0,30}$/, 'must be lower-case letters, digits and _').default('hutong_'),
+    HUTONG_REDIS_URL: z.string().regex(/^rediss?:\/\//, 'must be a redis:// URL').default('redis://127.0.0.1:6379'),
   })
   .refine((c) => c.HUTONG_RESTART_MAX_DELAY_MS >= c.HUTONG_RESTART_INITIAL_DELAY_MS, {
     path: ['HUTONG_RESTART_MAX_DELAY_MS'],
@@ -75,7 +83,19 @@ const portOf = (defaultPort: number) => base + (defaultPort - gatewayDefaultPort
 // Development keys: client tokens (`npm run tokens`) and the internal envelopes between services.
 // Each service is given the JWKS and its own private key file, never another service's.
 const keys = await ensureDevKeys(path.join(dataRoot, 'keys'), serviceNames());
-const keyEnv = (service: string) => ({ HUTONG_INTERNAL_JWKS_FILE: keys.internalJwks, HUTONG_INTERNAL_SIGNING_KEY_FILE: keys.serviceKey(service) });
+const production = args.includes('--production');
+/** The production profile's database of a subgraph, on the configured PostgreSQL server. */
+const databaseUrlOf = (service: string) => {
+  const url = new URL(config.HUTONG_POSTGRES_URL);
+  url.pathname = `/${config.HUTONG_DATABASE_PREFIX}${service.replaceAll('-', '_')}`;
+  return url.toString();
+};
+// Embedded: a data folder per subgraph. Production: a PostgreSQL database per subgraph, and Redis.
+const storageEnv = (service: string): Record<string, string> =>
+  production
+    ? { HUTONG_DATABASE_URL: databaseUrlOf(service), HUTONG_REDIS_URL: config.HUTONG_REDIS_URL }
+    : { HUTONG_DATA_DIR: path.join(dataRoot, service) };
+const keyEnv = (service: string) => ({ HUTONG_INTERNAL_JWKS_FILE: keys.internalJwks, HUTONG_INTERNAL_SIGNING_KEY_FILE: keys.serviceKey(service), ...storageEnv(service) });
 
 interface Service {
   name: string;
@@ -91,7 +111,6 @@ const registries: Service[] = regions.map((r) => ({
   port: portOf(r.defaultPort),
   env: {
     ...keyEnv(r.code),
-    HUTONG_DATA_DIR: path.join(dataRoot, r.code),
     ...(seedCountArg ? { HUTONG_SEED_COUNT: seedCountArg } : {}),
   },
 }));
@@ -101,7 +120,6 @@ const catalogue: Service = {
   port: portOf(catalogueSubgraph.defaultPort),
   env: {
     ...keyEnv(catalogueSubgraph.name),
-    HUTONG_DATA_DIR: path.join(dataRoot, catalogueSubgraph.name),
     ...Object.fromEntries(registries.map((r) => [registryUrlVariable(r.name), `http://127.0.0.1:${r.port}`])),
   },
 };
@@ -111,7 +129,6 @@ const recognition: Service = {
   port: portOf(recognitionSubgraph.defaultPort),
   env: {
     ...keyEnv(recognitionSubgraph.name),
-    HUTONG_DATA_DIR: path.join(dataRoot, recognitionSubgraph.name),
     ...Object.fromEntries(registries.map((r) => [registryUrlVariable(r.name), `http://127.0.0.1:${r.port}`])),
   },
 };
@@ -123,6 +140,7 @@ const gateway: Service = {
     HUTONG_GATEWAY_PORT: String(base),
     HUTONG_CLIENT_JWKS_FILE: keys.clientJwks,
     HUTONG_INTERNAL_SIGNING_KEY_FILE: keys.serviceKey('gateway'),
+    ...(production ? { HUTONG_REDIS_URL: config.HUTONG_REDIS_URL } : {}),
     ...Object.fromEntries([catalogue, recognition, ...registries].map((s) => [subgraphUrlVariable(s.name), `http://127.0.0.1:${s.port}/graphql`])),
   },
 };
@@ -269,8 +287,37 @@ process.on('exit', () => {
   for (const child of alive) child.kill('SIGTERM');
 });
 
+/** The production profile's databases, created on the PostgreSQL server when missing (each subgraph migrates its own). */
+async function ensureDatabases(): Promise<string[]> {
+  const admin = new pg.Client({ connectionString: config.HUTONG_POSTGRES_URL });
+  await admin.connect();
+  const created: string[] = [];
+  try {
+    for (const service of [...registries, catalogue, recognition].map((s) => s.name)) {
+      const name = new URL(databaseUrlOf(service)).pathname.slice(1);
+      const { rows } = await admin.query('select 1 from pg_database where datname = $1', [name]);
+      if (rows.length === 0) {
+        // The name is checked above (prefix pattern and subgraph names), so it can be quoted as is.
+        await admin.query(`create database "${name}"`);
+        created.push(name);
+      }
+    }
+  } finally {
+    await admin.end();
+  }
+  return created;
+}
+
 try {
-  console.log(`Starting Hutong (data in ${path.relative(root, dataRoot) || '.'}/)…`);
+  if (production) {
+    const created = await ensureDatabases().catch((error: Error) => {
+      console.error(`The production profile needs PostgreSQL at HUTONG_POSTGRES_URL (${redactUrl(config.HUTONG_POSTGRES_URL)}): ${error.message}`);
+      process.exit(2);
+    });
+    console.log(`Starting Hutong, production profile: a PostgreSQL database per subgraph (${config.HUTONG_DATABASE_PREFIX}*${created.length > 0 ? `; created ${created.join(', ')}` : ''}), Redis at ${config.HUTONG_REDIS_URL}, keys in ${path.relative(process.cwd(), path.join(dataRoot, 'keys')) || '.'}/…`);
+  } else {
+    console.log(`Starting Hutong (data in ${path.relative(root, dataRoot) || '.'}/)…`);
+  }
   // A large seed can take minutes per registry; the progress lines show how far it is.
   const seedTimeout = seedCountArg && Number(seedCountArg) > 10_000 ? 6 * 3600_000 : 120_000;
   for (const r of registries) supervisor.add(r.name, () => launch(r));

@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { regions } from './reference.js';
+import { retentionEnv } from './retention.js';
 
 /**
  * Parses environment variables once at start-up. On failure the message names every bad
@@ -72,6 +73,7 @@ export const subgraphEnvSchema = (defaultPort: number, name: string) =>
       .optional(),
     /** A file holding the PostgreSQL URL (a secret, e.g. `/run/secrets/…`): the password stays out of the environment. */
     HUTONG_DATABASE_URL_FILE: z.string().min(1).optional(),
+    ...retentionEnv,
     /** Redis shared by the subgraph's replicas (used envelope ids); unset: each process keeps its own. */
     HUTONG_REDIS_URL: z.string().regex(/^rediss?:\/\//, 'must be a redis:// or rediss:// URL').optional(),
     /** Folder of the embedded PGlite database. */

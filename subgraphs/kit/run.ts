@@ -3,6 +3,7 @@ import { mkdir } from 'node:fs/promises';
 import { openServiceSigner, ServiceKeySet, type ServiceSigner } from './auth/service-keys.js';
 import { RedisReplayGuard, type ReplayStore } from './auth/envelope.js';
 import { connectRedis, type Redis } from './redis.js';
+import { RetentionJob, type RetentionTask } from './retention.js';
 import { pathToFileURL } from 'node:url';
 import path from 'node:path';
 import { ConfigError, metricsPortFor, parseEnv, subgraphEnvSchema } from './config.js';
@@ -29,6 +30,8 @@ export interface SubgraphModule {
   migrations: { scope: string; folder: string }[];
   /** Seeds the database up to `count` records; reports progress. */
   seed?: (db: Database, count: number, onProgress: (done: number, target: number) => void) => Promise<unknown>;
+  /** Rows it deletes when they are old enough (run by a job in every process). */
+  retention?: (env: Env) => RetentionTask[];
   /** Builds the subgraph's HTTP app (never listens). */
   create: (deps: SubgraphDeps) => Promise<SubgraphApp>;
 }
@@ -157,6 +160,8 @@ export async function runSubgraph(mod: SubgraphModule, env: Env = process.env): 
     auth.replays = new RedisReplayGuard(redis, mod.name);
   }
   const subgraph = await mod.create({ db, logger, env, auth });
+  const retention = mod.retention ? new RetentionJob(db, mod.retention(env), logger, config.HUTONG_RETENTION_INTERVAL_MS) : undefined;
+  retention?.start();
   const listening = await listen(subgraph.app, config.HUTONG_PORT, config.HUTONG_HOST);
   const metricsListening = subgraph.metrics
     ? await serveMetrics(subgraph.metrics, metricsPortFor(config.HUTONG_PORT, config.HUTONG_METRICS_PORT), config.HUTONG_METRICS_HOST)
@@ -177,6 +182,7 @@ export async function runSubgraph(mod: SubgraphModule, env: Env = process.env): 
     }
     await metricsListening?.close(0);
     await subgraph.stop();
+    await retention?.stop();
     await redis?.quit().catch(() => {});
     await db.close();
     await tracing.shutdown().catch(() => {});

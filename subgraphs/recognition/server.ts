@@ -2,6 +2,7 @@ import { fileURLToPath } from 'node:url';
 import { z } from 'zod';
 import { leaderEnv, parseEnv, registryUrls, registryUrlsSchema } from '../kit/config.js';
 import { Leadership } from '../kit/leader.js';
+import { recognitionRetention } from './retention.js';
 import { recognitionSubgraph } from '../kit/reference.js';
 import { isMainModule, runSubgraph, type SubgraphModule } from '../kit/run.js';
 import { loadTypeDefs } from '../kit/sdl.js';
@@ -46,6 +47,7 @@ export const recognition: SubgraphModule = {
   async seed(db) {
     await new RecognitionStore(db).seedReferenceData();
   },
+  retention: recognitionRetention,
   async create({ db, logger, env, auth }) {
     const config = parseEnv(recognitionEnvSchema, env, 'subgraph recognition');
     if (!auth.signer) throw new Error('the recognition subgraph needs its own signing key (codes and registry calls)');

@@ -14,6 +14,8 @@ import { devKeyFiles, loadSigningKey } from '../../subgraphs/kit/auth/keys.js';
 import { serviceNames } from '../../subgraphs/kit/reference.js';
 import { regions, seedCredential } from '../support/fixtures.js';
 import { freePortBase } from '../support/processes.js';
+import { postgresAdminUrl } from '../support/stack.js';
+import pg from 'pg';
 
 const repo = path.resolve(import.meta.dirname, '../..');
 const work = mkdtempSync(path.join(tmpdir(), 'hutong-compiled-'));
@@ -86,6 +88,53 @@ describe('the compiled build', () => {
     } finally {
       launcher.kill('SIGINT');
       expect(await exited).toBe(0);
+    }
+  });
+
+  it('runs the production profile from it: a PostgreSQL database per subgraph, created when missing, and Redis', async () => {
+    expect(existsSync(path.join(dist, 'scripts', 'start.js')), 'the build of the test before').toBe(true);
+    const prefix = `hutong_t${Math.floor(Math.random() * 1e9).toString(36)}_`;
+    const names = [...regions.map((r) => r.code), 'catalogue', 'recognition'].map((n) => `${prefix}${n.replaceAll('-', '_')}`);
+    const base = await freePortBase(serviceNames().length);
+    const production = spawn(process.execPath, [path.join(dist, 'scripts', 'start.js'), '--production', '--seed-count', '20'], {
+      cwd: work,
+      env: { ...process.env, HUTONG_PORT_BASE: String(base), HUTONG_DATA_ROOT: 'data-production', HUTONG_DATABASE_PREFIX: prefix, HUTONG_POSTGRES_URL: postgresAdminUrl },
+    });
+    launcher = production;
+    let output = '';
+    production.stdout.on('data', (d) => (output += d));
+    production.stderr.on('data', (d) => (output += d));
+    const exited = new Promise<number | null>((resolve) => production.on('exit', (code) => resolve(code)));
+    try {
+      const deadline = Date.now() + 90_000;
+      while (!output.includes('Hutong is running.')) {
+        if (Date.now() > deadline || production.exitCode !== null) throw new Error(`start failed:\n${output.slice(-4000)}`);
+        await new Promise((r) => setTimeout(r, 200));
+      }
+      expect(output).toContain(`Starting Hutong, production profile: a PostgreSQL database per subgraph (${prefix}*; created ${names.join(', ')}), Redis at redis://127.0.0.1:6379`);
+      for (const name of [...regions.map((r) => r.code), 'catalogue', 'recognition']) {
+        expect(output).toMatch(new RegExp(`^\\[${name}\\] info database open database=postgres location=postgresql://postgres@127\\.0\\.0\\.1:5432/${prefix}${name.replaceAll('-', '_')}$`, 'm'));
+      }
+      // Nothing embedded: no data folder of a subgraph's own.
+      expect(readdirSync(path.join(work, 'data-production')).sort()).toEqual(['keys']);
+      for (const command of childCommandLines(production.pid!)) expect(command).not.toMatch(/tsx/);
+      const token = await mintClientToken(await loadSigningKey(devKeyFiles(path.join(work, 'data-production', 'keys')).clientSigningKey), devIdentity('admin').claims);
+      const wanted = seedCredential(regions[0]!, 4);
+      const res = await fetch(`http://127.0.0.1:${base}/graphql`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', authorization: `Bearer ${token}` },
+        body: JSON.stringify({ query: 'query($id: ID!) { credential(id: $id) { id number } scenarios { code } }', variables: { id: wanted.id } }),
+      });
+      const body = (await res.json()) as { data: { credential: { id: string; number: string }; scenarios: { code: string }[] } };
+      expect(body.data.credential).toEqual({ id: wanted.id, number: wanted.number });
+      expect(body.data.scenarios.map((s) => s.code)).toContain('online-filing');
+    } finally {
+      production.kill('SIGINT');
+      expect(await exited).toBe(0);
+      const admin = new pg.Client({ connectionString: postgresAdminUrl });
+      await admin.connect();
+      for (const name of names) await admin.query(`drop database if exists "${name}" with (force)`);
+      await admin.end();
     }
   });
 });

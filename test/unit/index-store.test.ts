@@ -38,7 +38,7 @@ const entry = (seq: number, credentialId: string, status: StatusCode, more: Part
 
 const indexRow = async (credentialId: string) =>
   (await db.query(
-    `select credential_id, holder_code, holder_type, type_code, region_code, status, source_seq::int as source_seq
+    `select credential_id, holder_code, holder_type, type_code, region_code, status, source_seq::float8 as source_seq
      from holder_index where credential_id = $1`,
     [credentialId],
   ))[0];
@@ -185,6 +185,17 @@ describe('the feed epoch kept with a region\'s cursor', () => {
     await store.apply(region, [], 2, 'epoch-a');
     await store.apply(region, [], 3);
     expect(await store.relayCursor(region)).toEqual({ lastSeq: 3, epoch: 'epoch-a', generation: 0, resync: null });
+  });
+
+  it('keeps sequence numbers past 2^31 exactly (they are bigint end to end)', async () => {
+    const region = fresh('region');
+    const id = fresh('cred');
+    await store.apply(region, [entry(3_000_000_001, id, '01')], 3_000_000_001, 'epoch-a');
+    expect(await store.relayCursor(region)).toEqual({ lastSeq: 3_000_000_001, epoch: 'epoch-a', generation: 0, resync: null });
+    // A later entry wins over an earlier one past 2^31 too.
+    await store.apply(region, [entry(3_000_000_002, id, '03')], 3_000_000_002, 'epoch-a');
+    expect(await indexRow(id)).toMatchObject({ status: '03' });
+    expect((await store.relayCursor(region)).lastSeq).toBe(3_000_000_002);
   });
 
   it('refuses a batch read from another epoch, storing none of it', async () => {

@@ -124,6 +124,25 @@ describe('a registry’s catalogue feed', () => {
 });
 
 
+describe('a registry’s catalogue feed past 2^31 entries', () => {
+  it('serves sequence numbers above 2^31 exactly, and takes them as cursors', async () => {
+    const db = await subgraphDatabase('shandong');
+    const { server, feed } = await serveFeed(db);
+    try {
+      await db.exec(`select setval('catalogue_outbox_seq_seq', 3000000000)`);
+      await issue(db, [0, 1]);
+      const { status, body } = await feed('?after=3000000000');
+      expect(status).toBe(200);
+      expect(body.entries!.map((e) => e.seq)).toEqual([3_000_000_001, 3_000_000_002]);
+      expect(body).toMatchObject({ lastSeq: 3_000_000_002, headSeq: 3_000_000_002 });
+      expect((await feed('?after=3000000001')).body.entries!.map((e) => e.seq)).toEqual([3_000_000_002]);
+    } finally {
+      await server.close();
+      await db.close();
+    }
+  });
+});
+
 describe('the epoch and head of a registry’s catalogue feed', () => {
   const folder = mkdtempSync(path.join(tmpdir(), 'hutong-feed-epoch-'));
   const registry = subgraphs.find((m) => m.name === 'shandong')!;

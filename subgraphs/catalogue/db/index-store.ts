@@ -48,8 +48,9 @@ export class RelayCursorConflict extends Error {
   override name = 'RelayCursorConflict';
 }
 
-const cursorColumns = `last_seq::int as "lastSeq", epoch, generation::int as generation,
-  resync_epoch as "resyncEpoch", resync_generation::int as "resyncGeneration", resync_seq::int as "resyncSeq",
+// Sequence numbers are bigint; as float8 they arrive as JS numbers, exact below 2^53.
+const cursorColumns = `last_seq::float8 as "lastSeq", epoch, generation::int as generation,
+  resync_epoch as "resyncEpoch", resync_generation::int as "resyncGeneration", resync_seq::float8 as "resyncSeq",
   resync_entries::int as "resyncEntries", (extract(epoch from resync_started_at) * 1000)::float8 as "resyncStartedAt"`;
 
 interface CursorRow {

@@ -97,7 +97,8 @@ export class CredentialStore {
 
   async feed(after: number, limit: number): Promise<FeedEntry[]> {
     return this.db.query<FeedEntry>(
-      `select seq::int as seq, credential_id as "credentialId", holder_code as "holderCode",
+      // bigint in the table; as float8 it arrives as a JS number, exact below 2^53 (an int cast would overflow at 2^31).
+      `select seq::float8 as seq, credential_id as "credentialId", holder_code as "holderCode",
               holder_type as "holderType", type_code as "typeCode", status
        from catalogue_outbox where seq > $1 order by seq limit $2`,
       [after, limit],
@@ -111,7 +112,7 @@ export class CredentialStore {
    */
   async feedHead(): Promise<FeedHead> {
     const rows = await this.db.query<FeedHead>(
-      `select epoch, (select coalesce(max(seq), 0)::int from catalogue_outbox) as "headSeq" from feed_epoch where id = 1`,
+      `select epoch, (select coalesce(max(seq), 0)::float8 from catalogue_outbox) as "headSeq" from feed_epoch where id = 1`,
     );
     if (!rows[0]) throw new Error('the registry database has no feed epoch (migration 003_feed_epoch not applied)');
     return rows[0];

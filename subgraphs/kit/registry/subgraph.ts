@@ -12,6 +12,7 @@ import { CredentialStore } from './store.js';
 import { RecordStore } from './records.js';
 import { RegistryCommands } from './commands.js';
 import { internalRoutes } from './internal.js';
+import { registryRetention } from './retention.js';
 
 export const registryMigrations = fileURLToPath(new URL('./migrations', import.meta.url));
 
@@ -35,6 +36,7 @@ export function registryModule(def: RegistryDefinition): SubgraphModule {
       { scope: 'registry', folder: registryMigrations },
       ...(def.migrationsFolder ? [{ scope: region.code, folder: def.migrationsFolder }] : []),
     ],
+    retention: (env) => registryRetention(env, region.code),
     seed: (db, count, onProgress) =>
       seedRegistry(db, region, count, (p) => onProgress(p.done, p.target)),
     async create({ db, logger, auth }) {
