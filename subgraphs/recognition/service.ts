@@ -104,6 +104,12 @@ export class RecognitionService {
     }
     const scenario = (await this.store.scenarios()).find((s) => s.code === input.scenario)!;
     checkContext(input.context, caller.organisation);
+    // The usage record names the service item the holder sees: it must be this scenario's.
+    if (input.context.serviceItemCode !== scenario.serviceItemCode) {
+      throw badInput(`Usage context serviceItemCode ${input.context.serviceItemCode} is not the service item of ${input.scenario} (${scenario.serviceItemCode}).`, {
+        reason: 'SERVICE_ITEM_MISMATCH',
+      });
+    }
 
     const { jti, scenario: boundScenario } = await readPresentationCode(this.verifyKeys, input.code);
     const code = await this.store.presentationCode(jti);

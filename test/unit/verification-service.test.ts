@@ -1079,6 +1079,17 @@ describe('the usage context of a verification', () => {
     expect((await store.presentationCode(jtiOf(code)))?.consumed).toBe(false);
   });
 
+  it('refuses a service item of another scenario (a traffic check filed under the hotel’s item), spending no code', async () => {
+    const code = await present(DRIVING);
+    expect(await refusal(verifyWith(code, { ...contextOf(SH_POLICE, 'traffic-check'), serviceItemCode: 'HT-ZS-0001' }))).toEqual({
+      code: 'BAD_USER_INPUT',
+      reason: 'SERVICE_ITEM_MISMATCH',
+      message: 'Usage context serviceItemCode HT-ZS-0001 is not the service item of traffic-check (HT-JT-0001).',
+    });
+    expect((await store.presentationCode(jtiOf(code)))?.consumed).toBe(false);
+    expect(registry.usage).toEqual([]);
+  });
+
   it('refuses an extra context field that is not text', async () => {
     const code = await present(DRIVING);
     expect(await refusal(verifyWith(code, { ...contextOf(SH_POLICE, 'traffic-check'), remark: null }))).toEqual({
