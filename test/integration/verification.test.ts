@@ -150,6 +150,24 @@ describe('seeded scenarios, accepted across provinces', () => {
     expect(v).toMatchObject({ verdict: 'NOT_RECOGNISED', ruleId: null, releasedFields: [] });
   });
 
+  it('tells each caller who it is with `me`, so an app fills the usage context without decoding its token', async () => {
+    const ME = '{ me { role subject holderCode organisation organisationName region scenarios { code serviceItemCode } } }';
+    const anonymousMe = await stack.query(ME);
+    expect(anonymousMe.body.data.me).toEqual({ role: 'anonymous', subject: null, holderCode: null, organisation: null, organisationName: null, region: null, scenarios: [] });
+    const office = devIdentity('verifier-hebei-online-filing');
+    const officeMe = await stack.query(ME, undefined, { token: await stack.token(office.claims) });
+    expect(officeMe.body.data.me).toEqual({
+      role: 'verifier', subject: office.claims.sub, holderCode: null, organisation: hebeiFilingOffice.organisation,
+      organisationName: '河北省政务服务管理办公室', region: 'hebei', scenarios: [{ code: 'online-filing', serviceItemCode: 'HT-BA-0001' }],
+    });
+    // A scenario the token lists but the organisation is not registered for is not offered.
+    const police = await stack.query(ME, undefined, { token: await verifierToken(stack, { ...shanghaiPolice, scenarios: ['traffic-check', 'hotel-check-in'] }) });
+    expect(police.body.data.me.scenarios).toEqual([{ code: 'traffic-check', serviceItemCode: 'HT-JT-0001' }]);
+    const company = devIdentity('holder-hebei-company');
+    const holderMe = await stack.query(ME, undefined, { token: await stack.token(company.claims) });
+    expect(holderMe.body.data.me).toMatchObject({ role: 'holder', holderCode: company.claims.holder_code, organisation: null, scenarios: [] });
+  });
+
   it('accepts a Zhejiang e-business licence for a subsidy payout', async () => {
     const licence = seeded('yangtze-delta', SEED, { type: 'e-business-licence', province: '33' });
     const v = await presentAndVerify(stack, licence, zhejiangFinance, 'subsidy-payout');

@@ -4,6 +4,8 @@ import { inForce } from '../engine.js';
 import type { RecognitionContext } from './context.js';
 
 export const Query = {
+  me: (_: unknown, __: unknown, ctx: RecognitionContext) => ctx.caller,
+
   scenarios: (_: unknown, __: unknown, ctx: RecognitionContext) => ctx.store.scenarios(),
 
   async recognitionRules(

@@ -2,7 +2,7 @@ import type { GraphQLResolverMap } from '@apollo/subgraph/dist/schema-helper/res
 import type { RecognitionContext } from './context.js';
 import { Mutation } from './Mutation.js';
 import { Query } from './Query.js';
-import { InvalidationRule, PresentationCode, RecognitionRule, Verification, VerifierType } from './types.js';
+import { InvalidationRule, Me, PresentationCode, RecognitionRule, Verification, VerifierType } from './types.js';
 
 export const resolvers = {
   Query,
@@ -12,4 +12,5 @@ export const resolvers = {
   InvalidationRule,
   Verifier: VerifierType,
   PresentationCode,
+  Me,
 } as GraphQLResolverMap<RecognitionContext>;

@@ -1,3 +1,4 @@
+import type { Caller } from '../../kit/auth/caller.js';
 import { forbidden } from '../../kit/errors.js';
 import { todayInChina } from '../../kit/registry/status.js';
 import type { VerificationRow } from '../db/store.js';
@@ -36,6 +37,17 @@ export const InvalidationRule = {
 export const VerifierType = {
   scenarios: async (v: Verifier, _: unknown, ctx: RecognitionContext) =>
     (await Promise.all(v.scenarios.map((s) => scenarioOf(s, ctx)))).filter((s) => s !== null),
+};
+
+export const Me = {
+  /** A verifier's registered scenarios, narrowed to its token's list when it has one; nothing for other roles. */
+  async scenarios(caller: Caller, _: unknown, ctx: RecognitionContext) {
+    if (caller.role !== 'verifier' || !caller.organisation) return [];
+    const verifier = await ctx.store.verifier(caller.organisation);
+    if (!verifier || verifier.region !== caller.region) return [];
+    const codes = verifier.scenarios.filter((s) => !caller.scenarios || caller.scenarios.includes(s));
+    return (await Promise.all(codes.map((s) => scenarioOf(s, ctx)))).filter((s) => s !== null);
+  },
 };
 
 export const PresentationCode = {
