@@ -90,9 +90,11 @@ export class RecognitionService {
     }
     // The same answer for "not yours" and "does not exist": no oracle for other people's identifiers.
     if (!live || live.credential.holderCode !== caller.holderCode) throw forbidden('You can only present your own credentials.');
+    const credentialStatus = effectiveStatus(live.credential.status, live.credential.expiryDate);
+    const warning = presentationWarning(credentialStatus, live.credential.supersededBy ?? null);
     const { code, jti, expiresAt } = await signPresentationCode(this.signer, scenario, minutes);
     await this.store.addPresentationCode({ jti, credentialId: id, holderCode: caller.holderCode, scenario, expiresAt });
-    return { code, qrSvg: await qrSvg(code), expiresAt: expiresAt.toISOString(), scenario, credentialId: id };
+    return { code, qrSvg: await qrSvg(code), expiresAt: expiresAt.toISOString(), scenario, credentialId: id, credentialStatus, warning };
   }
 
   async verify(caller: Caller, input: { code: string; scenario: string; context: UsageContext }): Promise<VerificationRow> {
@@ -274,6 +276,26 @@ export class RecognitionService {
 
   regionName(code: string): string {
     return regionByCode(code)?.name ?? code;
+  }
+}
+
+/**
+ * What the holder is told when presenting a credential no verifier is likely to accept. Nothing is
+ * refused: the holder may need a verifier's refusal (with its reasons, and a usage record) to show
+ * elsewhere, and whether a status is acceptable is for the verifier's rules to say; but the app
+ * must not let the holder find out at the counter.
+ */
+export function presentationWarning(status: string, supersededBy: string | null): string | null {
+  if (supersededBy) return `This credential was corrected and replaced by ${supersededBy}: verifiers reject this version; present the new one.`;
+  switch (status) {
+    case 'VALID':
+      return null;
+    case 'SUSPENDED':
+      return 'This credential is suspended (暂扣): verifiers reject it until its issuer restores it.';
+    case 'EXPIRED':
+      return 'This credential has expired: most scenarios reject it; only those whose rules accept expired credentials will not.';
+    default:
+      return `This credential is ${status}: verifiers reject it.`;
   }
 }
 

@@ -168,6 +168,23 @@ describe('seeded scenarios, accepted across provinces', () => {
     expect(holderMe.body.data.me).toMatchObject({ role: 'holder', holderCode: company.claims.holder_code, organisation: null, scenarios: [] });
   });
 
+  it('tells the holder, when presenting, that verifiers will reject an expired or suspended credential, and says nothing for a valid one', async () => {
+    const PRESENT = 'mutation($id: ID!) { createPresentationCode(credentialId: $id) { credentialStatus warning } }';
+    const presentAs = async (c: { id: string; holderCode: string }) => (await stack.query(PRESENT, { id: c.id }, { token: await holderToken(stack, c.holderCode) })).body;
+    const valid = seeded('yangtze-delta', SEED, { type: 'e-driving-licence' });
+    expect((await presentAs(valid)).data.createPresentationCode).toEqual({ credentialStatus: 'VALID', warning: null });
+    const expired = seeded('yangtze-delta', SEED, { type: 'e-driving-licence', status: 'EXPIRED' });
+    expect((await presentAs(expired)).data.createPresentationCode).toEqual({
+      credentialStatus: 'EXPIRED',
+      warning: 'This credential has expired: most scenarios reject it; only those whose rules accept expired credentials will not.',
+    });
+    const suspended = seeded('yangtze-delta', SEED, { type: 'e-driving-licence', status: 'SUSPENDED' });
+    expect((await presentAs(suspended)).data.createPresentationCode).toEqual({
+      credentialStatus: 'SUSPENDED',
+      warning: 'This credential is suspended (暂扣): verifiers reject it until its issuer restores it.',
+    });
+  });
+
   it('accepts a Zhejiang e-business licence for a subsidy payout', async () => {
     const licence = seeded('yangtze-delta', SEED, { type: 'e-business-licence', province: '33' });
     const v = await presentAndVerify(stack, licence, zhejiangFinance, 'subsidy-payout');

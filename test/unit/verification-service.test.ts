@@ -28,7 +28,7 @@ import { RecognitionStore, type VerificationRow } from '../../subgraphs/recognit
 import { RegistryClient, type LiveCredential } from '../../subgraphs/recognition/registry-client.js';
 import { UsageRelay } from '../../subgraphs/recognition/usage-relay.js';
 import { verifierNamed, type Verifier } from '../../subgraphs/recognition/seed.js';
-import { RecognitionService, type UsageContext } from '../../subgraphs/recognition/service.js';
+import { presentationWarning, RecognitionService, type UsageContext } from '../../subgraphs/recognition/service.js';
 import { recognitionDatabase } from '../support/databases.js';
 
 const NOW = '2030-03-15T02:00:00.000Z';
@@ -1310,5 +1310,18 @@ describe('region names', () => {
   it('names a region with a registry, and falls back to the code for one it does not know', () => {
     expect(service.regionName('chengdu-chongqing')).toBe('Chengdu-Chongqing');
     expect(service.regionName('north-east')).toBe('north-east');
+  });
+});
+
+describe('what a holder is told when presenting a credential verifiers will reject', () => {
+  it.each([
+    ['VALID', null, null],
+    ['SUSPENDED', null, 'This credential is suspended (暂扣): verifiers reject it until its issuer restores it.'],
+    ['EXPIRED', null, 'This credential has expired: most scenarios reject it; only those whose rules accept expired credentials will not.'],
+    ['REVOKED', null, 'This credential is REVOKED: verifiers reject it.'],
+    ['CANCELLED', null, 'This credential is CANCELLED: verifiers reject it.'],
+    ['VALID', '1.2.156.3005.2.X', 'This credential was corrected and replaced by 1.2.156.3005.2.X: verifiers reject this version; present the new one.'],
+  ])('status %s, replaced by %s: %s', (status, supersededBy, warning) => {
+    expect(presentationWarning(status, supersededBy)).toBe(warning);
   });
 });
