@@ -233,6 +233,8 @@ describe('presenting a credential', () => {
       expiresAt: '2030-03-15T02:05:00.000Z',
       scenario: 'traffic-check',
       credentialId: DRIVING.id,
+      credentialStatus: 'VALID',
+      warning: null,
     });
     expect(decodeJwt(result.code).scn).toBe('traffic-check');
     expect(await store.presentationCode(jtiOf(result.code))).toEqual({
