@@ -39,6 +39,19 @@ export interface PresentationSettings {
 }
 
 /** Metadata fields a rule may release (and a dispute may name), with their labels. */
+/** The metadata fields' names in Chinese (GB/T 36903 terms). */
+export const metadataLabelsZh: Record<string, string> = {
+  name: '证照名称',
+  number: '证照编号',
+  holderName: '持证主体',
+  holderCode: '持证主体代码',
+  issuerName: '发证机构',
+  issueDate: '发证日期',
+  effectiveDate: '有效期起始日期',
+  expiryDate: '有效期截止日期',
+  areaCode: '行政区划代码',
+};
+
 export const metadataLabels: Record<string, string> = {
   name: 'Licence name',
   number: 'Licence number',
@@ -316,6 +329,13 @@ function release(c: StoredCredential, r: FieldRelease): VerificationRow['release
     : undefined;
   const raw = r.field.startsWith('face.') ? c.face[r.field.slice(5)] : (c as unknown as Record<string, string | null>)[r.field];
   const value = raw === undefined || raw === null ? null : r.masked ? mask(String(raw)) : String(raw);
-  return { field: r.field, label: definition?.label ?? metadataLabels[r.field] ?? r.field, value, retain: r.retain };
+  return {
+    field: r.field,
+    label: definition?.label ?? metadataLabels[r.field] ?? r.field,
+    labelZh: definition?.labelZh ?? metadataLabelsZh[r.field] ?? r.field,
+    value,
+    retain: r.retain,
+    masked: r.masked,
+  };
 }
 

@@ -139,6 +139,17 @@ describe('seeded scenarios, accepted across provinces', () => {
     ]);
     expect(released(v).holderName).toBe('唐山华信贸易有限公司');
     expect(released(v).holderCode).toBe(company.claims.holder_code);
+    // What a counter shows: the type presented, and each field's Chinese name and whether it is masked.
+    const shown = await stack.query('query($id: ID!) { verification(id: $id) { credentialType { slug nameZh } releasedFields { field labelZh masked } } }', { id: v.id }, { token: await stack.token(office.claims) });
+    expect(shown.body.data.verification).toEqual({
+      credentialType: { slug: 'e-seal', nameZh: '电子印章' },
+      releasedFields: [
+        { field: 'holderName', labelZh: '持证主体', masked: false },
+        { field: 'holderCode', labelZh: '持证主体代码', masked: false },
+        { field: 'face.sealName', labelZh: '印章名称', masked: false },
+        { field: 'face.sealType', labelZh: '印章类型', masked: false },
+      ],
+    });
     // The company sees who used its seal, for what.
     const records = await stack.query('query($id: ID!) { credential(id: $id) { usageRecords { verifierName scenario verdict } } }', { id: seal.id }, { token });
     expect(records.body.data.credential.usageRecords).toContainEqual({ verifierName: '河北省政务服务管理办公室', scenario: 'online-filing', verdict: 'ACCEPTED' });

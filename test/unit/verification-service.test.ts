@@ -327,10 +327,10 @@ describe('presenting a credential', () => {
 });
 
 const DRIVING_RELEASED_BY_YRD = [
-  { field: 'holderName', label: 'Holder name', value: '孙嘉婷', retain: false },
-  { field: 'face.licenceClass', label: 'Permitted vehicle class', value: 'C1', retain: false },
-  { field: 'expiryDate', label: 'Expiry date', value: '2030-09-30', retain: false },
-  { field: 'number', label: 'Licence number', value: '3202**********3876', retain: false },
+  { field: 'holderName', label: 'Holder name', labelZh: '持证主体', value: '孙嘉婷', retain: false, masked: false },
+  { field: 'face.licenceClass', label: 'Permitted vehicle class', labelZh: '准驾车型', value: 'C1', retain: false, masked: false },
+  { field: 'expiryDate', label: 'Expiry date', labelZh: '有效期截止日期', value: '2030-09-30', retain: false, masked: false },
+  { field: 'number', label: 'Licence number', labelZh: '证照编号', value: '3202**********3876', retain: false, masked: true },
 ];
 
 const TRAFFIC_TRACE_ACCEPTED = [
@@ -417,9 +417,9 @@ describe('verifying a presentation code', () => {
     const v = await verifyAs(SD_POLICE, await present(DRIVING));
     expect([v.verdict, v.ruleId, v.ruleVersion, v.verifierRegion, v.issuingRegion]).toEqual(['ACCEPTED', 'national-traffic-driving-licence', 1, 'shandong', 'yangtze-delta']);
     expect(v.releasedFields).toEqual([
-      { field: 'holderName', label: 'Holder name', value: '孙嘉婷', retain: false },
-      { field: 'face.licenceClass', label: 'Permitted vehicle class', value: 'C1', retain: false },
-      { field: 'expiryDate', label: 'Expiry date', value: '2030-09-30', retain: false },
+      { field: 'holderName', label: 'Holder name', labelZh: '持证主体', value: '孙嘉婷', retain: false, masked: false },
+      { field: 'face.licenceClass', label: 'Permitted vehicle class', labelZh: '准驾车型', value: 'C1', retain: false, masked: false },
+      { field: 'expiryDate', label: 'Expiry date', labelZh: '有效期截止日期', value: '2030-09-30', retain: false, masked: false },
     ]);
     expect(registry.usage.map((u) => u.region)).toEqual(['yangtze-delta']);
   });
@@ -428,10 +428,10 @@ describe('verifying a presentation code', () => {
     const v = await verifyAs(SH_HOTEL, await present(SHANGHAI_ID, 'hotel-check-in'));
     expect([v.verdict, v.ruleId]).toEqual(['ACCEPTED', 'yrd-hotel-e-id']);
     expect(v.releasedFields).toEqual([
-      { field: 'holderName', label: 'Holder name', value: '梁平平', retain: true },
-      { field: 'holderCode', label: 'Holder code', value: '310104198401017090', retain: true },
-      { field: 'face.sex', label: 'Sex', value: '男', retain: false },
-      { field: 'face.address', label: 'Address', value: '上海市*******65号', retain: false },
+      { field: 'holderName', label: 'Holder name', labelZh: '持证主体', value: '梁平平', retain: true, masked: false },
+      { field: 'holderCode', label: 'Holder code', labelZh: '持证主体代码', value: '310104198401017090', retain: true, masked: false },
+      { field: 'face.sex', label: 'Sex', labelZh: '性别', value: '男', retain: false, masked: false },
+      { field: 'face.address', label: 'Address', labelZh: '住址', value: '上海市*******65号', retain: false, masked: true },
     ]);
   });
 
@@ -439,8 +439,8 @@ describe('verifying a presentation code', () => {
     const v = await verifyAs(JINAN_HALL, await present(SHANDONG_ID));
     expect([v.verdict, v.ruleId, v.issuingRegion]).toEqual(['ACCEPTED', 'sd-service-hall-e-id', 'shandong']);
     expect(v.releasedFields).toEqual([
-      { field: 'holderName', label: 'Holder name', value: '马超伟', retain: false },
-      { field: 'holderCode', label: 'Holder code', value: '3701**********1286', retain: false },
+      { field: 'holderName', label: 'Holder name', labelZh: '持证主体', value: '马超伟', retain: false, masked: false },
+      { field: 'holderCode', label: 'Holder code', labelZh: '持证主体代码', value: '3701**********1286', retain: false, masked: true },
     ]);
     expect(registry.usage.map((u) => u.region)).toEqual(['shandong']);
   });
@@ -449,10 +449,10 @@ describe('verifying a presentation code', () => {
     const accepted = await verifyAs(CQ_AGENCY, await present(CHONGQING_ESTATE));
     expect([accepted.verdict, accepted.reasons, accepted.ruleId, accepted.issuingRegion]).toEqual(['ACCEPTED', [], 'cq-rental-real-estate', 'chengdu-chongqing']);
     expect(accepted.releasedFields).toEqual([
-      { field: 'holderName', label: 'Holder name', value: '韩敏琳', retain: true },
-      { field: 'number', label: 'Licence number', value: '渝(2023)渝北区不动产权第1339220号', retain: true },
-      { field: 'face.location', label: 'Property location', value: '重庆市渝北区人民路352号', retain: true },
-      { field: 'face.use', label: 'Use', value: '住宅', retain: false },
+      { field: 'holderName', label: 'Holder name', labelZh: '持证主体', value: '韩敏琳', retain: true, masked: false },
+      { field: 'number', label: 'Licence number', labelZh: '证照编号', value: '渝(2023)渝北区不动产权第1339220号', retain: true, masked: false },
+      { field: 'face.location', label: 'Property location', labelZh: '坐落', value: '重庆市渝北区人民路352号', retain: true, masked: false },
+      { field: 'face.use', label: 'Use', labelZh: '用途', value: '住宅', retain: false, masked: false },
     ]);
     const notRecognised = await verifyAs(CQ_AGENCY, await present(SICHUAN_ESTATE));
     expect([notRecognised.verdict, notRecognised.reasons, notRecognised.ruleId, notRecognised.ruleVersion, notRecognised.releasedFields]).toEqual([
@@ -526,7 +526,7 @@ describe('verifying a presentation code', () => {
     registry.serve('yangtze-delta', { ...DRIVING, typeCode: unknownType });
     const v = await verifyAs(SH_POLICE, await present(DRIVING));
     expect([v.verdict, v.ruleId]).toEqual(['ACCEPTED', 'test-uncatalogued-type']);
-    expect(v.releasedFields).toEqual([{ field: 'face.licenceClass', label: 'face.licenceClass', value: 'C1', retain: false }]);
+    expect(v.releasedFields).toEqual([{ field: 'face.licenceClass', label: 'face.licenceClass', labelZh: 'face.licenceClass', value: 'C1', retain: false, masked: false }]);
   });
 
   describe('rejects with the rule that decided and releases nothing', () => {

@@ -149,7 +149,8 @@ export interface VerificationRow {
   ruleId: string | null;
   ruleVersion: number | null;
   disputed: boolean;
-  releasedFields: { field: string; label: string; value: string | null; retain: boolean }[];
+  /** `labelZh` and `masked` are absent from verifications stored before they were kept. */
+  releasedFields: { field: string; label: string; labelZh?: string; value: string | null; retain: boolean; masked?: boolean }[];
   trace: unknown[];
   usageRecorded: boolean;
   checkedAt: string;

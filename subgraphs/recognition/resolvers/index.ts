@@ -2,7 +2,7 @@ import type { GraphQLResolverMap } from '@apollo/subgraph/dist/schema-helper/res
 import type { RecognitionContext } from './context.js';
 import { Mutation } from './Mutation.js';
 import { Query } from './Query.js';
-import { InvalidationRule, Me, PresentationCode, RecognitionRule, Verification, VerifierType } from './types.js';
+import { InvalidationRule, Me, PresentationCode, RecognitionRule, ReleasedField, Verification, VerifierType } from './types.js';
 
 export const resolvers = {
   Query,
@@ -13,4 +13,5 @@ export const resolvers = {
   Verifier: VerifierType,
   PresentationCode,
   Me,
+  ReleasedField,
 } as GraphQLResolverMap<RecognitionContext>;

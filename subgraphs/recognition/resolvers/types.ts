@@ -1,4 +1,7 @@
 import type { Caller } from '../../kit/auth/caller.js';
+import { credentialTypes } from '../../kit/reference.js';
+import { parseCredentialId } from '../../kit/routing.js';
+import { metadataLabelsZh } from '../service.js';
 import { forbidden } from '../../kit/errors.js';
 import { todayInChina } from '../../kit/registry/status.js';
 import type { VerificationRow } from '../db/store.js';
@@ -19,7 +22,19 @@ export const Verification = {
   },
   scenario: (v: VerificationRow, _: unknown, ctx: RecognitionContext) => scenarioOf(v.scenario, ctx),
   verifier: (v: VerificationRow, _: unknown, ctx: RecognitionContext) => ctx.loaders.verifier.load(v.verifierOrg),
+  credentialType: (v: VerificationRow) => ({ code: parseCredentialId(v.credentialId).typeCode }),
 };
+
+type ReleasedFieldRow = VerificationRow['releasedFields'][number];
+export const ReleasedField = {
+  // Verifications stored before these were kept: the label in Chinese as known now, not masked as far as is recorded.
+  labelZh: (f: ReleasedFieldRow) => f.labelZh ?? labelZhOf(f.field),
+  masked: (f: ReleasedFieldRow) => f.masked ?? false,
+};
+
+function labelZhOf(field: string): string {
+  return metadataLabelsZh[field] ?? credentialTypes.flatMap((t) => t.faceFields).find((f) => `face.${f.key}` === field)?.labelZh ?? field;
+}
 
 export const RecognitionRule = {
   scenario: (r: AcceptanceRule, _: unknown, ctx: RecognitionContext) => scenarioOf(r.scenario, ctx),
