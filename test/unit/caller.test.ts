@@ -124,7 +124,7 @@ describe('turning client-token claims into a caller', () => {
   describe('a verifier or issuer', () => {
     it.each([
       ['verifier', verifier, 'token claims are not acceptable: a verifier token needs region and org'],
-      ['issuer', issuer, 'token claims are not acceptable: a issuer token needs region and org'],
+      ['issuer', issuer, 'token claims are not acceptable: an issuer token needs region and org'],
     ])('%s needs both region and organisation', (role, base, reason) => {
       accepts(base);
       const { region: _r, ...withoutRegion } = base;

@@ -239,7 +239,7 @@ describe('the gateway authenticating a client', () => {
         'Token refused: token claims are not acceptable: a holder token needs holder_code.',
       );
       expect(await refusal(`Bearer ${await mintClientToken(identityKey, { sub: 'operator-1', role: 'issuer', region: 'shandong' })}`)).toBe(
-        'Token refused: token claims are not acceptable: a issuer token needs region and org.',
+        'Token refused: token claims are not acceptable: an issuer token needs region and org.',
       );
     });
   });

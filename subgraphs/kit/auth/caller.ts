@@ -39,7 +39,7 @@ const clientClaims = z
   .superRefine((c, ctx) => {
     if (c.role === 'holder' && !c.holder_code) ctx.addIssue({ code: 'custom', message: 'a holder token needs holder_code' });
     if ((c.role === 'verifier' || c.role === 'issuer') && (!c.region || !c.org)) {
-      ctx.addIssue({ code: 'custom', message: `a ${c.role} token needs region and org` });
+      ctx.addIssue({ code: 'custom', message: `${c.role === 'issuer' ? 'an' : 'a'} ${c.role} token needs region and org` });
     }
     // A rule officer speaks for one region of the regions file, or for the national rule office.
     if (c.role === 'rule-officer' && (!c.org || !c.region || (c.region !== NATIONAL && !regions.some((r) => r.code === c.region)))) {
