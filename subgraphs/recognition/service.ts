@@ -151,6 +151,7 @@ export class RecognitionService {
       ruleId: null,
       ruleVersion: null,
       disputed: false,
+      disputedFields: [],
       releasedFields: [],
       trace: [],
       usageRecorded: false,
@@ -173,6 +174,7 @@ export class RecognitionService {
     } else if (live) {
       const c = live.credential;
       verification.disputed = live.openDisputes.length > 0;
+      verification.disputedFields = [...new Set(live.openDisputes.map((d) => d.field))].sort();
       if (c.holderCode !== code.holderCode) {
         verification.verdict = 'REJECTED';
         verification.reasons = ['HOLDER_CHANGED'];
@@ -197,7 +199,7 @@ export class RecognitionService {
         verification.ruleId = decision.rule?.id ?? null;
         verification.ruleVersion = decision.rule?.version ?? null;
         verification.trace = decision.trace;
-        verification.releasedFields = decision.releases.map((r) => release(c, r));
+        verification.releasedFields = decision.releases.map((r) => release(c, r, verification.disputedFields));
       }
     }
 
@@ -323,7 +325,7 @@ function checkContext(context: UsageContext, organisation: string): void {
 }
 
 /** The value a rule releases for one field, masked when the rule says so. */
-function release(c: StoredCredential, r: FieldRelease): VerificationRow['releasedFields'][number] {
+function release(c: StoredCredential, r: FieldRelease, disputedFields: readonly string[]): VerificationRow['releasedFields'][number] {
   const definition = r.field.startsWith('face.')
     ? credentialTypeByCode(c.typeCode)?.faceFields.find((f) => f.key === r.field.slice(5))
     : undefined;
@@ -336,6 +338,8 @@ function release(c: StoredCredential, r: FieldRelease): VerificationRow['release
     value,
     retain: r.retain,
     masked: r.masked,
+    // An open dispute contests this value: the verifier is told, not left to trust it blindly.
+    disputed: disputedFields.includes(r.field),
   };
 }
 

@@ -222,7 +222,7 @@ for (const kind of ['pglite', 'postgres'] as const) {
             expect(await records.addUsageRecord(record)).toBe(true);
             const verification: VerificationRow = {
               id, codeJti: id, credentialId, issuingRegion: 'yangtze-delta', verifierOrg: context.organisation, verifierRegion: 'yangtze-delta',
-              scenario: 'hotel-check-in', context, verdict: 'ACCEPTED', reasons: [], ruleId: 'yrd-hotel-e-id', ruleVersion: 1, disputed: false,
+              scenario: 'hotel-check-in', context, verdict: 'ACCEPTED', reasons: [], ruleId: 'yrd-hotel-e-id', ruleVersion: 1, disputed: false, disputedFields: [],
               releasedFields: [], trace: [], usageRecorded: true, checkedAt: '2026-11-30T08:00:00.000Z',
             };
             await recognition.addVerification(verification);

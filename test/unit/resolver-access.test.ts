@@ -108,7 +108,7 @@ describe('recognition resolvers on a real recognition database', () => {
     const row: VerificationRow = {
       id: VERIFICATION_ID, codeJti: 'jti-1', credentialId: 'cred-1', issuingRegion: 'yangtze-delta', verifierOrg: HOTEL,
       verifierRegion: 'yangtze-delta', scenario: 'hotel-check-in', context: { operator: '前台' }, verdict: 'ACCEPTED', reasons: [],
-      ruleId: 'yrd-hotel-e-id', ruleVersion: 1, disputed: false, releasedFields: [], trace: [], usageRecorded: true,
+      ruleId: 'yrd-hotel-e-id', ruleVersion: 1, disputed: false, disputedFields: [], releasedFields: [], trace: [], usageRecorded: true,
       checkedAt: '2026-11-30T08:00:00.000Z',
     };
     await store.addVerification(row);

@@ -327,10 +327,10 @@ describe('presenting a credential', () => {
 });
 
 const DRIVING_RELEASED_BY_YRD = [
-  { field: 'holderName', label: 'Holder name', labelZh: '持证主体', value: '孙嘉婷', retain: false, masked: false },
-  { field: 'face.licenceClass', label: 'Permitted vehicle class', labelZh: '准驾车型', value: 'C1', retain: false, masked: false },
-  { field: 'expiryDate', label: 'Expiry date', labelZh: '有效期截止日期', value: '2030-09-30', retain: false, masked: false },
-  { field: 'number', label: 'Licence number', labelZh: '证照编号', value: '3202**********3876', retain: false, masked: true },
+  { field: 'holderName', label: 'Holder name', labelZh: '持证主体', value: '孙嘉婷', retain: false, masked: false, disputed: false },
+  { field: 'face.licenceClass', label: 'Permitted vehicle class', labelZh: '准驾车型', value: 'C1', retain: false, masked: false, disputed: false },
+  { field: 'expiryDate', label: 'Expiry date', labelZh: '有效期截止日期', value: '2030-09-30', retain: false, masked: false, disputed: false },
+  { field: 'number', label: 'Licence number', labelZh: '证照编号', value: '3202**********3876', retain: false, masked: true, disputed: false },
 ];
 
 const TRAFFIC_TRACE_ACCEPTED = [
@@ -364,6 +364,7 @@ describe('verifying a presentation code', () => {
       ruleId: 'yrd-traffic-driving-licence',
       ruleVersion: 1,
       disputed: false,
+      disputedFields: [],
       releasedFields: DRIVING_RELEASED_BY_YRD,
       trace: TRAFFIC_TRACE_ACCEPTED,
       usageRecorded: true,
@@ -417,9 +418,9 @@ describe('verifying a presentation code', () => {
     const v = await verifyAs(SD_POLICE, await present(DRIVING));
     expect([v.verdict, v.ruleId, v.ruleVersion, v.verifierRegion, v.issuingRegion]).toEqual(['ACCEPTED', 'national-traffic-driving-licence', 1, 'shandong', 'yangtze-delta']);
     expect(v.releasedFields).toEqual([
-      { field: 'holderName', label: 'Holder name', labelZh: '持证主体', value: '孙嘉婷', retain: false, masked: false },
-      { field: 'face.licenceClass', label: 'Permitted vehicle class', labelZh: '准驾车型', value: 'C1', retain: false, masked: false },
-      { field: 'expiryDate', label: 'Expiry date', labelZh: '有效期截止日期', value: '2030-09-30', retain: false, masked: false },
+      { field: 'holderName', label: 'Holder name', labelZh: '持证主体', value: '孙嘉婷', retain: false, masked: false, disputed: false },
+      { field: 'face.licenceClass', label: 'Permitted vehicle class', labelZh: '准驾车型', value: 'C1', retain: false, masked: false, disputed: false },
+      { field: 'expiryDate', label: 'Expiry date', labelZh: '有效期截止日期', value: '2030-09-30', retain: false, masked: false, disputed: false },
     ]);
     expect(registry.usage.map((u) => u.region)).toEqual(['yangtze-delta']);
   });
@@ -428,10 +429,10 @@ describe('verifying a presentation code', () => {
     const v = await verifyAs(SH_HOTEL, await present(SHANGHAI_ID, 'hotel-check-in'));
     expect([v.verdict, v.ruleId]).toEqual(['ACCEPTED', 'yrd-hotel-e-id']);
     expect(v.releasedFields).toEqual([
-      { field: 'holderName', label: 'Holder name', labelZh: '持证主体', value: '梁平平', retain: true, masked: false },
-      { field: 'holderCode', label: 'Holder code', labelZh: '持证主体代码', value: '310104198401017090', retain: true, masked: false },
-      { field: 'face.sex', label: 'Sex', labelZh: '性别', value: '男', retain: false, masked: false },
-      { field: 'face.address', label: 'Address', labelZh: '住址', value: '上海市*******65号', retain: false, masked: true },
+      { field: 'holderName', label: 'Holder name', labelZh: '持证主体', value: '梁平平', retain: true, masked: false, disputed: false },
+      { field: 'holderCode', label: 'Holder code', labelZh: '持证主体代码', value: '310104198401017090', retain: true, masked: false, disputed: false },
+      { field: 'face.sex', label: 'Sex', labelZh: '性别', value: '男', retain: false, masked: false, disputed: false },
+      { field: 'face.address', label: 'Address', labelZh: '住址', value: '上海市*******65号', retain: false, masked: true, disputed: false },
     ]);
   });
 
@@ -439,8 +440,8 @@ describe('verifying a presentation code', () => {
     const v = await verifyAs(JINAN_HALL, await present(SHANDONG_ID));
     expect([v.verdict, v.ruleId, v.issuingRegion]).toEqual(['ACCEPTED', 'sd-service-hall-e-id', 'shandong']);
     expect(v.releasedFields).toEqual([
-      { field: 'holderName', label: 'Holder name', labelZh: '持证主体', value: '马超伟', retain: false, masked: false },
-      { field: 'holderCode', label: 'Holder code', labelZh: '持证主体代码', value: '3701**********1286', retain: false, masked: true },
+      { field: 'holderName', label: 'Holder name', labelZh: '持证主体', value: '马超伟', retain: false, masked: false, disputed: false },
+      { field: 'holderCode', label: 'Holder code', labelZh: '持证主体代码', value: '3701**********1286', retain: false, masked: true, disputed: false },
     ]);
     expect(registry.usage.map((u) => u.region)).toEqual(['shandong']);
   });
@@ -449,10 +450,10 @@ describe('verifying a presentation code', () => {
     const accepted = await verifyAs(CQ_AGENCY, await present(CHONGQING_ESTATE));
     expect([accepted.verdict, accepted.reasons, accepted.ruleId, accepted.issuingRegion]).toEqual(['ACCEPTED', [], 'cq-rental-real-estate', 'chengdu-chongqing']);
     expect(accepted.releasedFields).toEqual([
-      { field: 'holderName', label: 'Holder name', labelZh: '持证主体', value: '韩敏琳', retain: true, masked: false },
-      { field: 'number', label: 'Licence number', labelZh: '证照编号', value: '渝(2023)渝北区不动产权第1339220号', retain: true, masked: false },
-      { field: 'face.location', label: 'Property location', labelZh: '坐落', value: '重庆市渝北区人民路352号', retain: true, masked: false },
-      { field: 'face.use', label: 'Use', labelZh: '用途', value: '住宅', retain: false, masked: false },
+      { field: 'holderName', label: 'Holder name', labelZh: '持证主体', value: '韩敏琳', retain: true, masked: false, disputed: false },
+      { field: 'number', label: 'Licence number', labelZh: '证照编号', value: '渝(2023)渝北区不动产权第1339220号', retain: true, masked: false, disputed: false },
+      { field: 'face.location', label: 'Property location', labelZh: '坐落', value: '重庆市渝北区人民路352号', retain: true, masked: false, disputed: false },
+      { field: 'face.use', label: 'Use', labelZh: '用途', value: '住宅', retain: false, masked: false, disputed: false },
     ]);
     const notRecognised = await verifyAs(CQ_AGENCY, await present(SICHUAN_ESTATE));
     expect([notRecognised.verdict, notRecognised.reasons, notRecognised.ruleId, notRecognised.ruleVersion, notRecognised.releasedFields]).toEqual([
@@ -521,12 +522,12 @@ describe('verifying a presentation code', () => {
       `insert into acceptance_rule (id, version, accepting_region, accepting_provinces, scenario, credential_type, issuing_provinces,
          accepted_statuses, require_within_validity, released_fields, valid_from, valid_until, legal_basis)
        values ('test-uncatalogued-type', 1, 'yangtze-delta', null, 'traffic-check', $1, null, '{VALID}', true, $2::jsonb, '2021-01-01', null, 'test')`,
-      [unknownType, JSON.stringify([{ field: 'face.licenceClass', retain: false, masked: false }])],
+      [unknownType, JSON.stringify([{ field: 'face.licenceClass', retain: false, masked: false, disputed: false }])],
     );
     registry.serve('yangtze-delta', { ...DRIVING, typeCode: unknownType });
     const v = await verifyAs(SH_POLICE, await present(DRIVING));
     expect([v.verdict, v.ruleId]).toEqual(['ACCEPTED', 'test-uncatalogued-type']);
-    expect(v.releasedFields).toEqual([{ field: 'face.licenceClass', label: 'face.licenceClass', labelZh: 'face.licenceClass', value: 'C1', retain: false, masked: false }]);
+    expect(v.releasedFields).toEqual([{ field: 'face.licenceClass', label: 'face.licenceClass', labelZh: 'face.licenceClass', value: 'C1', retain: false, masked: false, disputed: false }]);
   });
 
   describe('rejects with the rule that decided and releases nothing', () => {
@@ -559,6 +560,14 @@ describe('verifying a presentation code', () => {
     const v = await verifyAs(SH_POLICE, await present(DRIVING));
     expect([v.verdict, v.disputed]).toEqual(['ACCEPTED', true]);
     expect((await store.verification(v.id))?.disputed).toBe(true);
+  });
+
+  it('names the disputed fields, and flags a released value an open dispute contests (the licence class the police see)', async () => {
+    registry.serve('yangtze-delta', DRIVING, [{ id: 'dispute-0008', field: 'face.licenceClass' }, { id: 'dispute-0009', field: 'face.archiveNumber' }, { id: 'dispute-0010', field: 'face.licenceClass' }]);
+    const v = await verifyAs(SH_POLICE, await present(DRIVING));
+    expect(v.disputedFields).toEqual(['face.archiveNumber', 'face.licenceClass']);
+    expect(v.releasedFields.map((f) => [f.field, f.disputed])).toEqual([['holderName', false], ['face.licenceClass', true], ['expiryDate', false], ['number', false]]);
+    expect((await store.verification(v.id))?.disputedFields).toEqual(['face.archiveNumber', 'face.licenceClass']);
   });
 
   it('rejects with HOLDER_CHANGED when the credential is now held by someone else than the holder who presented it', async () => {

@@ -149,8 +149,10 @@ export interface VerificationRow {
   ruleId: string | null;
   ruleVersion: number | null;
   disputed: boolean;
+  /** The fields with an open dispute at the time of the check (empty for verifications stored before they were kept). */
+  disputedFields: string[];
   /** `labelZh` and `masked` are absent from verifications stored before they were kept. */
-  releasedFields: { field: string; label: string; labelZh?: string; value: string | null; retain: boolean; masked?: boolean }[];
+  releasedFields: { field: string; label: string; labelZh?: string; value: string | null; retain: boolean; masked?: boolean; disputed?: boolean }[];
   trace: unknown[];
   usageRecorded: boolean;
   checkedAt: string;
@@ -313,7 +315,7 @@ export class RecognitionStore {
       await this.db.query<VerificationRow>(
         `select id, code_jti as "codeJti", credential_id as "credentialId", issuing_region as "issuingRegion",
                 verifier_org as "verifierOrg", verifier_region as "verifierRegion", scenario, context, verdict, reasons,
-                rule_id as "ruleId", rule_version as "ruleVersion", disputed, released_fields as "releasedFields", trace,
+                rule_id as "ruleId", rule_version as "ruleVersion", disputed, disputed_fields as "disputedFields", released_fields as "releasedFields", trace,
                 usage_recorded as "usageRecorded",
                 to_char(checked_at at time zone 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"') as "checkedAt"
          from verification where id = $1`,
@@ -492,10 +494,10 @@ const isoTime = (column: string) => `to_char((${column}) at time zone 'UTC', 'YY
 async function insertVerification(db: Queryable, v: VerificationRow): Promise<void> {
   await db.query(
     `insert into verification (id, code_jti, credential_id, issuing_region, verifier_org, verifier_region, scenario, context,
-       verdict, reasons, rule_id, rule_version, disputed, released_fields, trace, usage_recorded, checked_at)
-     values ($1, $2, $3, $4, $5, $6, $7, $8::jsonb, $9, $10::text[], $11, $12, $13, $14::jsonb, $15::jsonb, $16, $17::timestamptz)`,
+       verdict, reasons, rule_id, rule_version, disputed, released_fields, trace, usage_recorded, checked_at, disputed_fields)
+     values ($1, $2, $3, $4, $5, $6, $7, $8::jsonb, $9, $10::text[], $11, $12, $13, $14::jsonb, $15::jsonb, $16, $17::timestamptz, $18::text[])`,
     [v.id, v.codeJti, v.credentialId, v.issuingRegion, v.verifierOrg, v.verifierRegion, v.scenario, JSON.stringify(v.context),
       v.verdict, v.reasons, v.ruleId, v.ruleVersion, v.disputed, JSON.stringify(v.releasedFields), JSON.stringify(v.trace),
-      v.usageRecorded, v.checkedAt],
+      v.usageRecorded, v.checkedAt, v.disputedFields],
   );
 }

@@ -30,6 +30,7 @@ export const ReleasedField = {
   // Verifications stored before these were kept: the label in Chinese as known now, not masked as far as is recorded.
   labelZh: (f: ReleasedFieldRow) => f.labelZh ?? labelZhOf(f.field),
   masked: (f: ReleasedFieldRow) => f.masked ?? false,
+  disputed: (f: ReleasedFieldRow) => f.disputed ?? false,
 };
 
 function labelZhOf(field: string): string {
