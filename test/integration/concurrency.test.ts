@@ -67,7 +67,9 @@ describe("an issuer's commands fired in parallel at one credential", () => {
     const refusals = answers.filter((a) => a.body.errors).map((a) => errorReason(a.body));
     expect(new Set(refusals)).toEqual(new Set(refusals.length ? ['BAD_USER_INPUT/INVALID_TRANSITION'] : []));
     const succeeded = answers.filter((a) => !a.body.errors).length;
-    expect(succeeded).toBeGreaterThanOrEqual(2); // at least the first command and the final revoke or cancel
+    // At least the first command to commit; when that one revokes or cancels, nothing can follow it
+    // (which command wins the race is not fixed, so one success is a legitimate outcome).
+    expect(succeeded).toBeGreaterThanOrEqual(1);
 
     const registry = stack.subgraphs.get('shandong')!.db;
     const events = await registry.query<{ action: string; from_status: string; to_status: string; reason: string }>(
