@@ -19,7 +19,7 @@ import { z } from 'zod';
 import { subgraphUrlVariable } from '../gateway/src/config.js';
 import { registryUrlVariable } from '../subgraphs/catalogue/server.js';
 import { ensureDevKeys } from '../subgraphs/kit/auth/keys.js';
-import { ConfigError, parseEnv } from '../subgraphs/kit/config.js';
+import { ConfigError, parseEnv, redisUrl } from '../subgraphs/kit/config.js';
 import { redactUrl } from '../subgraphs/kit/db.js';
 import { catalogueSubgraph, gatewayDefaultPort, recognitionSubgraph, regions, serviceNames } from '../subgraphs/kit/reference.js';
 import { exampleOperations } from './examples.js';
@@ -62,7 +62,7 @@ const launcherEnvSchema = z
     // The production profile: a PostgreSQL server where each subgraph gets a database, and Redis.
     HUTONG_POSTGRES_URL: z.string().regex(/^postgres(ql)?:\/\//, 'must be a postgres:// URL').default('postgresql://postgres@127.0.0.1:5432/postgres'),
     HUTONG_DATABASE_PREFIX: z.string().regex(/^[a-z][a-z0-9_]{0,30}$/, 'must be lower-case letters, digits and _').default('hutong_'),
-    HUTONG_REDIS_URL: z.string().regex(/^rediss?:\/\//, 'must be a redis:// URL').default('redis://127.0.0.1:6379'),
+    HUTONG_REDIS_URL: redisUrl.default('redis://127.0.0.1:6379'),
   })
   .refine((c) => c.HUTONG_RESTART_MAX_DELAY_MS >= c.HUTONG_RESTART_INITIAL_DELAY_MS, {
     path: ['HUTONG_RESTART_MAX_DELAY_MS'],

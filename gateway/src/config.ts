@@ -1,6 +1,6 @@
 import path from 'node:path';
 import { z } from 'zod';
-import { metricsEnv, metricsPortFor, parseEnv, port, tracingEnv } from '../../subgraphs/kit/config.js';
+import { metricsEnv, metricsPortFor, parseEnv, port, redisUrl, tracingEnv } from '../../subgraphs/kit/config.js';
 import { gatewayDefaultPort, recognitionSubgraph } from '../../subgraphs/kit/reference.js';
 import type { SubgraphPolicy } from './resilience.js';
 import type { LimitsConfig } from './limits.js';
@@ -57,7 +57,7 @@ const schema = z.object({
   HUTONG_RATE_LIMIT_PER_MINUTE: z.coerce.number().int().min(1).max(1_000_000).default(600),
   HUTONG_MAX_BODY_BYTES: z.coerce.number({ message: 'must be a whole number' }).int().min(1024).max(50_000_000).default(1_000_000),
   /** Redis shared by gateway replicas (the rate limit's counters); unset: each process counts alone. */
-  HUTONG_REDIS_URL: z.string().regex(/^rediss?:\/\//, 'must be a redis:// or rediss:// URL').optional(),
+  HUTONG_REDIS_URL: redisUrl.optional(),
   /**
    * Which proxies in front of the gateway to believe about the client's address
    * (X-Forwarded-For): `false` (none, the default), a number of hops, or addresses/CIDRs

@@ -20,6 +20,9 @@ export class ConfigError extends Error {
 export const port = (fallback: number) =>
   z.coerce.number({ message: 'must be a port number' }).int().min(0, 'must be 0–65535').max(65535, 'must be 0–65535').default(fallback);
 
+/** A Redis URL, for what replicas share. */
+export const redisUrl = z.string().regex(/^rediss?:\/\//, 'must be a redis:// or rediss:// URL');
+
 export const httpUrl = z
   .string()
   .url('must be an http(s) URL')
@@ -75,7 +78,7 @@ export const subgraphEnvSchema = (defaultPort: number, name: string) =>
     HUTONG_DATABASE_URL_FILE: z.string().min(1).optional(),
     ...retentionEnv,
     /** Redis shared by the subgraph's replicas (used envelope ids); unset: each process keeps its own. */
-    HUTONG_REDIS_URL: z.string().regex(/^rediss?:\/\//, 'must be a redis:// or rediss:// URL').optional(),
+    HUTONG_REDIS_URL: redisUrl.optional(),
     /** Folder of the embedded PGlite database. */
     HUTONG_DATA_DIR: z.string().min(1).default(`data/${name}`),
     /** Every service's public key, each bound to its service: whose envelopes this subgraph can check. */

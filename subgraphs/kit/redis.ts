@@ -30,5 +30,3 @@ export async function connectRedis(url: string, logger: Logger): Promise<Redis> 
   await client.connect();
   return client;
 }
-
-export const redisUrl = (value: string) => /^rediss?:\/\//.test(value);

@@ -69,7 +69,15 @@ export interface RegionalRecognitionData {
   invalidationRules: InvalidationRule[];
 }
 
+/** GB 32100 registration authority and category: government agency, public institution or company. */
 const kinds = { agency: ['1', '1'], institution: ['1', '2'], company: ['9', '1'] } as const;
+export type VerifierKind = keyof typeof kinds;
+
+/** A registered verifier's generated USCC: valid check characters, the division code of its city, the same for the same name. */
+export function verifierOrganisation(kind: VerifierKind, name: string, city: string): string {
+  const [authority, category] = kinds[kind];
+  return makeUscc(authority, category, city, 'HW' + new Random(`verifier:${name}`).digits(6));
+}
 const typeCode = (s: string) => credentialTypes.find((t) => t.slug === s)!.code;
 
 /**
@@ -97,11 +105,14 @@ export function parseRegionalData(region: Region, value: unknown, knownScenarios
     if (problems.length === 0) {
       return {
         scenarios: d.scenarios,
-        verifiers: d.verifiers.map((v) => {
-          const rnd = new Random(`verifier:${v.name}`);
-          const [authority, category] = kinds[v.kind];
-          return { organisation: makeUscc(authority, category, v.city, 'HW' + rnd.digits(6)), name: v.name, region: region.code, province: v.city.slice(0, 2), scenarios: v.scenarios, ...(v.identity ? { identity: v.identity } : {}) };
-        }),
+        verifiers: d.verifiers.map((v) => ({
+          organisation: verifierOrganisation(v.kind, v.name, v.city),
+          name: v.name,
+          region: region.code,
+          province: v.city.slice(0, 2),
+          scenarios: v.scenarios,
+          ...(v.identity ? { identity: v.identity } : {}),
+        })),
         acceptanceRules: d.acceptanceRules.map((r) => ({ ...r, acceptingRegion: region.code, credentialType: typeCode(r.credentialType) })),
         invalidationRules: d.invalidationRules.map((r) => ({ ...r, credentialType: typeCode(r.credentialType) })),
       };

@@ -3,10 +3,8 @@
  * verifiers, acceptance rules of verifying regions and invalidation rules of issuing regions.
  * Verifier USCCs are generated (valid check characters, division code of their province).
  */
-import { makeUscc } from '../kit/identifiers/index.js';
 import { credentialTypeBySlug } from '../kit/reference.js';
-import { Random } from '../kit/seed/random.js';
-import { loadRegionalData } from './regional-data.js';
+import { loadRegionalData, verifierOrganisation, type VerifierKind } from './regional-data.js';
 
 export interface Scenario {
   code: string;
@@ -151,13 +149,8 @@ const nationalInvalidationRules: InvalidationRule[] = [
   },
 ];
 
-/** GB 32100 registration authority and category: government agency, public institution or company. */
-const kinds = { agency: ['1', '1'], institution: ['1', '2'], company: ['9', '1'] } as const;
-
-function verifier(kind: keyof typeof kinds, name: string, region: string, province: string, city: string, scenarioCodes: string[]): Verifier {
-  const rnd = new Random(`verifier:${name}`);
-  const [authority, category] = kinds[kind];
-  return { organisation: makeUscc(authority, category, city, 'HW' + rnd.digits(6)), name, region, province, scenarios: scenarioCodes };
+function verifier(kind: VerifierKind, name: string, region: string, province: string, city: string, scenarioCodes: string[]): Verifier {
+  return { organisation: verifierOrganisation(kind, name, city), name, region, province, scenarios: scenarioCodes };
 }
 
 /** Registered verifiers, one per scenario and province of the articles. */
