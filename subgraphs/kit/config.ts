@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { regions } from './reference.js';
 import { retentionEnv } from './retention.js';
+import { figuresEnv } from './figures.js';
 
 /**
  * Parses environment variables once at start-up. On failure the message names every bad
@@ -77,6 +78,7 @@ export const subgraphEnvSchema = (defaultPort: number, name: string) =>
     /** A file holding the PostgreSQL URL (a secret, e.g. `/run/secrets/…`): the password stays out of the environment. */
     HUTONG_DATABASE_URL_FILE: z.string().min(1).optional(),
     ...retentionEnv,
+    ...figuresEnv,
     /** Redis shared by the subgraph's replicas (used envelope ids); unset: each process keeps its own. */
     HUTONG_REDIS_URL: redisUrl.optional(),
     /** Folder of the embedded PGlite database. */

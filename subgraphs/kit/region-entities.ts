@@ -5,7 +5,7 @@
  * `<prefix>Region` implements `Region` (reference data from the catalogue, figures from the
  * registry). Adding a region to the regions file adds its types at the next composition.
  */
-import { Kind, parse, print, Source, type DocumentNode, type InterfaceTypeDefinitionNode } from 'graphql';
+import { Kind, parse, print, Source, type DocumentNode, type FieldDefinitionNode, type InterfaceTypeDefinitionNode } from 'graphql';
 import { regions, type Region } from './reference.js';
 
 /** Fields of each interface the catalogue resolves itself; the others are the registry's. */
@@ -33,8 +33,15 @@ function interfaceOf(document: DocumentNode, name: 'Credential' | 'Region'): Int
 
 function implementation(region: Region, iface: InterfaceTypeDefinitionNode): string {
   const name = iface.name.value as 'Credential' | 'Region';
-  const fields = (iface.fields ?? []).map((f) => `  ${f.name.value}: ${print(f.type)}${CATALOGUE_FIELDS[name].includes(f.name.value) ? '' : ' @external'}`);
+  const fields = (iface.fields ?? []).map((f) => `  ${f.name.value}${argumentsOf(f)}: ${print(f.type)}${CATALOGUE_FIELDS[name].includes(f.name.value) ? '' : ' @external'}`);
   // The Region type's description is the registry's own.
   const description = name === 'Credential' ? `"A credential issued in ${region.name}: routed to the ${region.name} registry."\n` : '';
   return `${description}type ${region.typePrefix}${name} implements ${name} @key(fields: "${KEY[name]}") ${ACCESS[name]} {\n${fields.join('\n')}\n}`;
+}
+
+/** An implementing field takes the interface field's arguments (types and defaults, not descriptions). */
+function argumentsOf(field: FieldDefinitionNode): string {
+  const args = field.arguments ?? [];
+  if (args.length === 0) return '';
+  return `(${args.map((a) => `${a.name.value}: ${print(a.type)}${a.defaultValue ? ` = ${print(a.defaultValue)}` : ''}`).join(', ')})`;
 }

@@ -17,6 +17,9 @@ import { RecognitionService } from './service.js';
 import { UsageRelay } from './usage-relay.js';
 import { recognitionMetrics } from './metrics.js';
 import { createMetrics } from '../kit/metrics.js';
+import { analyticsResolvers } from './analytics.js';
+import { minCellFrom } from '../kit/figures.js';
+import type { GraphQLResolverMap } from '@apollo/subgraph/dist/schema-helper/resolverMap.js';
 
 const sdlPath = fileURLToPath(new URL('./schema.graphql', import.meta.url));
 
@@ -77,7 +80,7 @@ export const recognition: SubgraphModule = {
       readiness: async () => ({ ready: true, details: { usageRelayLeader: leadership.isLeader(), usageRelay: await relay.backlog() } }),
       name: recognitionSubgraph.name,
       typeDefs: loadTypeDefs(sdlPath),
-      resolvers,
+      resolvers: withAnalytics(resolvers, analyticsResolvers(db, minCellFrom(env))),
       db,
       logger,
       envelopeKeys: auth.envelopeKeys,
@@ -104,5 +107,10 @@ export const recognition: SubgraphModule = {
     };
   },
 };
+
+/** Recognition's resolvers with the analysts' figures (their own module) added. */
+function withAnalytics(own: GraphQLResolverMap<RecognitionContext>, analytics: GraphQLResolverMap<RecognitionContext>): GraphQLResolverMap<RecognitionContext> {
+  return { ...own, ...analytics, Query: { ...own.Query, ...analytics.Query } } as GraphQLResolverMap<RecognitionContext>;
+}
 
 if (isMainModule(import.meta.url)) await runSubgraph(recognition);

@@ -6,6 +6,7 @@ import { regionByCode, type Region, type StatusCode } from '../../subgraphs/kit/
 import { RegistryCommands, type IssueInput } from '../../subgraphs/kit/registry/commands.js';
 import { createRegistryLoaders } from '../../subgraphs/kit/registry/loaders.js';
 import { RecordStore } from '../../subgraphs/kit/registry/records.js';
+import { FigureStore } from '../../subgraphs/kit/registry/figures.js';
 import { registryResolvers, type RegistryContext } from '../../subgraphs/kit/registry/resolvers.js';
 import { CredentialStore, type StoredCredential } from '../../subgraphs/kit/registry/store.js';
 import { seedCredential, type CredentialRecord } from '../../subgraphs/kit/seed/credentials.js';
@@ -32,7 +33,7 @@ const admin: Caller = { role: 'admin', subject: 'auditor-1' };
 let db: Database;
 const ctx = (caller: Caller): RegistryContext => ({
   caller,
-  loaders: createRegistryLoaders(new CredentialStore(db), new RecordStore(db)),
+  loaders: createRegistryLoaders(new CredentialStore(db), new RecordStore(db), new FigureStore(db)),
   commands: new RegistryCommands(db, SHANDONG),
 });
 

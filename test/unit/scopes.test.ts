@@ -339,3 +339,28 @@ describe('a subgraph enforcing its own declarations', () => {
     expect(holderName.resolve!({ holderName: '李*' }, {}, { caller: { role: 'issuer' } }, info)).toBe('李*');
   });
 });
+
+describe('a subgraph naming an entity of another subgraph’s interface (@interfaceObject)', () => {
+  const regionTypeDefs = parse(`
+    extend schema @link(url: "https://specs.apollo.dev/federation/v2.9", import: ["@key", "@interfaceObject", "@requiresScopes"])
+    type Query { figures: [Figure!]! @requiresScopes(scopes: [["analyst"]]) }
+    type Figure @requiresScopes(scopes: [["analyst"]]) { region: Region! }
+    type Region @key(fields: "code") @interfaceObject { code: ID! openFigures: Int! }
+  `);
+  const regionResolvers = {
+    Query: { figures: () => [{ region: { code: 'hebei', openFigures: 3 } }] },
+  };
+  const run = async (query: string) => {
+    const schema = enforceDeclaredScopes(buildSubgraphSchema([{ typeDefs: regionTypeDefs, resolvers: regionResolvers }]));
+    const { data, errors } = await cjsGraphql.graphql({ schema, source: query, contextValue: { caller: { role: 'analyst' } } });
+    return { data, errors: errors?.map((e) => e.extensions.code) };
+  };
+
+  it('lets anyone read the key that names the entity', async () => {
+    expect(await run('{ figures { region { code } } }')).toEqual({ data: { figures: [{ region: { code: 'hebei' } }] }, errors: undefined });
+  });
+
+  it('still refuses a field of such a type that declares nothing', async () => {
+    expect((await run('{ figures { region { openFigures } } }')).errors).toEqual(['FORBIDDEN']);
+  });
+});

@@ -14,6 +14,13 @@ const fields = {
 
 export const regionResolvers = {
   Region: {
+    // Other subgraphs name a region as the interface (recognition's @interfaceObject Region): the
+    // catalogue answers with the region's own type, whose fields it and the registry resolve.
+    __resolveReference: (ref: { code: string }) => {
+      const region = regionByCode(ref.code);
+      if (!region) throw notFound(`No region ${ref.code} in Hutong.`);
+      return { __typename: regionTypename(region), code: ref.code };
+    },
     __resolveType: (r: { __typename?: string; code: string }) => r.__typename ?? regionTypename(regionByCode(r.code)!),
   },
   ...Object.fromEntries(regions.map((r) => [regionTypename(r), fields])),

@@ -86,6 +86,22 @@ export const typeTag = (type: unknown): string => Object.prototype.toString.call
 const isObjectType = (type: GraphQLNamedType): type is GraphQLObjectType => typeTag(type) === 'GraphQLObjectType';
 
 /**
+ * The key fields of an `@interfaceObject` type: composition allows no `@requiresScopes` there
+ * (the interface's own subgraph declares access), and a key is only what names the entity —
+ * a region's code, say — so these fields are public. Any other field of such a type still needs
+ * a declaration of its own, like every field.
+ */
+function interfaceObjectKeys(type: GraphQLObjectType): Set<string> {
+  const directives = [type.astNode, ...type.extensionASTNodes].flatMap((n) => n?.directives ?? []);
+  if (!directives.some((d) => d.name.value === 'interfaceObject' || d.name.value === 'federation__interfaceObject')) return new Set();
+  const keys = directives
+    .filter((d) => d.name.value === 'key' || d.name.value === 'federation__key')
+    .flatMap((d) => d.arguments?.find((a) => a.name.value === 'fields')?.value ?? [])
+    .flatMap((v) => (v.kind === Kind.STRING ? v.value.split(/\s+/).filter((f) => /^\w+$/.test(f)) : []));
+  return new Set(keys);
+}
+
+/**
  * The subgraph's own check: wraps every field resolver of the schema so that a caller whose
  * role the field's declaration does not let through gets FORBIDDEN (or UNAUTHENTICATED), even
  * when the request did not come through the gateway's check. Federation's own fields
@@ -101,6 +117,7 @@ export function enforceDeclaredScopes(schema: GraphQLSchema): GraphQLSchema {
       // Stryker disable next-line OptionalChaining: a subgraph schema always has a Query type
       if (type.name === schema.getQueryType()?.name && federationQueryFields.has(field.name)) continue;
       const requirements = [typeRequirement, readRequirement(field.astNode?.directives)].filter((r): r is ScopeRequirement => r !== undefined);
+      if (requirements.length === 0 && interfaceObjectKeys(type).has(field.name)) requirements.push([[PUBLIC_SCOPE]]);
       const allowed = requirements.length ? allowedPrincipals(requirements) : new Set<Principal>();
       const resolve: GraphQLFieldResolver<unknown, { caller?: Caller }> = field.resolve ?? defaultFieldResolver;
       const coordinate = `${type.name}.${field.name}`;

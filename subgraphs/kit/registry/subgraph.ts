@@ -13,6 +13,8 @@ import { RecordStore } from './records.js';
 import { RegistryCommands } from './commands.js';
 import { internalRoutes } from './internal.js';
 import { registryRetention } from './retention.js';
+import { figureResolvers, FigureStore } from './figures.js';
+import { minCellFrom } from '../figures.js';
 
 export const registryMigrations = fileURLToPath(new URL('./migrations', import.meta.url));
 
@@ -39,19 +41,20 @@ export function registryModule(def: RegistryDefinition): SubgraphModule {
     retention: (env) => registryRetention(env, region.code),
     seed: (db, count, onProgress) =>
       seedRegistry(db, region, count, (p) => onProgress(p.done, p.target)),
-    async create({ db, logger, auth }) {
+    async create({ db, logger, auth, env }) {
       const store = new CredentialStore(db);
       const records = new RecordStore(db);
       const commands = new RegistryCommands(db, region);
+      const figures = new FigureStore(db);
       return createSubgraphApp<RegistryContext>({
         name: region.code,
         typeDefs: loadTypeDefs(def.sdlPath),
-        resolvers: def.resolvers,
+        resolvers: mergeResolvers(def.resolvers, figureResolvers(region, minCellFrom(env))),
         db,
         logger,
         envelopeKeys: auth.envelopeKeys,
         replays: auth.replays,
-        context: (caller) => ({ caller, commands, loaders: createRegistryLoaders(store, records) }),
+        context: (caller) => ({ caller, commands, loaders: createRegistryLoaders(store, records, figures) }),
         routes: (app) => {
           catalogueFeedRoute(app, store);
           internalRoutes(app, region, store, records);
@@ -59,4 +62,11 @@ export function registryModule(def: RegistryDefinition): SubgraphModule {
       });
     },
   };
+}
+
+/** The region's resolvers with the shared figure fields added to its types. */
+function mergeResolvers(own: GraphQLResolverMap<RegistryContext>, added: GraphQLResolverMap<RegistryContext>): GraphQLResolverMap<RegistryContext> {
+  const merged: GraphQLResolverMap<RegistryContext> = { ...own };
+  for (const [type, fields] of Object.entries(added)) merged[type] = { ...(own[type] ?? {}), ...fields } as GraphQLResolverMap<RegistryContext>[string];
+  return merged;
 }
