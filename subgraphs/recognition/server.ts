@@ -18,6 +18,7 @@ import { UsageRelay } from './usage-relay.js';
 import { recognitionMetrics } from './metrics.js';
 import { createMetrics } from '../kit/metrics.js';
 import { analyticsResolvers } from './analytics.js';
+import { acceptanceResolvers } from './acceptance.js';
 import { minCellFrom } from '../kit/figures.js';
 import type { GraphQLResolverMap } from '@apollo/subgraph/dist/schema-helper/resolverMap.js';
 
@@ -80,7 +81,7 @@ export const recognition: SubgraphModule = {
       readiness: async () => ({ ready: true, details: { usageRelayLeader: leadership.isLeader(), usageRelay: await relay.backlog() } }),
       name: recognitionSubgraph.name,
       typeDefs: loadTypeDefs(sdlPath),
-      resolvers: withAnalytics(resolvers, analyticsResolvers(db, minCellFrom(env))),
+      resolvers: withOwnModules(resolvers, analyticsResolvers(db, minCellFrom(env)), acceptanceResolvers()),
       db,
       logger,
       envelopeKeys: auth.envelopeKeys,
@@ -108,9 +109,12 @@ export const recognition: SubgraphModule = {
   },
 };
 
-/** Recognition's resolvers with the analysts' figures (their own module) added. */
-function withAnalytics(own: GraphQLResolverMap<RecognitionContext>, analytics: GraphQLResolverMap<RecognitionContext>): GraphQLResolverMap<RecognitionContext> {
-  return { ...own, ...analytics, Query: { ...own.Query, ...analytics.Query } } as GraphQLResolverMap<RecognitionContext>;
+/** Recognition's resolvers with those of its modules that keep their own (figures, where accepted). */
+function withOwnModules(own: GraphQLResolverMap<RecognitionContext>, ...modules: GraphQLResolverMap<RecognitionContext>[]): GraphQLResolverMap<RecognitionContext> {
+  return modules.reduce<GraphQLResolverMap<RecognitionContext>>(
+    (merged, added) => ({ ...merged, ...added, Query: { ...merged.Query, ...added.Query } }) as GraphQLResolverMap<RecognitionContext>,
+    own,
+  );
 }
 
 if (isMainModule(import.meta.url)) await runSubgraph(recognition);

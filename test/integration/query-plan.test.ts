@@ -38,4 +38,16 @@ describe('query plans', () => {
     expect(services[0]).toBe('catalogue');
     expect(new Set(services.slice(1))).toEqual(new Set(['yangtze-delta', 'chengdu-chongqing', 'shandong', 'hebei']));
   });
+
+  it('decides where a credential is accepted after its issuing registry read the fields the decision needs', () => {
+    const formatted = plan('{ credential(id: "x") { whereAccepted { accepted } } }');
+    const services = fetchedServices(formatted);
+    // catalogue (the typed reference) → each issuing registry in parallel → recognition.
+    expect(services[0]).toBe('catalogue');
+    expect(new Set(services.slice(1, -1))).toEqual(new Set(['yangtze-delta', 'chengdu-chongqing', 'shandong', 'hebei']));
+    expect(services.at(-1)).toBe('recognition');
+    // What recognition is given comes from the registry, as @requires says.
+    const recognitionFetch = formatted.slice(formatted.lastIndexOf('Fetch(service: "recognition")'));
+    for (const field of ['typeCode', 'holderCode', 'status', 'effectiveDate', 'expiryDate', 'supersededBy']) expect(recognitionFetch).toContain(field);
+  });
 });
