@@ -2,7 +2,7 @@ import { ApolloGateway } from '@apollo/gateway';
 import { ApolloServer } from '@apollo/server';
 import { ApolloServerPluginLandingPageDisabled } from '@apollo/server/plugin/disabled';
 import { expressMiddleware } from '@as-integrations/express5';
-import express, { type Express } from 'express';
+import express, { type Express, type NextFunction, type Request, type Response } from 'express';
 import { maskErrors } from '../../subgraphs/kit/errors.js';
 import type { Logger } from '../../subgraphs/kit/logger.js';
 import type { Caller } from '../../subgraphs/kit/auth/caller.js';
@@ -23,6 +23,8 @@ import { RedisStore, type RedisReply } from 'rate-limit-redis';
 import { connectRedis } from '../../subgraphs/kit/redis.js';
 import { createAuthenticator } from './auth.js';
 import { GATEWAY_SERVICE, openServiceSigner } from '../../subgraphs/kit/auth/service-keys.js';
+import { httpStatusPlugin, responseMediaOf, type ResponseMedia } from './http-status.js';
+import { invalidUtf8BodyHandler, refuseInvalidUtf8Url, verifyUtf8Body } from './request-encoding.js';
 
 export const GRAPHQL_PATH = '/graphql';
 
@@ -74,7 +76,7 @@ export async function createGateway(config: GatewayConfig, logger: Logger): Prom
   });
   gateway.onSchemaLoadOrUpdate(({ apiSchema }) => supergraph.schemaLoaded(apiSchema));
   const limits = operationLimits(config.limits);
-  const apollo = new ApolloServer<GatewayContext & { requestId?: string }>({
+  const apollo = new ApolloServer<GatewayContext & { requestId?: string; responseMedia?: ResponseMedia }>({
     gateway,
     introspection: config.introspection !== 'off',
     includeStacktraceInErrorResponses: false,
@@ -85,7 +87,15 @@ export async function createGateway(config: GatewayConfig, logger: Logger): Prom
     // The process's own SIGTERM handler stops HTTP first and Apollo once; Apollo's handler would stop
     // it a second time, under requests still draining.
     stopOnTerminationSignals: false,
-    plugins: [ApolloServerPluginLandingPageDisabled(), errorMetricsPlugin(metrics), requestIdOnErrors, operationShape, ...limits.plugins, authorizationPlugin((schema) => supergraph.policyFor(schema), config.introspection)],
+    plugins: [
+      ApolloServerPluginLandingPageDisabled(),
+      errorMetricsPlugin(metrics),
+      requestIdOnErrors,
+      operationShape,
+      ...limits.plugins,
+      authorizationPlugin((schema) => supergraph.policyFor(schema), config.introspection),
+      httpStatusPlugin,
+    ],
   });
   let phase: GatewayPhase = 'starting';
   await apollo.start();
@@ -113,7 +123,7 @@ export async function createGateway(config: GatewayConfig, logger: Logger): Prom
     GRAPHQL_PATH,
     // The token is checked once, first: the rate limit counts a verified caller, and the
     // GraphQL context gets the same answer (a refused token becomes a 401 there).
-    (req, res, next) => {
+    (req: Request, res: Response, next: NextFunction) => {
       res.locals.receivedAt = Date.now();
       const caller = authenticate(req.headers.authorization);
       caller.catch(() => {}); // a refused token is answered in the context, not here
@@ -121,13 +131,18 @@ export async function createGateway(config: GatewayConfig, logger: Logger): Prom
       next();
     },
     rateLimiter(config.limits, rateLimitStore),
-    express.json({ limit: config.maxBodyBytes }),
+    // Bytes that are not UTF-8, in the URL or the body, are refused before anything is parsed.
+    refuseInvalidUtf8Url,
+    express.json({ limit: config.maxBodyBytes, verify: verifyUtf8Body }),
+    invalidUtf8BodyHandler,
     requestScope,
     expressMiddleware(apollo, {
-      context: async ({ res }) => ({
+      context: async ({ req, res }) => ({
         requestId: res.locals.requestId as string,
         deadlineAt: res.locals.receivedAt + config.requestDeadlineMs,
         caller: await (res.locals.caller as Promise<Caller>),
+        // The HTTP status of the answer depends on it (http-status.ts).
+        responseMedia: responseMediaOf(req),
       }),
     }),
   );

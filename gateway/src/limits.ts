@@ -1,8 +1,9 @@
 import type { ApolloServerPlugin } from '@apollo/server';
-import { GraphQLError } from 'graphql';
+import { GraphQLError, Kind, type ASTVisitor, type SelectionSetNode, type ValidationContext } from 'graphql';
 import type { Caller } from '../../subgraphs/kit/auth/caller.js';
 import { ApolloArmor } from '@escape.tech/graphql-armor';
 import { ipKeyGenerator, rateLimit, type Store } from 'express-rate-limit';
+import { REFUSAL_STATUS, sendRefusal } from './http-status.js';
 
 export interface LimitsConfig {
   maxDepth: number;
@@ -36,7 +37,59 @@ export function operationLimits(config: LimitsConfig): {
   });
   const { plugins, validationRules } = armor.protect();
   // graphql-armor's types come from @apollo/server's CommonJS build; the objects are the same.
-  return { plugins: plugins as unknown as ApolloServerPlugin[], validationRules, parseOptions: { maxTokens: config.maxTokens } };
+  return { plugins: plugins as unknown as ApolloServerPlugin[], validationRules: [...validationRules, introspectionOnce], parseOptions: { maxTokens: config.maxTokens } };
+}
+
+/** The introspection fields a request may ask for once each: one copy answers any client. */
+const INTROSPECTION_FIELDS = ['__schema', '__type'];
+export const INTROSPECTION_REPEATED = 'INTROSPECTION_REPEATED';
+
+/**
+ * A validation rule: an operation selects `__schema`, and `__type`, at most once each, counting
+ * every response key (an alias is another copy; the same key twice is merged into one answer by
+ * GraphQL). Ten aliased `__schema` selections would otherwise make one small request answer
+ * with ten copies of the schema. They are allowed on the query root only, so only the root
+ * selections (through fragments) are looked at; each fragment is read once.
+ */
+export function introspectionOnce(context: ValidationContext): ASTVisitor {
+  const ofFragment = new Map<string, Map<string, Set<string>>>();
+  const keysIn = (selectionSet: SelectionSetNode, reading: Set<string>): Map<string, Set<string>> => {
+    const found = new Map<string, Set<string>>(INTROSPECTION_FIELDS.map((f) => [f, new Set<string>()]));
+    const add = (from: Map<string, Set<string>>) => {
+      for (const [field, keys] of from) for (const key of keys) found.get(field)!.add(key);
+    };
+    for (const selection of selectionSet.selections) {
+      if (selection.kind === Kind.FIELD) {
+        if (INTROSPECTION_FIELDS.includes(selection.name.value)) found.get(selection.name.value)!.add(selection.alias?.value ?? selection.name.value);
+      } else if (selection.kind === Kind.INLINE_FRAGMENT) add(keysIn(selection.selectionSet, reading));
+      else {
+        const name = selection.name.value;
+        if (reading.has(name)) continue; // a cycle: refused by graphql's own rule
+        let keys = ofFragment.get(name);
+        if (!keys) {
+          const fragment = context.getFragment(name);
+          if (!fragment) continue;
+          keys = keysIn(fragment.selectionSet, new Set([...reading, name]));
+          ofFragment.set(name, keys);
+        }
+        add(keys);
+      }
+    }
+    return found;
+  };
+  return {
+    OperationDefinition(operation) {
+      for (const [field, keys] of keysIn(operation.selectionSet, new Set())) {
+        if (keys.size <= 1) continue;
+        context.reportError(
+          new GraphQLError(`An operation may select ${field} once; this one selects it ${keys.size} times (${[...keys].slice(0, 5).join(', ')}). Ask once and reuse the answer.`, {
+            nodes: operation,
+            extensions: { reason: INTROSPECTION_REPEATED },
+          }),
+        );
+      }
+    },
+  };
 }
 
 /**
@@ -57,10 +110,8 @@ export function rateLimiter(config: LimitsConfig, store?: Store) {
       const caller = await (res.locals.caller as Promise<Caller>).catch(() => undefined);
       return caller && caller.role !== 'anonymous' ? `caller:${caller.role}:${caller.subject}` : `ip:${ipKeyGenerator(req.ip ?? 'unknown')}`;
     },
-    handler: (_req, res) => {
-      res.status(429).json({
-        errors: [{ message: 'Too many requests from this client; try again in a minute.', extensions: { code: 'RATE_LIMITED', requestId: res.locals.requestId } }],
-      });
+    handler: (req, res) => {
+      sendRefusal(req, res, REFUSAL_STATUS.RATE_LIMITED, 'Too many requests from this client; try again in a minute.', { code: 'RATE_LIMITED' });
     },
   });
 }
@@ -81,9 +132,10 @@ export const requestIdOnErrors: ApolloServerPlugin<{ requestId?: string }> = {
 };
 
 /**
- * Refuses, as the client's mistake (HTTP 400), operations the query planner would otherwise
- * reject with an internal error: an operation name the document does not define, and
- * subscriptions, which Hutong does not serve.
+ * Refuses, as the client's mistake, operations the query planner would otherwise reject with an
+ * internal error: an operation name the document does not define, and subscriptions, which
+ * Hutong does not serve. Their 400 is Apollo Server's for a request error; over HTTP,
+ * http-status.ts sets the status by media type.
  */
 export const operationShape: ApolloServerPlugin = {
   async requestDidStart() {

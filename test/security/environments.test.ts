@@ -51,9 +51,18 @@ describe('a gateway with introspection off', () => {
   });
 
   it('refuses introspection even to an admin, with a clear error', async () => {
-    const { status, body } = await off.query(INTROSPECT, {}, { token: await identityToken(off, 'admin') });
-    expect(status).toBe(400);
+    const token = await identityToken(off, 'admin');
+    // A validation error: 200 with application/json (what stack.query asks for), 400 with graphql-response+json.
+    const { status, body } = await off.query(INTROSPECT, {}, { token });
+    expect(status).toBe(200);
     expect(body.errors[0].extensions.code).toBe('GRAPHQL_VALIDATION_FAILED');
     expect(body.errors[0].message).toMatch(/introspection/i);
+    const strict = await fetch(`${off.gatewayUrl}/graphql`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', accept: 'application/graphql-response+json', authorization: `Bearer ${token}` },
+      body: JSON.stringify({ query: INTROSPECT }),
+    });
+    expect(strict.status).toBe(400);
+    expect(((await strict.json()) as { errors: { extensions: { code: string } }[] }).errors[0]!.extensions.code).toBe('GRAPHQL_VALIDATION_FAILED');
   });
 });

@@ -52,8 +52,13 @@ const outcome = (w: Refusal) => `${w.status} ${w.code}${w.reason ? ` (${w.reason
 /** Table rows with their full test name (vitest's $-interpolation quotes and truncates values). */
 const titled = <T>(rows: T[], title: (row: T) => string): [string, T][] => rows.map((row) => [title(row), row]);
 
+/**
+ * Sent accepting application/graphql-response+json, as clients following GraphQL over HTTP do:
+ * a request refused before execution is then a 400 (with application/json it would be a 200;
+ * test/integration/graphql-over-http.test.ts checks both).
+ */
 async function post(body: string, headers: Record<string, string> = {}, url = `${stack.gatewayUrl}/graphql`): Promise<Raw> {
-  const res = await fetch(url, { method: 'POST', headers: { 'content-type': 'application/json', ...headers }, body });
+  const res = await fetch(url, { method: 'POST', headers: { 'content-type': 'application/json', accept: 'application/graphql-response+json', ...headers }, body });
   return { status: res.status, text: await res.text() };
 }
 
@@ -112,8 +117,8 @@ describe('hostile input', () => {
       { sends: 'a batch of two operations', body: '[{"query":"{ regions { code } }"},{"query":"{ regions { code } }"}]', want: { status: 400, code: 'BAD_REQUEST', message: /batching/i } },
       { sends: 'an operation name the document does not define', body: '{"query": "query A { regions { code } }", "operationName": "B"}', want: { status: 400, code: 'OPERATION_RESOLUTION_FAILURE', message: /no operation named "B"/ } },
       { sends: 'extensions that are a string', body: '{"query": "{ regions { code } }", "extensions": "x"}', want: { status: 400, code: 'BAD_REQUEST', message: /`extensions` in a POST body/ } },
-      // The persisted-query protocol answers an unknown hash with HTTP 200, so the client resends the text.
-      { sends: 'only a persisted-query hash the server does not know', body: '{"extensions": {"persistedQuery": {"version": 1, "sha256Hash": "abc"}}}', want: { status: 200, code: 'PERSISTED_QUERY_NOT_FOUND' } },
+      // A request error like any other (no data): 400 with graphql-response+json; the client resends the text.
+      { sends: 'only a persisted-query hash the server does not know', body: '{"extensions": {"persistedQuery": {"version": 1, "sha256Hash": "abc"}}}', want: { status: 400, code: 'PERSISTED_QUERY_NOT_FOUND' } },
       { sends: 'a query with a NUL character', body: '{"query": "{ regions\\u0000 { code } }"}', want: { status: 400, code: 'GRAPHQL_PARSE_FAILED', message: /U\+0000/ } },
     ] satisfies { sends: string; body: string; want: Refusal }[], (r) => `refuses ${r.sends} with ${outcome(r.want)}`))('%s', async (_name, { body, want }) => {
       expectRefusal(await post(body), want, pii);
@@ -312,17 +317,18 @@ describe('hostile input', () => {
       expectRefusal(r, { status: 200, code: 'FORBIDDEN', message: /belongs to another holder/ }, pii.filter((p) => p !== a.holderName && p !== a.holderCode));
     });
 
-    it('refuses a holder presenting another holder’s credential with 200 FORBIDDEN', async () => {
+    // Nothing answered (the mutation's field is non-null, so data is null): the refusal's status.
+    it('refuses a holder presenting another holder’s credential with 403 FORBIDDEN', async () => {
       const a = seeded('shandong', SEED, { type: 'e-id' });
       const b = seeded('shandong', SEED, { type: 'e-id' }, 1);
       const r = await gql('mutation($id: ID!) { createPresentationCode(credentialId: $id) { code } }', { id: a.id }, await holderToken(stack, b.holderCode));
-      expectRefusal(r, { status: 200, code: 'FORBIDDEN', message: /only present your own/ }, pii);
+      expectRefusal(r, { status: 403, code: 'FORBIDDEN', message: /only present your own/ }, pii);
     });
 
-    it.each(['yangtze-delta', 'chengdu-chongqing'])('refuses an issuer of %s writing Shandong with 200 FORBIDDEN', async (region) => {
+    it.each(['yangtze-delta', 'chengdu-chongqing'])('refuses an issuer of %s writing Shandong with 403 FORBIDDEN', async (region) => {
       const c = seeded('shandong', SEED, { type: 'e-id' }, 2);
       const r = await gql('mutation($id: ID!) { shandong { revokeCredential(id: $id, reason: "x") { id } } }', { id: c.id }, await issuerToken(stack, region, '11310000HT00000000'));
-      expectRefusal(r, { status: 200, code: 'FORBIDDEN', message: new RegExp(`Issuers of ${region} may not write`) }, pii);
+      expectRefusal(r, { status: 403, code: 'FORBIDDEN', message: new RegExp(`Issuers of ${region} may not write`) }, pii);
     });
 
     it('refuses a replayed presentation code with 200 BAD_USER_INPUT (PRESENTATION_CODE_USED)', async () => {
@@ -334,12 +340,12 @@ describe('hostile input', () => {
       expectRefusal(again, { status: 200, code: 'BAD_USER_INPUT', reason: 'PRESENTATION_CODE_USED' }, pii);
     });
 
-    it('refuses a verifier a scenario it is not registered for with 200 FORBIDDEN (SCENARIO_NOT_REGISTERED)', async () => {
+    it('refuses a verifier a scenario it is not registered for with 403 FORBIDDEN (SCENARIO_NOT_REGISTERED)', async () => {
       const c = seeded('shandong', SEED, { type: 'e-id' }, 4);
       const code = await present(stack, c);
       const library = verifierNamed('重庆图书馆');
       const r = await gql(VERIFY, { input: { code, scenario: 'service-hall-visit', context: contextFor(library, 'service-hall-visit') } }, await verifierToken(stack, library));
-      expectRefusal(r, { status: 200, code: 'FORBIDDEN', reason: 'SCENARIO_NOT_REGISTERED' }, pii);
+      expectRefusal(r, { status: 403, code: 'FORBIDDEN', reason: 'SCENARIO_NOT_REGISTERED' }, pii);
     });
   });
 
