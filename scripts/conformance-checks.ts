@@ -415,11 +415,15 @@ export async function runConformance(options: ConformanceOptions): Promise<Confo
       serviceItemCode: 'conformance',
       businessCaseNumber: 'conformance',
       releasedFields: [],
+      // Nothing was decided: a probe, not a use.
       verdict: 'INDETERMINATE',
-      reasons: ['CONFORMANCE_CHECK'],
+      reasons: [],
       ruleId: null,
       ruleVersion: null,
       verifiedAt: new Date().toISOString(),
+      // As a registered counter sends it: the registry keeps the counter's part and shows it.
+      channel: 'COUNTER_ASSISTED',
+      counterAssistance: { identityDocument: 'RESIDENT_ID_CARD', staffName: 'Hutong conformance suite', staffNumber: 'conformance' },
     };
     const postUsage = (json: unknown) => signed(routeCallers.serviceApi, 'POST', registryPaths.usageRecords, json);
     await check('service API: usage record stored → 201', async () => {
@@ -430,12 +434,16 @@ export async function runConformance(options: ConformanceOptions): Promise<Confo
       if (!stored) fail('answered stored: false for a record never sent before');
       // What the service API stored is what GraphQL shows.
       const body = await graphql(
-        `query($representations: [_Any!]!) { _entities(representations: $representations) { ... on ${implName(credentialType)} { usageRecords { id } } } }`,
+        `query($representations: [_Any!]!) { _entities(representations: $representations) { ... on ${implName(credentialType)} { usageRecords { id channel counterAssistance { staffNumber } } } } }`,
         { representations: [{ __typename: implName(credentialType), id: record.credentialId }] },
       );
-      const ids = ((body.data?._entities as { usageRecords?: { id: string }[] }[] | undefined)?.[0]?.usageRecords ?? []).map((r) => r.id);
-      if (!ids.includes(record.id)) fail(`usageRecords of ${record.credentialId} do not list ${record.id}: ${shown(body)}`);
-      return `${record.id} stored, listed in usageRecords`;
+      type Listed = { id: string; channel?: string; counterAssistance?: { staffNumber?: string } | null };
+      const listed = ((body.data?._entities as { usageRecords?: Listed[] }[] | undefined)?.[0]?.usageRecords ?? []).find((r) => r.id === record.id);
+      if (!listed) fail(`usageRecords of ${record.credentialId} do not list ${record.id}: ${shown(body)}`);
+      if (listed!.channel !== 'COUNTER_ASSISTED' || listed!.counterAssistance?.staffNumber !== 'conformance') {
+        fail(`usage record ${record.id} is listed without the counter's part it was sent with: ${shown(listed)}`);
+      }
+      return `${record.id} stored, listed in usageRecords with its channel`;
     });
     await check('service API: same usage record again → 200', async () => {
       sample();
@@ -449,6 +457,8 @@ export async function runConformance(options: ConformanceOptions): Promise<Confo
       const malformed = [
         ['no verdict', { ...record, id: `conformance-${randomUUID()}`, verdict: undefined }],
         ['verifiedAt not a timestamp', { ...record, id: `conformance-${randomUUID()}`, verifiedAt: 'yesterday' }],
+        ['a reason VerdictReason does not list', { ...record, id: `conformance-${randomUUID()}`, reasons: ['CONFORMANCE_CHECK'] }],
+        ['COUNTER_ASSISTED without the counter’s part', { ...record, id: `conformance-${randomUUID()}`, counterAssistance: null }],
         ['an empty id', { ...record, id: '' }],
       ] as const;
       for (const [why, json] of malformed) {

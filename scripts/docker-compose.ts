@@ -102,6 +102,8 @@ export function composeDocument(): Yaml {
         // Replicas share used envelope ids here.
         HUTONG_REDIS_URL: 'redis://redis:6379',
         ...(s.callsRegistries ? Object.fromEntries(regions.map((r) => [registryUrlVariable(r.code), `http://${r.code}:${r.defaultPort}`])) : {}),
+        // Counter-assisted use finds a holder's credential in the catalogue's national index.
+        ...(s.name === recognitionSubgraph.name ? { HUTONG_CATALOGUE_URL: `http://${catalogueSubgraph.name}:${catalogueSubgraph.defaultPort}` } : {}),
       },
       secrets: ['internal-jwks', `key-${s.name}`, `db-${s.name}-url`],
       networks: ['internal'],
@@ -109,6 +111,7 @@ export function composeDocument(): Yaml {
         [`postgres-${s.name}`]: { condition: 'service_healthy' },
         redis: { condition: 'service_healthy' },
         ...(s.callsRegistries ? Object.fromEntries(regions.map((r) => [r.code, { condition: 'service_healthy' }])) : {}),
+        ...(s.name === recognitionSubgraph.name ? { [catalogueSubgraph.name]: { condition: 'service_healthy' } } : {}),
       },
       healthcheck: readyCheck(s.port),
       restart: 'unless-stopped',

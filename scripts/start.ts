@@ -130,6 +130,8 @@ const recognition: Service = {
   env: {
     ...keyEnv(recognitionSubgraph.name),
     ...Object.fromEntries(registries.map((r) => [registryUrlVariable(r.name), `http://127.0.0.1:${r.port}`])),
+    // Counter-assisted use finds a holder's credential in the catalogue's national index.
+    HUTONG_CATALOGUE_URL: `http://127.0.0.1:${catalogue.port}`,
   },
 };
 const gateway: Service = {

@@ -7,6 +7,7 @@ import { isMainModule, runSubgraph, type Env, type SubgraphModule } from '../kit
 import { loadTypeDefs } from '../kit/sdl.js';
 import { createSubgraphApp } from '../kit/subgraph-server.js';
 import { IndexStore } from './db/index-store.js';
+import { catalogueInternalRoutes } from './internal.js';
 import { createCatalogueLoaders } from './loaders.js';
 import { CatalogueRelay, type RegionRelayStatus } from './relay.js';
 import { createMetrics, type ServiceMetrics } from '../kit/metrics.js';
@@ -85,6 +86,8 @@ export const catalogue: SubgraphModule = {
       envelopeKeys: auth.envelopeKeys,
       replays: auth.replays,
       context: (caller) => ({ caller, loaders: createCatalogueLoaders(store) }),
+      // Recognition alone asks the national index for a holder's credentials (counter-assisted use).
+      routes: (app) => catalogueInternalRoutes(app, store),
     });
     leadership.start();
     relay.start();

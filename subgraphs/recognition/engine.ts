@@ -7,6 +7,13 @@ import type { AcceptanceRule, FieldRelease, InvalidationRule } from './seed.js';
 
 export type Verdict = 'ACCEPTED' | 'REJECTED' | 'NOT_RECOGNISED' | 'INDETERMINATE';
 
+/**
+ * What a rule does with a field it releases while an open dispute (异议) contests the value:
+ * release it flagged as disputed, or withhold it (named, flagged, without a value).
+ */
+export const disputedFieldPolicies = ['RELEASE_FLAGGED', 'WITHHOLD'] as const;
+export type DisputedFieldPolicy = (typeof disputedFieldPolicies)[number];
+
 export interface CredentialFacts {
   typeCode: string;
   issuingProvince: string;
@@ -15,6 +22,8 @@ export interface CredentialFacts {
   effectiveDate: string;
   expiryDate: string | null;
   superseded: boolean;
+  /** Fields an open dispute contests now (absent: none). */
+  disputedFields?: readonly string[];
 }
 
 export interface VerifierFacts {
@@ -134,6 +143,17 @@ export function decide(input: {
   }
 
   return reasons.length === 0
-    ? { verdict: 'ACCEPTED', reasons: [], rule: { id: rule.id, version: rule.version }, releases: rule.releasedFields, trace }
+    ? { verdict: 'ACCEPTED', reasons: [], rule: { id: rule.id, version: rule.version }, releases: releasesOf(rule, credential), trace }
     : { verdict: 'REJECTED', reasons, rule: { id: rule.id, version: rule.version }, releases: [], trace };
+}
+
+/**
+ * The deciding rule's releases: under WITHHOLD, a field an open dispute contests is marked
+ * withheld (the verifier learns the field is contested, not its value); otherwise each field is
+ * released as the rule lists it, and the verification flags disputed values.
+ */
+function releasesOf(rule: AcceptanceRule, credential: CredentialFacts): FieldRelease[] {
+  if (rule.disputedFieldPolicy !== 'WITHHOLD') return rule.releasedFields;
+  const contested = new Set(credential.disputedFields);
+  return rule.releasedFields.map((r) => (contested.has(r.field) ? { ...r, withheld: true } : r));
 }

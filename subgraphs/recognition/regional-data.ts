@@ -11,6 +11,7 @@ import { z } from 'zod';
 import { makeUscc } from '../kit/identifiers/index.js';
 import { credentialTypes, regions, type Region } from '../kit/reference.js';
 import { Random } from '../kit/seed/random.js';
+import { disputedFieldPolicies } from './engine.js';
 import type { AcceptanceRule, InvalidationRule, Scenario, Verifier } from './seed.js';
 
 const date = z.string().regex(/^\d{4}-\d{2}-\d{2}$/, 'must be a date YYYY-MM-DD');
@@ -34,6 +35,8 @@ const file = z.object({
     scenarios: z.array(z.string()).min(1),
     /** Name of its development identity in `npm run tokens`. */
     identity: z.string().regex(/^verifier-[a-z0-9-]{1,60}$/, 'must be verifier-<lower-case words>').optional(),
+    /** A registered counter (窗口): its staff may verify for a holder without a phone, in person. */
+    registeredCounter: z.boolean().default(false),
   })).default([]),
   acceptanceRules: z.array(z.object({
     id: z.string().regex(/^[a-z0-9-]{1,64}$/),
@@ -45,6 +48,8 @@ const file = z.object({
     acceptedStatuses: statuses,
     requireWithinValidity: z.boolean(),
     releasedFields: z.array(z.object({ field: z.string().min(1), retain: z.boolean().default(false), masked: z.boolean().default(false) })).min(1),
+    /** A released field an open dispute contests: released flagged (the default) or withheld. */
+    disputedFieldPolicy: z.enum(disputedFieldPolicies).default('RELEASE_FLAGGED'),
     validFrom: date,
     validUntil: date.nullable().default(null),
     legalBasis: z.string().min(1),
@@ -111,9 +116,16 @@ export function parseRegionalData(region: Region, value: unknown, knownScenarios
           region: region.code,
           province: v.city.slice(0, 2),
           scenarios: v.scenarios,
+          ...(v.registeredCounter ? { registeredCounter: true as const } : {}),
           ...(v.identity ? { identity: v.identity } : {}),
         })),
-        acceptanceRules: d.acceptanceRules.map((r) => ({ ...r, acceptingRegion: region.code, credentialType: typeCode(r.credentialType) })),
+        acceptanceRules: d.acceptanceRules.map(({ disputedFieldPolicy, ...r }) => ({
+          ...r,
+          acceptingRegion: region.code,
+          credentialType: typeCode(r.credentialType),
+          // The default is left unsaid, as the store gives it back.
+          ...(disputedFieldPolicy === 'WITHHOLD' ? { disputedFieldPolicy } : {}),
+        })),
         invalidationRules: d.invalidationRules.map((r) => ({ ...r, credentialType: typeCode(r.credentialType) })),
       };
     }

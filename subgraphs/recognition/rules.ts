@@ -20,6 +20,7 @@ import { credentialTypeByCode, provinceByCode, regionByCode, regionOfProvince, s
 import { todayInChina } from '../kit/registry/status.js';
 import { checkFreeText } from '../kit/text.js';
 import type { Recorded, RecognitionStore, RulePublication, RuleRetirement, RuleWriter } from './db/store.js';
+import { disputedFieldPolicies, type DisputedFieldPolicy } from './engine.js';
 import type { AcceptanceRule, FieldRelease, InvalidationRule } from './seed.js';
 import { metadataLabels } from './service.js';
 
@@ -34,6 +35,8 @@ export interface AcceptanceRuleInput {
   acceptedStatuses: string[];
   requireWithinValidity?: boolean | null;
   releasedFields: { field: string; retain?: boolean | null; masked?: boolean | null }[];
+  /** Omitted: RELEASE_FLAGGED. */
+  disputedFieldPolicy?: string | null;
   validFrom: string;
   validUntil?: string | null;
   legalBasis: string;
@@ -147,6 +150,14 @@ function checkReleases(type: CredentialType, list: AcceptanceRuleInput['released
   });
 }
 
+function checkDisputedFieldPolicy(value: string | null | undefined): DisputedFieldPolicy {
+  const policy = value ?? 'RELEASE_FLAGGED';
+  if (!(disputedFieldPolicies as readonly string[]).includes(policy)) {
+    throw invalid('disputedFieldPolicy', `disputedFieldPolicy is ${disputedFieldPolicies.join(' or ')}, not ${JSON.stringify(policy)}.`);
+  }
+  return policy as DisputedFieldPolicy;
+}
+
 function checkType(code: string): CredentialType {
   const type = credentialTypeByCode(code);
   if (!type) throw invalid('credentialType', `There is no credential type ${code} in the national catalogue; give its type code (e.g. 11100000HT00000183001, the e-ID).`);
@@ -227,6 +238,7 @@ export class RulePublisher {
     const issuingProvinces = checkProvinces('issuingProvinces', input.issuingProvinces ?? null, 'any issuing province');
     const acceptedStatuses = checkStatuses('acceptedStatuses', input.acceptedStatuses);
     const releasedFields = checkReleases(type, input.releasedFields);
+    const disputedFieldPolicy = checkDisputedFieldPolicy(input.disputedFieldPolicy);
     const window = checkWindow(input.validFrom, input.validUntil ?? null);
     checkFreeText('legalBasis', input.legalBasis, 1000);
 
@@ -249,6 +261,8 @@ export class RulePublisher {
     return {
       id, version: 0, acceptingRegion, acceptingProvinces, scenario: input.scenario, credentialType: type.code, issuingProvinces, acceptedStatuses,
       requireWithinValidity: input.requireWithinValidity ?? true, releasedFields, ...window, legalBasis: input.legalBasis,
+      // The default is left unsaid, as the store gives it back.
+      ...(disputedFieldPolicy === 'WITHHOLD' ? { disputedFieldPolicy } : {}),
     };
   }
 

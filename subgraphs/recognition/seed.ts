@@ -4,7 +4,10 @@
  * Verifier USCCs are generated (valid check characters, division code of their province).
  */
 import { credentialTypeBySlug } from '../kit/reference.js';
+import type { DisputedFieldPolicy } from './engine.js';
 import { loadRegionalData, verifierOrganisation, type VerifierKind } from './regional-data.js';
+
+export type { DisputedFieldPolicy };
 
 export interface Scenario {
   code: string;
@@ -20,6 +23,11 @@ export interface FieldRelease {
   retain: boolean;
   /** Released masked (e.g. 3201**********8039). */
   masked: boolean;
+  /**
+   * Set by the engine, never by a rule: the rule withholds disputed fields and an open dispute
+   * contests this one, so the verifier is told the field exists but gets no value.
+   */
+  withheld?: boolean;
 }
 
 export interface AcceptanceRule {
@@ -33,6 +41,8 @@ export interface AcceptanceRule {
   acceptedStatuses: string[];
   requireWithinValidity: boolean;
   releasedFields: FieldRelease[];
+  /** Absent in rules written before rules could say: RELEASE_FLAGGED. */
+  disputedFieldPolicy?: DisputedFieldPolicy;
   validFrom: string;
   validUntil: string | null;
   legalBasis: string;
@@ -56,6 +66,11 @@ export interface Verifier {
   region: string;
   province: string;
   scenarios: string[];
+  /**
+   * A registered counter (窗口): its staff may verify a credential for a holder who has no phone,
+   * in person, with the holder's consent (present only when true).
+   */
+  registeredCounter?: true;
   /** Name of its development identity (`npm run tokens`), when its region gives one. */
   identity?: string;
 }
@@ -149,11 +164,15 @@ const nationalInvalidationRules: InvalidationRule[] = [
   },
 ];
 
-function verifier(kind: VerifierKind, name: string, region: string, province: string, city: string, scenarioCodes: string[]): Verifier {
-  return { organisation: verifierOrganisation(kind, name, city), name, region, province, scenarios: scenarioCodes };
+function verifier(kind: VerifierKind, name: string, region: string, province: string, city: string, scenarioCodes: string[], counter?: 'counter'): Verifier {
+  return { organisation: verifierOrganisation(kind, name, city), name, region, province, scenarios: scenarioCodes, ...(counter ? { registeredCounter: true as const } : {}) };
 }
 
-/** Registered verifiers, one per scenario and province of the articles. */
+/**
+ * Registered verifiers, one per scenario and province of the articles. The service hall and the
+ * libraries keep counters (窗口) where staff verify for holders without a phone: the traditional
+ * channel the articles insist stays open for the elderly and the disabled.
+ */
 const foundingVerifiers: Verifier[] = [
   verifier('agency', '上海市公安局交通警察总队', 'yangtze-delta', '31', '310101', ['traffic-check']),
   verifier('agency', '江苏省公安厅交通警察总队', 'yangtze-delta', '32', '320100', ['traffic-check']),
@@ -161,11 +180,11 @@ const foundingVerifiers: Verifier[] = [
   verifier('agency', '安徽省公安厅交通警察总队', 'yangtze-delta', '34', '340100', ['traffic-check']),
   verifier('company', '上海外滩江景酒店有限公司', 'yangtze-delta', '31', '310101', ['hotel-check-in']),
   verifier('company', '南京玄武湖畔宾馆有限公司', 'yangtze-delta', '32', '320100', ['hotel-check-in']),
-  verifier('institution', '重庆图书馆', 'chengdu-chongqing', '50', '500106', ['library-entry']),
-  verifier('institution', '四川省图书馆', 'chengdu-chongqing', '51', '510100', ['library-entry']),
+  verifier('institution', '重庆图书馆', 'chengdu-chongqing', '50', '500106', ['library-entry'], 'counter'),
+  verifier('institution', '四川省图书馆', 'chengdu-chongqing', '51', '510100', ['library-entry'], 'counter'),
   verifier('company', '重庆安居房屋中介有限公司', 'chengdu-chongqing', '50', '500112', ['flat-rental']),
   verifier('agency', '浙江省财政厅', 'yangtze-delta', '33', '330100', ['subsidy-payout']),
-  verifier('institution', '济南市政务服务中心', 'shandong', '37', '370100', ['service-hall-visit']),
+  verifier('institution', '济南市政务服务中心', 'shandong', '37', '370100', ['service-hall-visit'], 'counter'),
   verifier('agency', '山东省公安厅交通警察总队', 'shandong', '37', '370100', ['traffic-check']),
 ];
 

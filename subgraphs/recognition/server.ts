@@ -1,9 +1,10 @@
 import { fileURLToPath } from 'node:url';
 import { z } from 'zod';
-import { leaderEnv, parseEnv, registryUrls, registryUrlsSchema } from '../kit/config.js';
+import { httpUrl, leaderEnv, parseEnv, registryUrls, registryUrlsSchema } from '../kit/config.js';
 import { Leadership } from '../kit/leader.js';
 import { recognitionRetention } from './retention.js';
-import { recognitionSubgraph } from '../kit/reference.js';
+import { catalogueSubgraph, recognitionSubgraph } from '../kit/reference.js';
+import { CatalogueClient } from './catalogue-client.js';
 import { isMainModule, runSubgraph, type SubgraphModule } from '../kit/run.js';
 import { loadTypeDefs } from '../kit/sdl.js';
 import { createSubgraphApp } from '../kit/subgraph-server.js';
@@ -35,6 +36,8 @@ const recognitionEnvSchema = z.object({
    * together (and the timeout of any one registry call).
    */
   HUTONG_REGISTRY_TIMEOUT_MS: z.coerce.number().int().min(100).max(60_000).default(2000),
+  /** Where the catalogue's service API is: counter-assisted use finds a holder's credential in the national index. */
+  HUTONG_CATALOGUE_URL: httpUrl.default(`http://127.0.0.1:${catalogueSubgraph.defaultPort}`),
   /** Pause between rounds of the usage relay, and its first backoff after a registry failed. */
   HUTONG_USAGE_RELAY_INTERVAL_MS: z.coerce.number().int().min(50).max(600_000).default(5000),
   /** Longest backoff of the usage relay for a registry that keeps failing. */
@@ -57,6 +60,7 @@ export const recognition: SubgraphModule = {
     if (!auth.signer) throw new Error('the recognition subgraph needs its own signing key (codes and registry calls)');
     const store = new RecognitionStore(db);
     const registries = new RegistryClient(registryUrls(config), auth.signer, config.HUTONG_REGISTRY_TIMEOUT_MS);
+    const catalogueClient = new CatalogueClient(config.HUTONG_CATALOGUE_URL, auth.signer, config.HUTONG_REGISTRY_TIMEOUT_MS);
     const service = new RecognitionService(
       store,
       registries,
@@ -65,6 +69,7 @@ export const recognition: SubgraphModule = {
       { defaultMinutes: config.HUTONG_PRESENTATION_MINUTES, maxMinutes: config.HUTONG_PRESENTATION_MAX_MINUTES },
       logger,
       config.HUTONG_REGISTRY_TIMEOUT_MS,
+      catalogueClient,
     );
     // Replicas of recognition share its database; one of them delivers usage records.
     const leadership = new Leadership(db, 'usage-relay', logger, config.HUTONG_LEADER_CHECK_MS);
@@ -103,6 +108,7 @@ export const recognition: SubgraphModule = {
         await relay.stop();
         await leadership.stop();
         await registries.close();
+        await catalogueClient.close();
         await app.stop();
       },
     };

@@ -11,10 +11,12 @@ import { GraphQLError } from 'graphql';
 import type { Caller } from '../kit/auth/caller.js';
 import type { ServiceKeySet, ServiceSigner } from '../kit/auth/service-keys.js';
 import { ServiceCallError } from '../kit/auth/service-client.js';
-import { badInput, ErrorCode, forbidden } from '../kit/errors.js';
+import { badInput, ErrorCode, forbidden, notFound } from '../kit/errors.js';
 import { checkFreeText, freeTextProblem } from '../kit/text.js';
 import type { Logger } from '../kit/logger.js';
-import { credentialTypeByCode, regionByCode } from '../kit/reference.js';
+import { parseCitizenId } from '../kit/identifiers/index.js';
+import { catalogueSubgraph, credentialTypeByCode, regionByCode } from '../kit/reference.js';
+import { identityDocumentTypes, type CounterAssistance } from '../kit/registry/contract.js';
 import type { UsageRecord } from '../kit/registry/records.js';
 import { effectiveStatus, todayInChina } from '../kit/registry/status.js';
 import type { StoredCredential } from '../kit/registry/store.js';
@@ -22,8 +24,9 @@ import { regionOfIdentifier } from '../kit/routing.js';
 import { codeError, qrSvg, readPresentationCode, signPresentationCode } from './codes.js';
 import type { RecognitionStore, VerificationRow } from './db/store.js';
 import { decide } from './engine.js';
+import type { CatalogueClient, IndexedCredential } from './catalogue-client.js';
 import type { RegistryClient } from './registry-client.js';
-import type { FieldRelease } from './seed.js';
+import type { FieldRelease, Scenario, Verifier } from './seed.js';
 
 export interface UsageContext {
   organisation: string;
@@ -31,6 +34,19 @@ export interface UsageContext {
   serviceItemName: string;
   serviceItemCode: string;
   businessCaseNumber: string;
+}
+
+/** What a registered counter's staff give for a holder who presents no code. */
+export interface CounterVerificationInput {
+  /** The holder's citizen ID number, read from the identity document shown in person. */
+  holderCode: string;
+  /** Type code of the national catalogue. */
+  credentialType: string;
+  /** The number printed on the credential, when the holder holds more than one of the type. */
+  credentialNumber?: string | null;
+  scenario: string;
+  context: UsageContext;
+  consent: { identityDocument: string; staffName: string; staffNumber: string };
 }
 
 export interface PresentationSettings {
@@ -82,6 +98,8 @@ export class RecognitionService {
     private readonly logger: Logger,
     /** One deadline for a verification's calls to the issuing registry: the live read and the usage write together. */
     private readonly registryDeadlineInMs: number,
+    /** The national index, for counter-assisted use (absent: counters cannot verify). */
+    private readonly catalogue?: CatalogueClient,
   ) {}
 
   async createPresentationCode(caller: Caller, credentialId: string, scenario: string | null, validForMinutes: number | null) {
@@ -111,20 +129,7 @@ export class RecognitionService {
   }
 
   async verify(caller: Caller, input: { code: string; scenario: string; context: UsageContext }): Promise<VerificationRow> {
-    if (caller.role !== 'verifier' || !caller.organisation || !caller.region) throw forbidden('Only a registered verifier can verify a credential.');
-    const verifier = await this.store.verifier(caller.organisation);
-    if (!verifier || verifier.region !== caller.region) throw forbidden('Your organisation is not registered as a verifier in Hutong.');
-    if (!verifier.scenarios.includes(input.scenario) || (caller.scenarios && !caller.scenarios.includes(input.scenario))) {
-      throw forbidden(`Your organisation is not registered to verify credentials for ${input.scenario}.`, { reason: 'SCENARIO_NOT_REGISTERED' });
-    }
-    const scenario = (await this.store.scenarios()).find((s) => s.code === input.scenario)!;
-    checkContext(input.context, caller.organisation);
-    // The usage record names the service item the holder sees: it must be this scenario's.
-    if (input.context.serviceItemCode !== scenario.serviceItemCode) {
-      throw badInput(`Usage context serviceItemCode ${input.context.serviceItemCode} is not the service item of ${input.scenario} (${scenario.serviceItemCode}).`, {
-        reason: 'SERVICE_ITEM_MISMATCH',
-      });
-    }
+    const { verifier, scenario } = await this.registeredFor(caller, input.scenario, input.context, 'any');
 
     const { jti, scenario: boundScenario } = await readPresentationCode(this.verifyKeys, input.code);
     const code = await this.store.presentationCode(jti);
@@ -134,17 +139,131 @@ export class RecognitionService {
     if (boundScenario !== null && boundScenario !== input.scenario) {
       throw codeError('PRESENTATION_CODE_SCENARIO_MISMATCH', `The holder presented this credential for ${boundScenario}, not for ${input.scenario}.`);
     }
-    const { region, provinceCode } = regionOfIdentifier(code.credentialId);
+    return this.check({ verifier, scenario, context: input.context, credentialId: code.credentialId, holderCode: code.holderCode, codeJti: jti });
+  }
+
+  /**
+   * Counter-assisted use (窗口代办核验): a registered counter's staff verify a credential for a
+   * holder who has no phone to present a code. The holder shows an identity document in person;
+   * the staff read the citizen ID number from it and record the document and themselves as the
+   * holder's consent. The national index says which credential of the type the holder holds; the
+   * same rules decide, and the usage record the holder sees names the counter's part.
+   */
+  async verifyAtCounter(caller: Caller, input: CounterVerificationInput): Promise<VerificationRow> {
+    if (!this.catalogue) throw new Error('counter-assisted verification needs the catalogue (HUTONG_CATALOGUE_URL)');
+    const { verifier, scenario } = await this.registeredFor(caller, input.scenario, input.context, 'counter');
+    const counterAssistance = checkConsent(input.consent);
+    const holder = parseCitizenId(input.holderCode);
+    if (!holder.ok) {
+      throw badInput(`holderCode is not a citizen ID number as an identity document shows it: ${holder.reason}`, { reason: 'INVALID_HOLDER_CODE' });
+    }
+    const holderCode = input.holderCode.toUpperCase();
+    const type = credentialTypeByCode(input.credentialType);
+    if (!type) throw badInput(`There is no credential type ${input.credentialType} in the national catalogue.`, { reason: 'UNKNOWN_TYPE' });
+    const number = input.credentialNumber ?? null;
+    if (number !== null) checkFreeText('credentialNumber', number, 200);
+
+    let indexed: IndexedCredential[];
+    try {
+      indexed = await this.catalogue.holderCredentials(holderCode, type.code);
+    } catch (error) {
+      if (error instanceof ServiceCallError) throw unavailable(catalogueSubgraph.name);
+      throw error;
+    }
+    const credentialId = await this.credentialAtCounter(indexed, type.nameZh, number);
+    // Who asked, for what, and whether found: never the holder code (no personal data in logs).
+    this.logger.info({ verifier: verifier.organisation, scenario: scenario.code, type: type.code }, 'counter-assisted verification');
+    return this.check({ verifier, scenario, context: input.context, credentialId, holderCode, codeJti: null, counterAssistance });
+  }
+
+  /**
+   * Which of the holder's indexed credentials of the type the counter verifies: the one whose
+   * printed number the staff give, or else the one that is current (valid as last relayed; if
+   * none is, the only one there is, so that the rules give their reasoned refusal). More than one
+   * without a number is refused: the holder chooses, not the software.
+   */
+  private async credentialAtCounter(indexed: IndexedCredential[], typeName: string, number: string | null): Promise<string> {
+    if (indexed.length === 0) throw notFound(`Hutong's national index lists no ${typeName} for this holder.`);
+    if (number === null) {
+      const current = indexed.filter((e) => e.status === '01');
+      const candidates = current.length > 0 ? current : indexed;
+      if (candidates.length > 1) {
+        throw badInput(`The holder holds ${candidates.length} ${typeName}: ask which one, and give the number printed on it (credentialNumber).`, {
+          reason: 'CREDENTIAL_AMBIGUOUS',
+        });
+      }
+      return candidates[0]!.credentialId;
+    }
+    const deadline = AbortSignal.timeout(this.registryDeadlineInMs);
+    const read = await Promise.all(
+      indexed.map(async (e) => {
+        try {
+          return await this.registries.credential(e.regionCode, e.credentialId, { signal: deadline });
+        } catch (error) {
+          if (error instanceof ServiceCallError) throw unavailable(e.regionCode);
+          throw error;
+        }
+      }),
+    );
+    const match = indexed.find((_, i) => read[i]?.credential.number === number);
+    if (!match) throw notFound(`None of the holder's ${typeName} has the number ${number}.`);
+    return match.credentialId;
+  }
+
+  /**
+   * The caller as a verifier registered in its region for the scenario (and, for counter-assisted
+   * use, as a registered counter), with a usage context that names it and the scenario's service item.
+   */
+  private async registeredFor(caller: Caller, scenarioCode: string, context: UsageContext, as: 'any' | 'counter'): Promise<{ verifier: Verifier; scenario: Scenario }> {
+    if (caller.role !== 'verifier' || !caller.organisation || !caller.region) throw forbidden('Only a registered verifier can verify a credential.');
+    const verifier = await this.store.verifier(caller.organisation);
+    if (!verifier || verifier.region !== caller.region) throw forbidden('Your organisation is not registered as a verifier in Hutong.');
+    if (as === 'counter' && !verifier.registeredCounter) {
+      throw forbidden('Your organisation is not a registered counter: only a registered counter’s staff verify for a holder in person, without a presentation code.', {
+        reason: 'NOT_A_REGISTERED_COUNTER',
+      });
+    }
+    if (!verifier.scenarios.includes(scenarioCode) || (caller.scenarios && !caller.scenarios.includes(scenarioCode))) {
+      throw forbidden(`Your organisation is not registered to verify credentials for ${scenarioCode}.`, { reason: 'SCENARIO_NOT_REGISTERED' });
+    }
+    const scenario = (await this.store.scenarios()).find((s) => s.code === scenarioCode)!;
+    checkContext(context, caller.organisation);
+    // The usage record names the service item the holder sees: it must be this scenario's.
+    if (context.serviceItemCode !== scenario.serviceItemCode) {
+      throw badInput(`Usage context serviceItemCode ${context.serviceItemCode} is not the service item of ${scenarioCode} (${scenario.serviceItemCode}).`, {
+        reason: 'SERVICE_ITEM_MISMATCH',
+      });
+    }
+    return { verifier, scenario };
+  }
+
+  /**
+   * Checks one credential for a verifier: the live record, the verifier region's rules, and the
+   * verification with its usage record committed together (with the code's consumption, when a
+   * code was presented).
+   */
+  private async check(t: {
+    verifier: Verifier;
+    scenario: Scenario;
+    context: UsageContext;
+    credentialId: string;
+    /** Who presented (the code's holder) or whose document the counter checked. */
+    holderCode: string;
+    codeJti: string | null;
+    counterAssistance?: CounterAssistance;
+  }): Promise<VerificationRow> {
+    const { verifier, scenario } = t;
+    const { region, provinceCode } = regionOfIdentifier(t.credentialId);
     const today = todayInChina();
     const verification: VerificationRow = {
       id: randomUUID(),
-      codeJti: jti,
-      credentialId: code.credentialId,
+      codeJti: t.codeJti,
+      credentialId: t.credentialId,
       issuingRegion: region.code,
       verifierOrg: verifier.organisation,
       verifierRegion: verifier.region,
       scenario: scenario.code,
-      context: { ...input.context },
+      context: { ...t.context },
       verdict: 'INDETERMINATE',
       // Stryker disable next-line ArrayDeclaration: every path below sets the reasons (or throws); this value is never seen.
       reasons: [],
@@ -156,13 +275,14 @@ export class RecognitionService {
       trace: [],
       usageRecorded: false,
       checkedAt: new Date().toISOString(),
+      ...(t.counterAssistance ? { channel: 'COUNTER_ASSISTED' as const, counterAssistance: t.counterAssistance } : {}),
     };
 
     const deadline = AbortSignal.timeout(this.registryDeadlineInMs);
     const deadlineAt = performance.now() + this.registryDeadlineInMs;
     let live;
     try {
-      live = await this.registries.credential(region.code, code.credentialId, { signal: deadline });
+      live = await this.registries.credential(region.code, t.credentialId, { signal: deadline });
     } catch (error) {
       if (!(error instanceof ServiceCallError)) throw error;
       this.logger.warn({ region: region.code, reason: error.message }, 'issuing registry unreachable during verification');
@@ -175,7 +295,7 @@ export class RecognitionService {
       const c = live.credential;
       verification.disputed = live.openDisputes.length > 0;
       verification.disputedFields = [...new Set(live.openDisputes.map((d) => d.field))].sort();
-      if (c.holderCode !== code.holderCode) {
+      if (c.holderCode !== t.holderCode) {
         verification.verdict = 'REJECTED';
         verification.reasons = ['HOLDER_CHANGED'];
       } else {
@@ -189,6 +309,7 @@ export class RecognitionService {
             effectiveDate: c.effectiveDate,
             expiryDate: c.expiryDate,
             superseded: Boolean(c.supersededBy),
+            disputedFields: verification.disputedFields,
           },
           acceptanceRules: await this.store.acceptanceRules(),
           invalidationRules: await this.store.invalidationRules(),
@@ -209,18 +330,21 @@ export class RecognitionService {
       verifierOrg: verifier.organisation,
       verifierName: verifier.name,
       verifierRegion: verifier.region,
-      operator: input.context.operator,
+      operator: t.context.operator,
       scenario: scenario.code,
       scenarioName: scenario.nameZh,
-      serviceItemName: input.context.serviceItemName,
-      serviceItemCode: input.context.serviceItemCode,
-      businessCaseNumber: input.context.businessCaseNumber,
-      releasedFields: verification.releasedFields.map((f) => f.field),
+      serviceItemName: t.context.serviceItemName,
+      serviceItemCode: t.context.serviceItemCode,
+      businessCaseNumber: t.context.businessCaseNumber,
+      // A withheld field reached the verifier without its value: it was not released.
+      releasedFields: verification.releasedFields.filter((f) => !f.withheld).map((f) => f.field),
       verdict: verification.verdict,
       reasons: verification.reasons,
       ruleId: verification.ruleId,
       ruleVersion: verification.ruleVersion,
       verifiedAt: verification.checkedAt,
+      // The holder sees that a counter verified for them, who did, and which document they showed.
+      ...(t.counterAssistance ? { channel: 'COUNTER_ASSISTED' as const, counterAssistance: t.counterAssistance } : {}),
     };
     // Held back from the relay while this verification still has time to deliver it itself.
     const holdForMs = deadline.aborted ? 0 : deadlineAt - performance.now() + DELIVERY_HOLD_MARGIN_MS;
@@ -314,6 +438,16 @@ export function presentationWarning(status: string, supersededBy: string | null)
   }
 }
 
+/** The holder's consent as the counter records it: the document checked, and who checked it. */
+function checkConsent(consent: CounterVerificationInput['consent']): CounterAssistance {
+  if (!(identityDocumentTypes as readonly string[]).includes(consent.identityDocument)) {
+    throw badInput(`consent.identityDocument is one of ${identityDocumentTypes.join(', ')}.`, { reason: 'INVALID_CONSENT' });
+  }
+  checkFreeText('staffName', consent.staffName, 100);
+  checkFreeText('staffNumber', consent.staffNumber, 64);
+  return { identityDocument: consent.identityDocument as CounterAssistance['identityDocument'], staffName: consent.staffName, staffNumber: consent.staffNumber };
+}
+
 function checkContext(context: UsageContext, organisation: string): void {
   for (const [key, value] of Object.entries(context)) {
     const problem = typeof value === 'string' ? freeTextProblem(value, 200) : 'must be text';
@@ -324,17 +458,25 @@ function checkContext(context: UsageContext, organisation: string): void {
   }
 }
 
-/** The value a rule releases for one field, masked when the rule says so. */
+/**
+ * The value a rule releases for one field, masked when the rule says so. A withheld field keeps
+ * its name and labels, so the verifier knows what is contested, but no value: nothing to keep
+ * and nothing masked.
+ */
 function release(c: StoredCredential, r: FieldRelease, disputedFields: readonly string[]): VerificationRow['releasedFields'][number] {
   const definition = r.field.startsWith('face.')
     ? credentialTypeByCode(c.typeCode)?.faceFields.find((f) => f.key === r.field.slice(5))
     : undefined;
-  const raw = r.field.startsWith('face.') ? c.face[r.field.slice(5)] : (c as unknown as Record<string, string | null>)[r.field];
-  const value = raw === undefined || raw === null ? null : r.masked ? mask(String(raw)) : String(raw);
-  return {
+  const labels = {
     field: r.field,
     label: definition?.label ?? metadataLabels[r.field] ?? r.field,
     labelZh: definition?.labelZh ?? metadataLabelsZh[r.field] ?? r.field,
+  };
+  if (r.withheld) return { ...labels, value: null, retain: false, masked: false, disputed: true, withheld: true };
+  const raw = r.field.startsWith('face.') ? c.face[r.field.slice(5)] : (c as unknown as Record<string, string | null>)[r.field];
+  const value = raw === undefined || raw === null ? null : r.masked ? mask(String(raw)) : String(raw);
+  return {
+    ...labels,
     value,
     retain: r.retain,
     masked: r.masked,

@@ -133,7 +133,7 @@ describe('seeded scenarios, accepted across provinces', () => {
     );
     expect(checked.body.errors).toBeUndefined();
     const v = checked.body.data.verifyPresentation;
-    expect(v).toMatchObject({ verdict: 'ACCEPTED', ruleId: 'hb-online-filing-e-seal', ruleVersion: 1, issuingRegion: 'hebei', usageRecorded: true });
+    expect(v).toMatchObject({ verdict: 'ACCEPTED', ruleId: 'hb-online-filing-e-seal', ruleVersion: 1, issuingRegion: { code: 'hebei' }, usageRecorded: true });
     expect(v.releasedFields.map((f: { field: string; retain: boolean }) => [f.field, f.retain])).toEqual([
       ['holderName', true], ['holderCode', true], ['face.sealName', true], ['face.sealType', false],
     ]);
@@ -151,8 +151,8 @@ describe('seeded scenarios, accepted across provinces', () => {
       ],
     });
     // The company sees who used its seal, for what.
-    const records = await stack.query('query($id: ID!) { credential(id: $id) { usageRecords { verifierName scenario verdict } } }', { id: seal.id }, { token });
-    expect(records.body.data.credential.usageRecords).toContainEqual({ verifierName: '河北省政务服务管理办公室', scenario: 'online-filing', verdict: 'ACCEPTED' });
+    const records = await stack.query('query($id: ID!) { credential(id: $id) { usageRecords { verifierName scenario { code } verdict } } }', { id: seal.id }, { token });
+    expect(records.body.data.credential.usageRecords).toContainEqual({ verifierName: '河北省政务服务管理办公室', scenario: { code: 'online-filing' }, verdict: 'ACCEPTED' });
   });
 
   it('does not recognise another province’s e-seal for a Hebei online filing: Hebei’s rule accepts seals issued in Hebei only', async () => {
@@ -386,13 +386,13 @@ describe('usage records (用证留痕)', () => {
     expect(refused.verdict).toBe('NOT_RECOGNISED');
 
     const { body } = await stack.query(
-      `query($id: ID!) { credential(id: $id) { usageRecords { id verifierName verifierOrganisation scenario verdict releasedFields businessCaseNumber operator } } }`,
+      `query($id: ID!) { credential(id: $id) { usageRecords { id verifierName verifierOrganisation scenario { code } verdict releasedFields businessCaseNumber operator } } }`,
       { id: eid.id },
       { token: await holderToken(stack, eid.holderCode) },
     );
     expect(body.errors).toBeUndefined();
     const records = body.data.credential.usageRecords;
-    expect(records).toContainEqual(expect.objectContaining({ id: accepted.id, verifierName: shanghaiHotel.name, verdict: 'ACCEPTED', scenario: 'hotel-check-in' }));
+    expect(records).toContainEqual(expect.objectContaining({ id: accepted.id, verifierName: shanghaiHotel.name, verdict: 'ACCEPTED', scenario: { code: 'hotel-check-in' } }));
     expect(records).toContainEqual(expect.objectContaining({ id: refused.id, verifierName: jinanHall.name, verdict: 'NOT_RECOGNISED', releasedFields: [] }));
   });
 

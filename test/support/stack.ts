@@ -185,6 +185,7 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
       running.set(mod.name, { name: mod.name, url: listening.url, db, databaseUrl, subgraph, listening });
       // Later subgraphs (the catalogue) find the earlier ones (the registries) here.
       env[registryUrlVariable(mod.name)] = listening.url;
+      if (mod.name === 'catalogue') env.HUTONG_CATALOGUE_URL = listening.url;
     }
     await running.get('catalogue')?.subgraph.settle?.();
 

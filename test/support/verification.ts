@@ -60,7 +60,7 @@ export async function present(stack: Stack, credential: { id: string; holderCode
 
 export const VERIFY = `mutation($input: VerifyPresentationInput!) {
   verifyPresentation(input: $input) {
-    id verdict reasons disputed ruleId ruleVersion issuingRegion usageRecorded
+    id verdict reasons disputed ruleId ruleVersion issuingRegion { code } usageRecorded
     scenario { code }
     verifier { organisation }
     releasedFields { field label value retain }

@@ -261,7 +261,7 @@ describe('the other fields of a credential record', () => {
     const usage = jinanHallUsage(`verif-${c.id}`, c.id);
     await records.addUsageRecord(usage);
     const dispute = await records.fileDispute({ id: `d-${c.id}`, credentialId: c.id, field: 'holderName', claim: '姓名有误', filedByRole: 'holder', filedBy: 'holder-1' });
-    expect(await field('usageRecords')(c, {}, ctx(holder))).toEqual([{ ...usage, verifierOrganisation: '12370100HT9876543X' }]);
+    expect(await field('usageRecords')(c, {}, ctx(holder))).toEqual([{ ...usage, verifierOrganisation: '12370100HT9876543X', scenario: { code: 'service-hall-visit' } }]);
     expect(await field('disputes')(c, {}, ctx(holder))).toEqual([dispute]);
   });
 });
@@ -275,6 +275,7 @@ describe('the registry mutations', () => {
     expect(Object.keys(registryResolvers(regionByCode('chengdu-chongqing')!).Mutation!)).toEqual(['chengduChongqing']);
     expect(Object.keys(registryResolvers(regionByCode('chengdu-chongqing')!))).toEqual([
       'ChengduChongqingCredential',
+      'UsageRecord',
       'Mutation',
       'ChengduChongqingRegistryMutations',
       'ChengduChongqingRegion',

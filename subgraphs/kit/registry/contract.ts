@@ -122,6 +122,28 @@ export type LiveRecord = z.output<typeof liveRecordSchema>;
 // ---------------------------------------------------------------------------------------------
 // POST /internal/usage-records
 
+/** A verification's verdicts, as the shared SDL's `Verdict` lists them. */
+export const verdicts = ['ACCEPTED', 'REJECTED', 'NOT_RECOGNISED', 'INDETERMINATE'] as const;
+/** Why a verification was not accepted, as the shared SDL's `VerdictReason` lists them. */
+export const verdictReasons = [
+  'SUSPENDED', 'REVOKED', 'CANCELLED', 'EXPIRED', 'TRANSFERRED_OUT', 'REVOKED_AS_PENALTY', 'OTHER_STATUS', 'SUPERSEDED',
+  'NOT_YET_VALID', 'INVALIDATED_BY_ISSUER', 'NO_RULE', 'NOT_FOUND', 'HOLDER_CHANGED', 'ISSUING_REGISTRY_UNREACHABLE',
+] as const;
+/** How the holder took part, as the shared SDL's `UsageChannel` lists them. */
+export const usageChannels = ['PRESENTATION_CODE', 'COUNTER_ASSISTED'] as const;
+export type UsageChannel = (typeof usageChannels)[number];
+/** Identity documents a registered counter checks, as the shared SDL's `IdentityDocumentType` lists them. */
+export const identityDocumentTypes = ['RESIDENT_ID_CARD', 'TEMPORARY_RESIDENT_ID_CARD', 'HOUSEHOLD_REGISTER'] as const;
+
+export const counterAssistanceSchema = z
+  .object({
+    identityDocument: z.enum(identityDocumentTypes).describe('The identity document checked in person.'),
+    staffName: z.string().min(1).max(100).describe('The staff member who checked it and took the holder’s consent.'),
+    staffNumber: z.string().min(1).max(64).describe('Their staff number at the counter’s organisation.'),
+  })
+  .describe('A counter-assisted use: the holder’s consent given in person.');
+export type CounterAssistance = z.output<typeof counterAssistanceSchema>;
+
 // The usage context's limits are the verification's (1–200 characters each): a record the
 // verification accepted must never be refused here, or it would wait in the relay for ever.
 export const usageRecordSchema = z
@@ -132,20 +154,29 @@ export const usageRecordSchema = z
     verifierName: z.string().max(200),
     verifierRegion: z.string().max(64),
     operator: z.string().max(200),
-    scenario: z.string().max(64),
-    scenarioName: z.string().max(200),
+    scenario: z.string().min(1).max(64).describe("The scenario's code, as recognition defines it (the graph resolves its names there)."),
+    scenarioName: z.string().max(200).describe("The scenario's name in Chinese at the time of use."),
     serviceItemName: z.string().max(200),
     serviceItemCode: z.string().max(200),
     businessCaseNumber: z.string().max(200),
     releasedFields: z.array(z.string().max(64)).max(50),
-    verdict: z.enum(['ACCEPTED', 'REJECTED', 'NOT_RECOGNISED', 'INDETERMINATE']),
-    reasons: z.array(z.string().max(64)).max(20),
+    verdict: z.enum(verdicts),
+    reasons: z.array(z.enum(verdictReasons)).max(20).describe('Empty when accepted.'),
     ruleId: z.string().max(64).nullable(),
     ruleVersion: z.number().int().nullable(),
     verifiedAt: timestamp,
+    // Optional with defaults: a sender from before channels, and records queued then, say nothing.
+    channel: z.enum(usageChannels).default('PRESENTATION_CODE').describe('How the holder took part. Default PRESENTATION_CODE.'),
+    counterAssistance: counterAssistanceSchema.nullable().default(null)
+      .describe('Required with COUNTER_ASSISTED; null (or absent) with PRESENTATION_CODE.'),
+  })
+  .refine((r) => (r.channel === 'COUNTER_ASSISTED') === (r.counterAssistance !== null), {
+    message: 'counterAssistance is given exactly when channel is COUNTER_ASSISTED',
+    path: ['counterAssistance'],
   })
   .describe('Body of POST /internal/usage-records: one verification of a credential (用证记录).');
-export type UsageRecordRequest = z.output<typeof usageRecordSchema>;
+/** A usage record as a sender writes it (channel and counterAssistance may be left out). */
+export type UsageRecordRequest = z.input<typeof usageRecordSchema>;
 
 export const usageRecordAnswerSchema = z
   .object({ stored: z.boolean().describe('true (201) when stored now; false (200) when a record with this id was already stored.') })

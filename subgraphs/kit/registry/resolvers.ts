@@ -6,6 +6,7 @@ import { credentialTypeByCode, holderTypes, statusCodes, type Region } from '../
 import type { CredentialRecord } from '../seed/credentials.js';
 import type { IssueInput, RegistryCommands } from './commands.js';
 import type { RegistryLoaders } from './loaders.js';
+import { verdictReasons } from './contract.js';
 import type { UsageRecord } from './records.js';
 import type { StoredCredential } from './store.js';
 import { effectiveStatus } from './status.js';
@@ -40,6 +41,18 @@ function personal(value: string, caller: Caller, credential: CredentialRecord, r
   return isOwnHolder(caller, credential) || isOwnIssuer(caller, region) ? value : mask(value);
 }
 
+const knownReasons = new Set<string>(verdictReasons);
+
+/**
+ * A stored usage record as the graph shows it: the scenario as a reference recognition resolves,
+ * and the verdict and reasons as the shared enums. The service API takes only these verdicts and
+ * reasons; a reason stored before it checked them, unknown to the enum, is left out rather than
+ * failing the holder's whole list.
+ */
+export function usageRecordOut(r: UsageRecord) {
+  return { ...r, verifierOrganisation: r.verifierOrg, scenario: { code: r.scenario }, reasons: r.reasons.filter((x) => knownReasons.has(x)) };
+}
+
 const camel = (code: string) => code.replace(/-([a-z])/g, (_, c: string) => c.toUpperCase());
 
 /**
@@ -70,7 +83,7 @@ export function registryResolvers(region: Region): GraphQLResolverMap<RegistryCo
       statusCode: (c: CredentialRecord) => c.status,
       supersededBy: (c: StoredCredential) => c.supersededBy ?? null,
       async usageRecords(c: CredentialRecord, _: unknown, ctx: RegistryContext) {
-        return (await ctx.loaders.usageRecords.load(c.id)).map((r: UsageRecord) => ({ ...r, verifierOrganisation: r.verifierOrg }));
+        return (await ctx.loaders.usageRecords.load(c.id)).map(usageRecordOut);
       },
       async disputes(c: CredentialRecord, _: unknown, ctx: RegistryContext) {
         return ctx.loaders.disputes.load(c.id);
@@ -82,6 +95,11 @@ export function registryResolvers(region: Region): GraphQLResolverMap<RegistryCo
           .filter((d) => c.face[d.key] !== undefined)
           .map((d) => ({ key: d.key, label: d.label, labelZh: d.labelZh, value: personal(c.face[d.key]!, ctx.caller, c, region) }));
       },
+    },
+    UsageRecord: {
+      // A record says nothing of channels unless a counter assisted: then it names its consent.
+      channel: (r: UsageRecord) => r.channel ?? 'PRESENTATION_CODE',
+      counterAssistance: (r: UsageRecord) => r.counterAssistance ?? null,
     },
     Mutation: {
       [camel(region.code)]: () => ({}),

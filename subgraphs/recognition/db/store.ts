@@ -1,5 +1,6 @@
 import type { Database, Queryable } from '../../kit/db.js';
 import { regions } from '../../kit/reference.js';
+import type { CounterAssistance } from '../../kit/registry/contract.js';
 import {
   acceptanceRules,
   invalidationRules,
@@ -15,7 +16,7 @@ import {
 const ruleColumns = `id, version, accepting_region as "acceptingRegion", accepting_provinces as "acceptingProvinces",
   scenario, credential_type as "credentialType", issuing_provinces as "issuingProvinces",
   accepted_statuses as "acceptedStatuses", require_within_validity as "requireWithinValidity",
-  released_fields as "releasedFields", valid_from::text as "validFrom", valid_until::text as "validUntil", legal_basis as "legalBasis"`;
+  released_fields as "releasedFields", disputed_field_policy as "disputedFieldPolicy", valid_from::text as "validFrom", valid_until::text as "validUntil", legal_basis as "legalBasis"`;
 
 const invalidationColumns = `id, version, issuing_provinces as "issuingProvinces", credential_type as "credentialType",
   scenarios, statuses, valid_from::text as "validFrom", valid_until::text as "validUntil", legal_basis as "legalBasis"`;
@@ -137,7 +138,8 @@ export interface PresentationCodeRow {
 
 export interface VerificationRow {
   id: string;
-  codeJti: string;
+  /** The presentation code used; null for a counter-assisted verification, which has none. */
+  codeJti: string | null;
   credentialId: string;
   issuingRegion: string;
   verifierOrg: string;
@@ -151,11 +153,32 @@ export interface VerificationRow {
   disputed: boolean;
   /** The fields with an open dispute at the time of the check (empty for verifications stored before they were kept). */
   disputedFields: string[];
-  /** `labelZh` and `masked` are absent from verifications stored before they were kept. */
-  releasedFields: { field: string; label: string; labelZh?: string; value: string | null; retain: boolean; masked?: boolean; disputed?: boolean }[];
+  /**
+   * `labelZh` and `masked` are absent from verifications stored before they were kept; `withheld`
+   * is present only on a field the rule withheld because an open dispute contests it.
+   */
+  releasedFields: { field: string; label: string; labelZh?: string; value: string | null; retain: boolean; masked?: boolean; disputed?: boolean; withheld?: boolean }[];
   trace: unknown[];
   usageRecorded: boolean;
   checkedAt: string;
+  /** Absent for a presentation code (every verification before counters); set at a registered counter. */
+  channel?: 'COUNTER_ASSISTED';
+  /** At a registered counter: the identity document checked and the staff member who took the holder's consent. */
+  counterAssistance?: CounterAssistance;
+}
+
+const verifierColumns = `organisation, name, region, province, scenarios, registered_counter as "registeredCounter"`;
+type VerifierRow = Omit<Verifier, 'registeredCounter'> & { registeredCounter: boolean };
+/** A registration as the seed writes it: `registeredCounter` only on counters. */
+function verifierOf({ registeredCounter, ...v }: VerifierRow): Verifier {
+  return registeredCounter ? { ...v, registeredCounter: true } : v;
+}
+
+/** A stored rule as the engine reads it: the default policy for disputed fields is left unsaid, as in rules written before it existed. */
+function acceptanceRuleOf<R extends AcceptanceRule>(row: R): R {
+  if (row.disputedFieldPolicy !== 'RELEASE_FLAGGED') return row;
+  const { disputedFieldPolicy: _default, ...rule } = row;
+  return rule as R;
 }
 
 // Stryker disable next-line ConditionalExpression,StringLiteral: PGlite and pg both return jsonb parsed, so the string branch is never taken by either driver.
@@ -174,20 +197,24 @@ export class RecognitionStore {
         );
       }
       for (const v of verifiers) {
+        // Which verifiers are registered counters is the reference data's to say, at every start:
+        // nothing else writes it.
         await tx.query(
-          `insert into verifier (organisation, name, region, province, scenarios) values ($1, $2, $3, $4, $5::text[])
-           on conflict (organisation) do nothing`,
-          [v.organisation, v.name, v.region, v.province, v.scenarios],
+          `insert into verifier (organisation, name, region, province, scenarios, registered_counter) values ($1, $2, $3, $4, $5::text[], $6)
+           on conflict (organisation) do update set registered_counter = excluded.registered_counter`,
+          [v.organisation, v.name, v.region, v.province, v.scenarios, v.registeredCounter ?? false],
         );
       }
       for (const r of acceptanceRules) {
         await tx.query(
           `insert into acceptance_rule (id, version, accepting_region, accepting_provinces, scenario, credential_type,
-             issuing_provinces, accepted_statuses, require_within_validity, released_fields, valid_from, valid_until, legal_basis)
-           values ($1, $2, $3, $4::text[], $5, $6, $7::text[], $8::text[], $9, $10::jsonb, $11::date, $12::date, $13)
+             issuing_provinces, accepted_statuses, require_within_validity, released_fields, valid_from, valid_until, legal_basis,
+             disputed_field_policy)
+           values ($1, $2, $3, $4::text[], $5, $6, $7::text[], $8::text[], $9, $10::jsonb, $11::date, $12::date, $13, $14)
            on conflict (id, version) do nothing`,
           [r.id, r.version, r.acceptingRegion, r.acceptingProvinces, r.scenario, r.credentialType, r.issuingProvinces,
-            r.acceptedStatuses, r.requireWithinValidity, JSON.stringify(r.releasedFields), r.validFrom, r.validUntil, r.legalBasis],
+            r.acceptedStatuses, r.requireWithinValidity, JSON.stringify(r.releasedFields), r.validFrom, r.validUntil, r.legalBasis,
+            r.disputedFieldPolicy ?? 'RELEASE_FLAGGED'],
         );
       }
       for (const r of invalidationRules) {
@@ -207,16 +234,18 @@ export class RecognitionStore {
   }
 
   async verifiers(): Promise<Verifier[]> {
-    return this.db.query<Verifier>(`select organisation, name, region, province, scenarios from verifier order by region, name`);
+    const rows = await this.db.query<VerifierRow>(`select ${verifierColumns} from verifier order by region, name`);
+    return rows.map(verifierOf);
   }
 
   async verifier(organisation: string): Promise<Verifier | undefined> {
-    return (await this.db.query<Verifier>(`select organisation, name, region, province, scenarios from verifier where organisation = $1`, [organisation]))[0];
+    const [row] = await this.db.query<VerifierRow>(`select ${verifierColumns} from verifier where organisation = $1`, [organisation]);
+    return row && verifierOf(row);
   }
 
   async acceptanceRules(): Promise<AcceptanceRule[]> {
     const rows = await this.db.query<AcceptanceRule>(`select ${ruleColumns} from acceptance_rule order by id, version`);
-    return rows.map((r) => ({ ...r, releasedFields: parseJson(r.releasedFields) }));
+    return rows.map((r) => acceptanceRuleOf({ ...r, releasedFields: parseJson(r.releasedFields) }));
   }
 
   async invalidationRules(): Promise<InvalidationRule[]> {
@@ -229,7 +258,7 @@ export class RecognitionStore {
       `select ${ruleColumns}, ${provenanceColumns} from acceptance_rule where ($1::text is null or id = $1) order by id, version`,
       [id ?? null],
     );
-    return rows.map((r) => recorded({ ...r, releasedFields: parseJson<FieldRelease[]>(r.releasedFields) }));
+    return rows.map((r) => recorded(acceptanceRuleOf({ ...r, releasedFields: parseJson<FieldRelease[]>(r.releasedFields) })));
   }
 
   /** Invalidation rules with who published and retired each version; one id's versions only when `id` is given. */
@@ -254,12 +283,12 @@ export class RecognitionStore {
           await tx.query(
             `insert into acceptance_rule (id, version, accepting_region, accepting_provinces, scenario, credential_type,
                issuing_provinces, accepted_statuses, require_within_validity, released_fields, valid_from, valid_until, legal_basis,
-               published_at, published_by_subject, published_by_org, published_by_region, publication_reason)
+               published_at, published_by_subject, published_by_org, published_by_region, publication_reason, disputed_field_policy)
              values ($1, $2, $3, $4::text[], $5, $6, $7::text[], $8::text[], $9, $10::jsonb, $11::date, $12::date, $13,
-               $14::timestamptz, $15, $16, $17, $18)`,
+               $14::timestamptz, $15, $16, $17, $18, $19)`,
             [r.id, r.version, r.acceptingRegion, r.acceptingProvinces, r.scenario, r.credentialType, r.issuingProvinces,
               r.acceptedStatuses, r.requireWithinValidity, JSON.stringify(r.releasedFields), r.validFrom, r.validUntil, r.legalBasis,
-              ...publicationValues(p)],
+              ...publicationValues(p), r.disputedFieldPolicy ?? 'RELEASE_FLAGGED'],
           );
         },
         endVersionsFrom: (firstDayOut, retirement) => endVersionsFrom(tx, 'acceptance_rule', id, firstDayOut, retirement),
@@ -317,12 +346,16 @@ export class RecognitionStore {
                 verifier_org as "verifierOrg", verifier_region as "verifierRegion", scenario, context, verdict, reasons,
                 rule_id as "ruleId", rule_version as "ruleVersion", disputed, disputed_fields as "disputedFields", released_fields as "releasedFields", trace,
                 usage_recorded as "usageRecorded",
-                to_char(checked_at at time zone 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"') as "checkedAt"
+                to_char(checked_at at time zone 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"') as "checkedAt",
+                channel, counter_assistance as "counterAssistance"
          from verification where id = $1`,
         [id],
       )
     )[0];
-    return row && { ...row, context: parseJson(row.context), releasedFields: parseJson(row.releasedFields), trace: parseJson(row.trace) };
+    if (!row) return undefined;
+    const { channel, counterAssistance, ...rest } = row as VerificationRow & { channel: string; counterAssistance: unknown };
+    const verification = { ...rest, context: parseJson<Record<string, string>>(rest.context), releasedFields: parseJson<VerificationRow['releasedFields']>(rest.releasedFields), trace: parseJson<unknown[]>(rest.trace) };
+    return channel === 'COUNTER_ASSISTED' ? { ...verification, channel, counterAssistance: parseJson<CounterAssistance>(counterAssistance) } : verification;
   }
 
   async hasVerified(verifierOrg: string, credentialId: string): Promise<boolean> {
@@ -338,14 +371,17 @@ export class RecognitionStore {
    */
   async recordVerification(v: VerificationRow, usage: { regionCode: string; record: unknown; holdForMs: number }): Promise<'recorded' | 'used' | 'expired'> {
     return this.db.transaction(async (tx) => {
-      const consumed = await tx.query(
-        `update presentation_code set consumed_at = now(), consumed_by = $2
-         where jti = $1 and consumed_at is null and expires_at > now() returning jti`,
-        [v.codeJti, v.verifierOrg],
-      );
-      if (consumed.length === 0) {
-        const [code] = await tx.query<{ consumed: boolean }>(`select consumed_at is not null as consumed from presentation_code where jti = $1`, [v.codeJti]);
-        return code && !code.consumed ? 'expired' : 'used';
+      // A counter-assisted verification has no code to consume: the holder consented in person.
+      if (v.codeJti !== null) {
+        const consumed = await tx.query(
+          `update presentation_code set consumed_at = now(), consumed_by = $2
+           where jti = $1 and consumed_at is null and expires_at > now() returning jti`,
+          [v.codeJti, v.verifierOrg],
+        );
+        if (consumed.length === 0) {
+          const [code] = await tx.query<{ consumed: boolean }>(`select consumed_at is not null as consumed from presentation_code where jti = $1`, [v.codeJti]);
+          return code && !code.consumed ? 'expired' : 'used';
+        }
       }
       await insertVerification(tx, v);
       await tx.query(
@@ -494,10 +530,13 @@ const isoTime = (column: string) => `to_char((${column}) at time zone 'UTC', 'YY
 async function insertVerification(db: Queryable, v: VerificationRow): Promise<void> {
   await db.query(
     `insert into verification (id, code_jti, credential_id, issuing_region, verifier_org, verifier_region, scenario, context,
-       verdict, reasons, rule_id, rule_version, disputed, released_fields, trace, usage_recorded, checked_at, disputed_fields)
-     values ($1, $2, $3, $4, $5, $6, $7, $8::jsonb, $9, $10::text[], $11, $12, $13, $14::jsonb, $15::jsonb, $16, $17::timestamptz, $18::text[])`,
+       verdict, reasons, rule_id, rule_version, disputed, released_fields, trace, usage_recorded, checked_at, disputed_fields,
+       channel, counter_assistance)
+     values ($1, $2, $3, $4, $5, $6, $7, $8::jsonb, $9, $10::text[], $11, $12, $13, $14::jsonb, $15::jsonb, $16, $17::timestamptz, $18::text[],
+       $19, $20::jsonb)`,
     [v.id, v.codeJti, v.credentialId, v.issuingRegion, v.verifierOrg, v.verifierRegion, v.scenario, JSON.stringify(v.context),
       v.verdict, v.reasons, v.ruleId, v.ruleVersion, v.disputed, JSON.stringify(v.releasedFields), JSON.stringify(v.trace),
-      v.usageRecorded, v.checkedAt, v.disputedFields],
+      v.usageRecorded, v.checkedAt, v.disputedFields, v.channel ?? 'PRESENTATION_CODE',
+      v.counterAssistance ? JSON.stringify(v.counterAssistance) : null],
   );
 }

@@ -1,5 +1,5 @@
 import type { AcceptanceRuleInput, InvalidationRuleInput } from '../rules.js';
-import type { UsageContext } from '../service.js';
+import type { CounterVerificationInput, UsageContext } from '../service.js';
 import type { RecognitionContext } from './context.js';
 
 export const Mutation = {
@@ -11,6 +11,12 @@ export const Mutation = {
 
   verifyPresentation: async (_: unknown, args: { input: { code: string; scenario: string; context: UsageContext } }, ctx: RecognitionContext) => {
     const verification = await ctx.service.verify(ctx.caller, args.input);
+    ctx.verified?.(verification);
+    return verification;
+  },
+
+  verifyAtCounter: async (_: unknown, args: { input: CounterVerificationInput }, ctx: RecognitionContext) => {
+    const verification = await ctx.service.verifyAtCounter(ctx.caller, args.input);
     ctx.verified?.(verification);
     return verification;
   },

@@ -2,7 +2,7 @@ import type { GraphQLResolverMap } from '@apollo/subgraph/dist/schema-helper/res
 import type { RecognitionContext } from './context.js';
 import { Mutation } from './Mutation.js';
 import { Query } from './Query.js';
-import { InvalidationRule, Me, PresentationCode, RecognitionRule, ReleasedField, Verification, VerifierType } from './types.js';
+import { InvalidationRule, Me, PresentationCode, RecognitionRule, ReleasedField, Scenario, Verification, VerifierType } from './types.js';
 
 export const resolvers = {
   Query,
@@ -14,4 +14,5 @@ export const resolvers = {
   PresentationCode,
   Me,
   ReleasedField,
+  Scenario,
 } as GraphQLResolverMap<RecognitionContext>;

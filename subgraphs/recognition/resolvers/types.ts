@@ -6,7 +6,7 @@ import { forbidden } from '../../kit/errors.js';
 import { todayInChina } from '../../kit/registry/status.js';
 import type { VerificationRow } from '../db/store.js';
 import { isInForceOn } from '../engine.js';
-import type { AcceptanceRule, InvalidationRule as InvalidationRuleData, Verifier } from '../seed.js';
+import type { AcceptanceRule, InvalidationRule as InvalidationRuleData, Scenario as ScenarioData, Verifier } from '../seed.js';
 import type { RecognitionContext } from './context.js';
 
 const scenarioOf = (code: string, ctx: RecognitionContext) => ctx.loaders.scenario.load(code);
@@ -22,7 +22,22 @@ export const Verification = {
   },
   scenario: (v: VerificationRow, _: unknown, ctx: RecognitionContext) => scenarioOf(v.scenario, ctx),
   verifier: (v: VerificationRow, _: unknown, ctx: RecognitionContext) => ctx.loaders.verifier.load(v.verifierOrg),
+  // A reference: the catalogue and the region's registry resolve the region's names and figures.
+  issuingRegion: (v: VerificationRow) => ({ code: v.issuingRegion }),
+  channel: (v: VerificationRow) => v.channel ?? 'PRESENTATION_CODE',
+  counterAssistance: (v: VerificationRow) => v.counterAssistance ?? null,
   credentialType: (v: VerificationRow) => ({ code: parseCredentialId(v.credentialId).typeCode }),
+};
+
+/**
+ * A scenario named by its code, as a registry's usage record names it. A code recognition does not
+ * define (a usage record another service wrote, e.g. a conformance probe) is shown by its code
+ * rather than failing the holder's whole list of usage records.
+ */
+export const Scenario = {
+  async __resolveReference(ref: { code: string }, ctx: RecognitionContext): Promise<ScenarioData> {
+    return (await scenarioOf(ref.code, ctx)) ?? { code: ref.code, name: ref.code, nameZh: ref.code, serviceItemCode: '' };
+  },
 };
 
 type ReleasedFieldRow = VerificationRow['releasedFields'][number];
@@ -31,6 +46,7 @@ export const ReleasedField = {
   labelZh: (f: ReleasedFieldRow) => f.labelZh ?? labelZhOf(f.field),
   masked: (f: ReleasedFieldRow) => f.masked ?? false,
   disputed: (f: ReleasedFieldRow) => f.disputed ?? false,
+  withheld: (f: ReleasedFieldRow) => f.withheld ?? false,
 };
 
 function labelZhOf(field: string): string {
@@ -40,6 +56,8 @@ function labelZhOf(field: string): string {
 export const RecognitionRule = {
   scenario: (r: AcceptanceRule, _: unknown, ctx: RecognitionContext) => scenarioOf(r.scenario, ctx),
   credentialType: (r: AcceptanceRule) => ({ code: r.credentialType }),
+  // Unsaid in rules that keep the default.
+  disputedFieldPolicy: (r: AcceptanceRule) => r.disputedFieldPolicy ?? 'RELEASE_FLAGGED',
   inForce: isInForce,
 };
 
@@ -51,6 +69,7 @@ export const InvalidationRule = {
 };
 
 export const VerifierType = {
+  registeredCounter: (v: Verifier) => v.registeredCounter ?? false,
   scenarios: async (v: Verifier, _: unknown, ctx: RecognitionContext) =>
     (await Promise.all(v.scenarios.map((s) => scenarioOf(s, ctx)))).filter((s) => s !== null),
 };
