@@ -14,6 +14,8 @@ RUN npm run build && npm prune --omit=dev --no-audit --no-fund
 
 FROM node:20.19-bookworm-slim
 ENV NODE_ENV=production
+# Recognition sets annotated copies (加注件) in Noto Sans CJK (HUTONG_COPY_FONT_FILE).
+RUN apt-get update && apt-get install -y --no-install-recommends fonts-noto-cjk && rm -rf /var/lib/apt/lists/*
 WORKDIR /app
 COPY --from=build /app/package.json ./
 COPY --from=build /app/node_modules node_modules

@@ -20,6 +20,8 @@ import { recognitionMetrics } from './metrics.js';
 import { createMetrics } from '../kit/metrics.js';
 import { analyticsResolvers } from './analytics.js';
 import { acceptanceResolvers } from './acceptance.js';
+import { copyResolvers } from './copies.js';
+import { DEFAULT_COPY_FONT } from './annotated-copy.js';
 import { minCellFrom } from '../kit/figures.js';
 import type { GraphQLResolverMap } from '@apollo/subgraph/dist/schema-helper/resolverMap.js';
 
@@ -37,6 +39,9 @@ const recognitionEnvSchema = z.object({
    */
   HUTONG_REGISTRY_TIMEOUT_MS: z.coerce.number().int().min(100).max(60_000).default(2000),
   /** Where the catalogue's service API is: counter-assisted use finds a holder's credential in the national index. */
+  /** The CJK font annotated copies are set in (a TrueType/OpenType file or collection) and its face. */
+  HUTONG_COPY_FONT_FILE: z.string().min(1).default(DEFAULT_COPY_FONT.file),
+  HUTONG_COPY_FONT_FACE: z.string().min(1).default(DEFAULT_COPY_FONT.family),
   HUTONG_CATALOGUE_URL: httpUrl.default(`http://127.0.0.1:${catalogueSubgraph.defaultPort}`),
   /** Pause between rounds of the usage relay, and its first backoff after a registry failed. */
   HUTONG_USAGE_RELAY_INTERVAL_MS: z.coerce.number().int().min(50).max(600_000).default(5000),
@@ -86,7 +91,7 @@ export const recognition: SubgraphModule = {
       readiness: async () => ({ ready: true, details: { usageRelayLeader: leadership.isLeader(), usageRelay: await relay.backlog() } }),
       name: recognitionSubgraph.name,
       typeDefs: loadTypeDefs(sdlPath),
-      resolvers: withOwnModules(resolvers, analyticsResolvers(db, minCellFrom(env)), acceptanceResolvers()),
+      resolvers: withOwnModules(resolvers, analyticsResolvers(db, minCellFrom(env)), acceptanceResolvers(), copyResolvers({ db, signer: auth.signer, registries, logger, font: { file: config.HUTONG_COPY_FONT_FILE, family: config.HUTONG_COPY_FONT_FACE }, deliveryTimeoutMs: config.HUTONG_REGISTRY_TIMEOUT_MS })),
       db,
       logger,
       envelopeKeys: auth.envelopeKeys,
@@ -118,7 +123,7 @@ export const recognition: SubgraphModule = {
 /** Recognition's resolvers with those of its modules that keep their own (figures, where accepted). */
 function withOwnModules(own: GraphQLResolverMap<RecognitionContext>, ...modules: GraphQLResolverMap<RecognitionContext>[]): GraphQLResolverMap<RecognitionContext> {
   return modules.reduce<GraphQLResolverMap<RecognitionContext>>(
-    (merged, added) => ({ ...merged, ...added, Query: { ...merged.Query, ...added.Query } }) as GraphQLResolverMap<RecognitionContext>,
+    (merged, added) => ({ ...merged, ...added, Query: { ...merged.Query, ...added.Query }, Mutation: { ...merged.Mutation, ...added.Mutation } }) as GraphQLResolverMap<RecognitionContext>,
     own,
   );
 }

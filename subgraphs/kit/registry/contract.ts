@@ -130,7 +130,7 @@ export const verdictReasons = [
   'NOT_YET_VALID', 'INVALIDATED_BY_ISSUER', 'NO_RULE', 'NOT_FOUND', 'HOLDER_CHANGED', 'ISSUING_REGISTRY_UNREACHABLE',
 ] as const;
 /** How the holder took part, as the shared SDL's `UsageChannel` lists them. */
-export const usageChannels = ['PRESENTATION_CODE', 'COUNTER_ASSISTED'] as const;
+export const usageChannels = ['PRESENTATION_CODE', 'COUNTER_ASSISTED', 'ANNOTATED_COPY'] as const;
 export type UsageChannel = (typeof usageChannels)[number];
 /** Identity documents a registered counter checks, as the shared SDL's `IdentityDocumentType` lists them. */
 export const identityDocumentTypes = ['RESIDENT_ID_CARD', 'TEMPORARY_RESIDENT_ID_CARD', 'HOUSEHOLD_REGISTER'] as const;

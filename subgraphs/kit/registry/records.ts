@@ -56,6 +56,7 @@ interface UsageRow extends UsageRecord {
 
 /** A stored row as a usage record: a counter's part only on counter-assisted ones (a code's record says nothing of channels). */
 function usageRecordOf({ channel, counterIdentityDocument, counterStaffName, counterStaffNumber, ...record }: UsageRow): UsageRecord {
+  if (channel === 'ANNOTATED_COPY') return { ...record, channel };
   if (channel !== 'COUNTER_ASSISTED') return record;
   return { ...record, channel, counterAssistance: { identityDocument: counterIdentityDocument!, staffName: counterStaffName!, staffNumber: counterStaffNumber! } };
 }
