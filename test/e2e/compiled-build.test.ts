@@ -43,6 +43,8 @@ function childCommandLines(parent: number): string[] {
 }
 
 describe('the compiled build', () => {
+  // A build (about 15 s) and a start of every service from it: a test's default minute is too
+  // short on a busy 2-core machine, and the start has its own 90 s deadline below.
   it('compiles to JavaScript with its SDL, migrations and data files, and runs every service on node alone', async () => {
     const { stdout } = await promisify(execFile)(process.execPath, ['--import', 'tsx', 'scripts/build.ts', '--out', dist], { cwd: repo });
     expect(stdout).toMatch(/^Built .* in \d+\.\d s \(\d+ files copied beside the JavaScript\)\.$/m);
@@ -89,7 +91,7 @@ describe('the compiled build', () => {
       launcher.kill('SIGINT');
       expect(await exited).toBe(0);
     }
-  });
+  }, 240_000);
 
   it('runs the production profile from it: a PostgreSQL database per subgraph, created when missing, and Redis', async () => {
     expect(existsSync(path.join(dist, 'scripts', 'start.js')), 'the build of the test before').toBe(true);
@@ -136,5 +138,5 @@ describe('the compiled build', () => {
       for (const name of names) await admin.query(`drop database if exists "${name}" with (force)`);
       await admin.end();
     }
-  });
+  }, 240_000);
 });
