@@ -8,6 +8,7 @@ import { badInput, forbidden } from '../kit/errors.js';
 import { regions } from '../kit/reference.js';
 import { todayInChina } from '../kit/registry/status.js';
 import { regionOfIdentifier } from '../kit/routing.js';
+import { isCalendarDay } from '../kit/days.js';
 import { decide, type CredentialFacts } from './engine.js';
 import type { RecognitionContext } from './resolvers/context.js';
 import type { AcceptanceRule, InvalidationRule } from './seed.js';
@@ -83,8 +84,6 @@ export function whereAccepted(input: {
   return result;
 }
 
-const DAY = /^\d{4}-\d{2}-\d{2}$/;
-
 export function acceptanceResolvers(): GraphQLResolverMap<RecognitionContext> {
   return {
     Credential: {
@@ -94,7 +93,7 @@ export function acceptanceResolvers(): GraphQLResolverMap<RecognitionContext> {
           throw forbidden('Where a credential is accepted is shown to its holder and to auditors only.');
         }
         const on = args.on ?? todayInChina();
-        if (!DAY.test(on) || Number.isNaN(Date.parse(`${on}T00:00:00Z`)) || new Date(`${on}T00:00:00Z`).toISOString().slice(0, 10) !== on) {
+        if (!isCalendarDay(on)) {
           throw badInput(`on must be a day, YYYY-MM-DD (got "${on.slice(0, 20)}").`, { field: 'on' });
         }
         const { provinceCode } = regionOfIdentifier(credential.id);

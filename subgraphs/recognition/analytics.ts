@@ -8,6 +8,7 @@ import { badInput } from '../kit/errors.js';
 import { suppressSmallCells } from '../kit/figures.js';
 import { provinces, regionOfProvince, regions } from '../kit/reference.js';
 import { todayInChina } from '../kit/registry/status.js';
+import { daysBetween, isCalendarDay } from '../kit/days.js';
 import { inForce } from './engine.js';
 import type { RecognitionContext } from './resolvers/context.js';
 
@@ -34,17 +35,11 @@ export async function verificationCells(db: Queryable, from: string, to: string,
   );
 }
 
-const DAY = /^(\d{4})-(\d{2})-(\d{2})$/;
-
 /** A real calendar day, YYYY-MM-DD, or a BAD_USER_INPUT naming the argument. */
 function day(name: string, value: string): string {
-  const m = DAY.exec(value);
-  const date = m ? new Date(Date.UTC(Number(m[1]), Number(m[2]) - 1, Number(m[3]))) : undefined;
-  if (!date || date.toISOString().slice(0, 10) !== value) throw badInput(`${name} must be a day, YYYY-MM-DD (got "${value.slice(0, 20)}").`, { field: name });
+  if (!isCalendarDay(value)) throw badInput(`${name} must be a day, YYYY-MM-DD (got "${value.slice(0, 20)}").`, { field: name });
   return value;
 }
-
-const daysBetween = (from: string, to: string) => (Date.parse(`${to}T00:00:00Z`) - Date.parse(`${from}T00:00:00Z`)) / 86_400_000;
 
 const regionRef = (code: string) => ({ __typename: 'Region', code });
 

@@ -11,6 +11,8 @@ import type { Logger } from '../kit/logger.js';
 import { credentialTypeByCode } from '../kit/reference.js';
 import type { UsageRecordRequest } from '../kit/registry/contract.js';
 import { todayInChina } from '../kit/registry/status.js';
+import { addDays } from '../kit/days.js';
+import { parseCredentialId } from '../kit/routing.js';
 import { CopyFontMissing, MAX_COPY_VALID_DAYS, renderCopyPdf, signCopy, type CopyStatement } from './annotated-copy.js';
 import type { RegistryClient } from './registry-client.js';
 import type { RecognitionContext } from './resolvers/context.js';
@@ -28,8 +30,6 @@ export interface CopyServiceDeps {
   /** Deadline of the usage record's first delivery; after it the relay delivers. */
   deliveryTimeoutMs: number;
 }
-
-const addDays = (day: string, days: number) => new Date(Date.parse(`${day}T00:00:00Z`) + days * 86_400_000).toISOString().slice(0, 10);
 
 export function copyResolvers(deps: CopyServiceDeps): GraphQLResolverMap<RecognitionContext> {
   return {
@@ -60,7 +60,7 @@ export function copyResolvers(deps: CopyServiceDeps): GraphQLResolverMap<Recogni
 
         const verifier = await ctx.store.verifier(verification.verifierOrg);
         const scenario = (await ctx.store.scenarios()).find((s) => s.code === verification.scenario);
-        const typeCode = verification.credentialId.split('.')[5] ?? '';
+        const { typeCode } = parseCredentialId(verification.credentialId);
         const issuedAt = new Date().toISOString();
         const statement: CopyStatement = {
           copyId: randomUUID(),

@@ -18,6 +18,7 @@ import { badInput, forbidden } from '../kit/errors.js';
 import type { Logger } from '../kit/logger.js';
 import { credentialTypeByCode, provinceByCode, regionByCode, regionOfProvince, statusCodes, type CredentialType } from '../kit/reference.js';
 import { todayInChina } from '../kit/registry/status.js';
+import { addDays, isCalendarDay } from '../kit/days.js';
 import { checkFreeText } from '../kit/text.js';
 import type { Recorded, RecognitionStore, RulePublication, RuleRetirement, RuleWriter } from './db/store.js';
 import { disputedFieldPolicies, type DisputedFieldPolicy } from './engine.js';
@@ -87,7 +88,6 @@ export function ruleOfficerOf(caller: Caller): RuleOfficer {
 }
 
 const ID = /^[a-z0-9-]{1,64}$/;
-const DATE = /^\d{4}-\d{2}-\d{2}$/;
 // In the order of their codes (01 VALID … 99 OTHER): object keys that look like integers are not kept in order.
 const knownStatuses = new Set<string>((Object.keys(statusCodes) as (keyof typeof statusCodes)[]).sort().map((c) => statusCodes[c]));
 
@@ -95,12 +95,11 @@ const invalid = (field: string, message: string) => badInput(message, { reason: 
 
 /** The calendar day before a date (YYYY-MM-DD). */
 export function dayBefore(day: string): string {
-  return new Date(Date.parse(`${day}T00:00:00Z`) - 86_400_000).toISOString().slice(0, 10);
+  return addDays(day, -1);
 }
 
 function checkDate(field: string, value: string): string {
-  // Round-tripped through a date so that 2026-02-30 is refused, not moved to March.
-  if (!DATE.test(value) || new Date(`${value}T00:00:00Z`).toISOString().slice(0, 10) !== value) {
+  if (!isCalendarDay(value)) {
     throw invalid(field, `${field} must be a calendar date YYYY-MM-DD, not ${JSON.stringify(value)}.`);
   }
   return value;

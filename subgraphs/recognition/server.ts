@@ -19,11 +19,11 @@ import { UsageRelay } from './usage-relay.js';
 import { recognitionMetrics } from './metrics.js';
 import { createMetrics } from '../kit/metrics.js';
 import { analyticsResolvers } from './analytics.js';
+import { mergeResolverMaps } from '../kit/resolver-maps.js';
 import { acceptanceResolvers } from './acceptance.js';
 import { copyResolvers } from './copies.js';
 import { DEFAULT_COPY_FONT } from './annotated-copy.js';
 import { minCellFrom } from '../kit/figures.js';
-import type { GraphQLResolverMap } from '@apollo/subgraph/dist/schema-helper/resolverMap.js';
 
 const sdlPath = fileURLToPath(new URL('./schema.graphql', import.meta.url));
 
@@ -91,7 +91,7 @@ export const recognition: SubgraphModule = {
       readiness: async () => ({ ready: true, details: { usageRelayLeader: leadership.isLeader(), usageRelay: await relay.backlog() } }),
       name: recognitionSubgraph.name,
       typeDefs: loadTypeDefs(sdlPath),
-      resolvers: withOwnModules(resolvers, analyticsResolvers(db, minCellFrom(env)), acceptanceResolvers(), copyResolvers({ db, signer: auth.signer, registries, logger, font: { file: config.HUTONG_COPY_FONT_FILE, family: config.HUTONG_COPY_FONT_FACE }, deliveryTimeoutMs: config.HUTONG_REGISTRY_TIMEOUT_MS })),
+      resolvers: mergeResolverMaps<RecognitionContext>(resolvers, analyticsResolvers(db, minCellFrom(env)), acceptanceResolvers(), copyResolvers({ db, signer: auth.signer, registries, logger, font: { file: config.HUTONG_COPY_FONT_FILE, family: config.HUTONG_COPY_FONT_FACE }, deliveryTimeoutMs: config.HUTONG_REGISTRY_TIMEOUT_MS })),
       db,
       logger,
       envelopeKeys: auth.envelopeKeys,
@@ -119,13 +119,5 @@ export const recognition: SubgraphModule = {
     };
   },
 };
-
-/** Recognition's resolvers with those of its modules that keep their own (figures, where accepted). */
-function withOwnModules(own: GraphQLResolverMap<RecognitionContext>, ...modules: GraphQLResolverMap<RecognitionContext>[]): GraphQLResolverMap<RecognitionContext> {
-  return modules.reduce<GraphQLResolverMap<RecognitionContext>>(
-    (merged, added) => ({ ...merged, ...added, Query: { ...merged.Query, ...added.Query }, Mutation: { ...merged.Mutation, ...added.Mutation } }) as GraphQLResolverMap<RecognitionContext>,
-    own,
-  );
-}
 
 if (isMainModule(import.meta.url)) await runSubgraph(recognition);

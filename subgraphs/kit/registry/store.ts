@@ -41,13 +41,6 @@ export class CredentialStore {
     return rows.map((r) => ({ ...r, face: typeof r.face === 'string' ? JSON.parse(r.face) : r.face }));
   }
 
-  async countByStatus(): Promise<Map<StatusCode, number>> {
-    const rows = await this.db.query<{ status: StatusCode; n: number }>(
-      'select status, count(*)::int as n from credential group by status',
-    );
-    return new Map(rows.map((r) => [r.status, r.n]));
-  }
-
   /**
    * Inserts credentials and their outbox entries in one statement. Callers run it inside a
    * transaction that first locks the outbox (see `lockOutbox`), so outbox sequence numbers are

@@ -15,6 +15,7 @@ import { internalRoutes } from './internal.js';
 import { registryRetention } from './retention.js';
 import { figureResolvers, FigureStore } from './figures.js';
 import { minCellFrom } from '../figures.js';
+import { mergeResolverMaps } from '../resolver-maps.js';
 
 export const registryMigrations = fileURLToPath(new URL('./migrations', import.meta.url));
 
@@ -49,7 +50,7 @@ export function registryModule(def: RegistryDefinition): SubgraphModule {
       return createSubgraphApp<RegistryContext>({
         name: region.code,
         typeDefs: loadTypeDefs(def.sdlPath),
-        resolvers: mergeResolvers(def.resolvers, figureResolvers(region, minCellFrom(env))),
+        resolvers: mergeResolverMaps(def.resolvers, figureResolvers(region, minCellFrom(env))),
         db,
         logger,
         envelopeKeys: auth.envelopeKeys,
@@ -64,9 +65,3 @@ export function registryModule(def: RegistryDefinition): SubgraphModule {
   };
 }
 
-/** The region's resolvers with the shared figure fields added to its types. */
-function mergeResolvers(own: GraphQLResolverMap<RegistryContext>, added: GraphQLResolverMap<RegistryContext>): GraphQLResolverMap<RegistryContext> {
-  const merged: GraphQLResolverMap<RegistryContext> = { ...own };
-  for (const [type, fields] of Object.entries(added)) merged[type] = { ...(own[type] ?? {}), ...fields } as GraphQLResolverMap<RegistryContext>[string];
-  return merged;
-}
