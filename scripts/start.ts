@@ -59,6 +59,9 @@ const launcherEnvSchema = z
     HUTONG_RESTART_WINDOW_MS: milliseconds(defaultRestartPolicy.windowMs, 1000),
     HUTONG_RESTART_STABLE_AFTER_MS: milliseconds(defaultRestartPolicy.stableAfterMs, 1000),
     HUTONG_STOP_GRACE_MS: milliseconds(10_000, 100),
+    // How long the catalogue, recognition and gateway may take to answer their first readiness check:
+    // a busy 2-core machine has taken more than a minute just to load their code.
+    HUTONG_START_TIMEOUT_MS: milliseconds(180_000, 1000),
     // The production profile: a PostgreSQL server where each subgraph gets a database, and Redis.
     HUTONG_POSTGRES_URL: z.string().regex(/^postgres(ql)?:\/\//, 'must be a postgres:// URL').default('postgresql://postgres@127.0.0.1:5432/postgres'),
     HUTONG_DATABASE_PREFIX: z.string().regex(/^[a-z][a-z0-9_]{0,30}$/, 'must be lower-case letters, digits and _').default('hutong_'),
@@ -321,13 +324,13 @@ try {
     console.log(`Starting Hutong (data in ${path.relative(root, dataRoot) || '.'}/)…`);
   }
   // A large seed can take minutes per registry; the progress lines show how far it is.
-  const seedTimeout = seedCountArg && Number(seedCountArg) > 10_000 ? 6 * 3600_000 : 120_000;
+  const seedTimeout = seedCountArg && Number(seedCountArg) > 10_000 ? 6 * 3600_000 : Math.max(120_000, config.HUTONG_START_TIMEOUT_MS);
   for (const r of registries) supervisor.add(r.name, () => launch(r));
   await Promise.all(registries.map((r) => waitReady(r, seedTimeout)));
   for (const s of [catalogue, recognition]) supervisor.add(s.name, () => launch(s));
-  await Promise.all([waitReady(catalogue, 60_000), waitReady(recognition, 60_000)]);
+  await Promise.all([waitReady(catalogue, config.HUTONG_START_TIMEOUT_MS), waitReady(recognition, config.HUTONG_START_TIMEOUT_MS)]);
   supervisor.add(gateway.name, () => launch(gateway));
-  await waitReady(gateway, 60_000);
+  await waitReady(gateway, config.HUTONG_START_TIMEOUT_MS);
 } catch (error) {
   if (!supervisor.isStopping) {
     console.error(`Hutong did not start: ${(error as Error).message}`);

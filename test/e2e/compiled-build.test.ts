@@ -2,7 +2,7 @@
  * `npm run build` gives a folder that runs on node alone: the launcher, every subgraph and the
  * gateway from compiled JavaScript, no TypeScript loader anywhere.
  */
-import { execFile, spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
+import { execFile, type ChildProcessWithoutNullStreams } from 'node:child_process';
 import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, symlinkSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -13,7 +13,7 @@ import { mintClientToken } from '../../subgraphs/kit/auth/client-tokens.js';
 import { devKeyFiles, loadSigningKey } from '../../subgraphs/kit/auth/keys.js';
 import { serviceNames } from '../../subgraphs/kit/reference.js';
 import { regions, seedCredential } from '../support/fixtures.js';
-import { freePortBase } from '../support/processes.js';
+import { freePortBase, startLauncher, type SpawnedEntry } from '../support/processes.js';
 import { postgresAdminUrl } from '../support/stack.js';
 import pg from 'pg';
 
@@ -56,21 +56,13 @@ describe('the compiled build', () => {
     symlinkSync(path.join(repo, 'node_modules'), path.join(work, 'node_modules'), 'dir');
 
     const base = await freePortBase(serviceNames().length);
-    launcher = spawn(process.execPath, [path.join(dist, 'scripts', 'start.js'), '--seed-count', '20'], {
+    const started = await startLauncher([path.join(dist, 'scripts', 'start.js'), '--seed-count', '20'], {
       cwd: work,
       env: { ...process.env, HUTONG_PORT_BASE: String(base), HUTONG_DATA_ROOT: 'data' },
+      onSpawn: (child) => (launcher = child),
     });
-    let output = '';
-    launcher.stdout.on('data', (d) => (output += d));
-    launcher.stderr.on('data', (d) => (output += d));
-    const exited = new Promise<number | null>((resolve) => launcher!.on('exit', (code) => resolve(code)));
-    const deadline = Date.now() + 90_000;
-    while (!output.includes('Hutong is running.')) {
-      if (Date.now() > deadline || launcher.exitCode !== null) throw new Error(`start failed:\n${output.slice(-4000)}`);
-      await new Promise((r) => setTimeout(r, 200));
-    }
     try {
-      const commands = childCommandLines(launcher.pid!);
+      const commands = childCommandLines(started.child.pid!);
       expect(commands).toHaveLength(serviceNames().length);
       for (const command of commands) {
         expect(command).toMatch(new RegExp(`^${process.execPath} ${dist}/(subgraphs/[a-z-]+/server|gateway/src/main)\\.js$`));
@@ -88,38 +80,31 @@ describe('the compiled build', () => {
       expect(body.data.credential).toEqual({ id: wanted.id, issuingRegion: { code: regions[3]!.code } });
       expect(body.data.regions.map((r) => r.code)).toEqual(regions.map((r) => r.code));
     } finally {
-      launcher.kill('SIGINT');
-      expect(await exited).toBe(0);
+      started.child.kill('SIGINT');
+      expect(await started.exited).toBe(0);
     }
-  }, 240_000);
+  }, 360_000);
 
   it('runs the production profile from it: a PostgreSQL database per subgraph, created when missing, and Redis', async () => {
     expect(existsSync(path.join(dist, 'scripts', 'start.js')), 'the build of the test before').toBe(true);
     const prefix = `hutong_t${Math.floor(Math.random() * 1e9).toString(36)}_`;
     const names = [...regions.map((r) => r.code), 'catalogue', 'recognition'].map((n) => `${prefix}${n.replaceAll('-', '_')}`);
     const base = await freePortBase(serviceNames().length);
-    const production = spawn(process.execPath, [path.join(dist, 'scripts', 'start.js'), '--production', '--seed-count', '20'], {
-      cwd: work,
-      env: { ...process.env, HUTONG_PORT_BASE: String(base), HUTONG_DATA_ROOT: 'data-production', HUTONG_DATABASE_PREFIX: prefix, HUTONG_POSTGRES_URL: postgresAdminUrl },
-    });
-    launcher = production;
-    let output = '';
-    production.stdout.on('data', (d) => (output += d));
-    production.stderr.on('data', (d) => (output += d));
-    const exited = new Promise<number | null>((resolve) => production.on('exit', (code) => resolve(code)));
+    let started: SpawnedEntry | undefined;
     try {
-      const deadline = Date.now() + 90_000;
-      while (!output.includes('Hutong is running.')) {
-        if (Date.now() > deadline || production.exitCode !== null) throw new Error(`start failed:\n${output.slice(-4000)}`);
-        await new Promise((r) => setTimeout(r, 200));
-      }
+      started = await startLauncher([path.join(dist, 'scripts', 'start.js'), '--production', '--seed-count', '20'], {
+        cwd: work,
+        env: { ...process.env, HUTONG_PORT_BASE: String(base), HUTONG_DATA_ROOT: 'data-production', HUTONG_DATABASE_PREFIX: prefix, HUTONG_POSTGRES_URL: postgresAdminUrl },
+        onSpawn: (child) => (launcher = child),
+      });
+      const output = started.output();
       expect(output).toContain(`Starting Hutong, production profile: a PostgreSQL database per subgraph (${prefix}*; created ${names.join(', ')}), Redis at redis://127.0.0.1:6379`);
       for (const name of [...regions.map((r) => r.code), 'catalogue', 'recognition']) {
         expect(output).toMatch(new RegExp(`^\\[${name}\\] info database open database=postgres location=postgresql://postgres@127\\.0\\.0\\.1:5432/${prefix}${name.replaceAll('-', '_')}$`, 'm'));
       }
       // Nothing embedded: no data folder of a subgraph's own.
       expect(readdirSync(path.join(work, 'data-production')).sort()).toEqual(['keys']);
-      for (const command of childCommandLines(production.pid!)) expect(command).not.toMatch(/tsx/);
+      for (const command of childCommandLines(started.child.pid!)) expect(command).not.toMatch(/tsx/);
       const token = await mintClientToken(await loadSigningKey(devKeyFiles(path.join(work, 'data-production', 'keys')).clientSigningKey), devIdentity('admin').claims);
       const wanted = seedCredential(regions[0]!, 4);
       const res = await fetch(`http://127.0.0.1:${base}/graphql`, {
@@ -131,12 +116,13 @@ describe('the compiled build', () => {
       expect(body.data.credential).toEqual({ id: wanted.id, number: wanted.number });
       expect(body.data.scenarios.map((s) => s.code)).toContain('online-filing');
     } finally {
-      production.kill('SIGINT');
-      expect(await exited).toBe(0);
+      // A start that failed has stopped what it started; the databases it created go either way.
+      started?.child.kill('SIGINT');
+      if (started) expect(await started.exited).toBe(0);
       const admin = new pg.Client({ connectionString: postgresAdminUrl });
       await admin.connect();
       for (const name of names) await admin.query(`drop database if exists "${name}" with (force)`);
       await admin.end();
     }
-  }, 240_000);
+  }, 360_000);
 });

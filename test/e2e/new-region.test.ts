@@ -4,12 +4,12 @@
  * with the others; one of its seeded credentials is fetched through the gateway and the new
  * registry passes the registry contract's conformance suite.
  */
-import { execFile, spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
+import { execFile, type ChildProcessWithoutNullStreams } from 'node:child_process';
 import { cpSync, mkdtempSync, readdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
-import { freePortBase } from '../support/processes.js';
+import { freePortBase, startLauncher } from '../support/processes.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { devIdentity } from '../../scripts/dev-identities.js';
 import { runConformance } from '../../scripts/conformance-checks.js';
@@ -125,20 +125,13 @@ describe('npm run new-region', () => {
     const base = await freePortBase(serviceNames().length + 1);
     // The launcher runs each service at the base plus its default port's offset from 4000.
     const regionPort = base + Number(new URL(regionsFile.regions.at(-1).url).port) - 4000;
-    launcher = spawn(process.execPath, ['--import', 'tsx', 'scripts/start.ts', '--seed-count', '20'], {
+    const started = await startLauncher(['--import', 'tsx', 'scripts/start.ts', '--seed-count', '20'], {
       cwd: copy,
       env: copyEnv({ HUTONG_PORT_BASE: String(base) }),
+      onSpawn: (child) => (launcher = child),
     });
-    let output = '';
-    launcher.stdout.on('data', (d) => (output += d));
-    launcher.stderr.on('data', (d) => (output += d));
-    const exited = new Promise<number | null>((resolve) => launcher!.on('exit', (code) => resolve(code)));
-    const deadline = Date.now() + 90_000;
-    while (!output.includes('Hutong is running.')) {
-      if (Date.now() > deadline || launcher.exitCode !== null) throw new Error(`start failed:\n${output.slice(-4000)}`);
-      await sleep(200);
-    }
-    expect(output).toMatch(new RegExp(`^\\[hainan-test\\] info subgraph hainan-test listening url=http://127\\.0\\.0\\.1:${regionPort}/graphql`, 'm'));
+    const exited = started.exited;
+    expect(started.output()).toMatch(new RegExp(`^\\[hainan-test\\] info subgraph hainan-test listening url=http://127\\.0\\.0\\.1:${regionPort}/graphql`, 'm'));
 
     try {
       const clientKey = await loadSigningKey(devKeyFiles(path.join(copy, 'data', 'keys')).clientSigningKey);
@@ -199,10 +192,10 @@ describe('npm run new-region', () => {
       expect(report.checks.length).toBeGreaterThan(10);
       expect(report.checks.filter((c) => !c.ok)).toEqual([]);
     } finally {
-      launcher.kill('SIGINT');
+      started.child.kill('SIGINT');
       const code = await Promise.race([exited, sleep(30_000).then(() => 'still running' as const)]);
-      if (code === 'still running') launcher.kill('SIGKILL');
-      expect(code, output.slice(-3000)).toBe(0);
+      if (code === 'still running') started.child.kill('SIGKILL');
+      expect(code, started.output().slice(-3000)).toBe(0);
     }
 
     // 6. The region's own migration ran once, after the shared ones, under its own scope.
@@ -213,5 +206,5 @@ describe('npm run new-region', () => {
     } finally {
       await db.close();
     }
-  }, 150_000);
+  }, 420_000);
 });

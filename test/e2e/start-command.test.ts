@@ -4,11 +4,11 @@
  * the same data; and, as an operator would meet it, a registry killed with `kill -9` under load.
  * Each test starts the whole stack as processes: they are slow, and the machine has two cores.
  */
-import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
+import type { ChildProcessWithoutNullStreams } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { freePortBase } from '../support/processes.js';
+import { freePortBase, startLauncher, type SpawnedEntry } from '../support/processes.js';
 import { afterAll, describe, expect, it } from 'vitest';
 import { devIdentity } from '../../scripts/dev-identities.js';
 import { mintClientToken } from '../../subgraphs/kit/auth/client-tokens.js';
@@ -16,7 +16,6 @@ import { devKeyFiles, loadSigningKey } from '../../subgraphs/kit/auth/keys.js';
 import { serviceNames } from '../../subgraphs/kit/reference.js';
 import { moverAt, regions, seedCredential } from '../support/fixtures.js';
 
-const root = path.resolve(import.meta.dirname, '../..');
 const dataRoots: string[] = [];
 const newDataRoot = () => {
   const dir = mkdtempSync(path.join(tmpdir(), 'hutong-start-'));
@@ -31,28 +30,13 @@ afterAll(() => {
   for (const dir of dataRoots) rmSync(dir, { recursive: true, force: true });
 });
 
-interface Started {
-  child: ChildProcessWithoutNullStreams;
-  output: () => string;
-  exited: Promise<number | null>;
-}
+type Started = SpawnedEntry;
 
 async function start(base: number, options: { dataRoot?: string; env?: Record<string, string> } = {}): Promise<Started> {
-  const child = spawn(process.execPath, ['--import', 'tsx', 'scripts/start.ts'], {
-    cwd: root,
+  return startLauncher(['--import', 'tsx', 'scripts/start.ts'], {
     env: { ...process.env, HUTONG_PORT_BASE: String(base), HUTONG_DATA_ROOT: options.dataRoot ?? dataRoot, ...options.env },
+    onSpawn: (child) => launchers.push(child),
   });
-  launchers.push(child);
-  let output = '';
-  child.stdout.on('data', (d) => (output += d));
-  child.stderr.on('data', (d) => (output += d));
-  const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
-  const deadline = Date.now() + 120_000;
-  while (!output.includes('Hutong is running.')) {
-    if (Date.now() > deadline || child.exitCode !== null) throw new Error(`start failed:\n${output}`);
-    await new Promise((r) => setTimeout(r, 200));
-  }
-  return { child, output: () => output, exited };
 }
 
 /** Signs a token for a development identity with the keys the launcher created, as `npm run tokens` does. */
@@ -138,7 +122,7 @@ describe('npm start', () => {
     } finally {
       expectCleanStop(await stopWithCtrlC(second));
     }
-  }, 300_000);
+  }, 540_000);
 
   it('restarts a registry killed with kill -9 on its port and data while the other regions keep answering, then stops on Ctrl-C', async () => {
     const base = await freePortBase(serviceNames().length);
@@ -232,5 +216,5 @@ describe('npm start', () => {
       const stop = await stopWithCtrlC(stack);
       expectCleanStop(stop);
     }
-  }, 300_000);
+  }, 420_000);
 });

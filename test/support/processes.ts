@@ -21,6 +21,29 @@ export function spawnEntry(entry: string, env: Record<string, string | undefined
   return { child, output: () => output, exited };
 }
 
+/** What every launcher test waits for: the launcher says it is running only when the gateway is ready. */
+export const launcherStartMs = 240_000;
+
+/**
+ * Runs `npm start`'s launcher (or its compiled build) and waits until it says Hutong is running.
+ * Fails with the tail of its output when it exits first or takes longer than `launcherStartMs`: on a
+ * busy 2-core machine loading the services' code alone has taken more than a minute.
+ */
+export async function startLauncher(args: string[], options: { cwd?: string; env: Record<string, string | undefined>; onSpawn?: (child: ChildProcessWithoutNullStreams) => void }): Promise<SpawnedEntry> {
+  const child = spawn(process.execPath, args, { cwd: options.cwd ?? root, env: options.env });
+  options.onSpawn?.(child);
+  let output = '';
+  child.stdout.on('data', (d) => (output += d));
+  child.stderr.on('data', (d) => (output += d));
+  const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
+  const deadline = Date.now() + launcherStartMs;
+  while (!output.includes('Hutong is running.')) {
+    if (Date.now() > deadline || child.exitCode !== null) throw new Error(`start failed:\n${output.slice(-6000)}`);
+    await new Promise((r) => setTimeout(r, 200));
+  }
+  return { child, output: () => output, exited };
+}
+
 /**
  * A base port for `npm start`'s launcher, which runs its services at base + 0 … base + count − 1
  * and their metrics at +100: all of them free. Below Linux's ephemeral range (32768 and up), where
