@@ -145,7 +145,8 @@ const gateway: Service = {
     HUTONG_GATEWAY_PORT: String(base),
     HUTONG_CLIENT_JWKS_FILE: keys.clientJwks,
     HUTONG_INTERNAL_SIGNING_KEY_FILE: keys.serviceKey('gateway'),
-    ...(production ? { HUTONG_REDIS_URL: config.HUTONG_REDIS_URL } : {}),
+    // The embedded default is for trying Hutong: GraphiQL and the dashboard offer the development identities.
+    ...(production ? { HUTONG_REDIS_URL: config.HUTONG_REDIS_URL } : { HUTONG_DEV_CLIENT_SIGNING_KEY_FILE: keys.clientSigningKey }),
     ...Object.fromEntries([catalogue, recognition, ...registries].map((s) => [subgraphUrlVariable(s.name), `http://127.0.0.1:${s.port}/graphql`])),
   },
 };
@@ -344,10 +345,12 @@ const url = `http://127.0.0.1:${base}`;
 console.log(`
 Hutong is running.
   GraphiQL:  ${url}/graphiql
+  Dashboard: ${url}/dashboard   (analysts' charts)
   GraphQL:   ${url}/graphql   (POST application/json)
 
-Try these in GraphiQL (identifiers come from the default seed). Most need a token: run
-\`npm run tokens -- <identity>\` and put {"Authorization": "Bearer <token>"} under Headers.
+Try these in GraphiQL (identifiers come from the default seed). Most need a token: pick a
+development identity above the editor, or run \`npm run tokens -- <identity>\` and put
+{"Authorization": "Bearer <token>"} under Headers.
 ${exampleOperations().map((e) => `\n  # ${e.title}${e.as ? ` (as ${e.as})` : ' (no token needed)'}\n  ${e.query}`).join('\n')}
 
 Press Ctrl-C to stop.

@@ -34,6 +34,12 @@ const schema = z.object({
     .enum(['true', 'false', '1', '0', 'on', 'off'], { message: 'must be true or false' })
     .transform((v) => v === 'true' || v === '1' || v === 'on')
     .optional(),
+  HUTONG_DASHBOARD: z
+    .enum(['true', 'false', '1', '0', 'on', 'off'], { message: 'must be true or false' })
+    .transform((v) => v === 'true' || v === '1' || v === 'on')
+    .default(true),
+  /** Development only: the local development client key, to sign the development identities GraphiQL and the dashboard offer. */
+  HUTONG_DEV_CLIENT_SIGNING_KEY_FILE: z.string().min(1).optional(),
   HUTONG_INTROSPECTION: z
     .enum(['everyone', 'analysts', 'off', 'true', 'false'], { message: 'must be everyone, analysts or off' })
     .transform((v): IntrospectionMode => (v === 'true' ? 'everyone' : v === 'false' ? 'off' : v))
@@ -83,6 +89,10 @@ export interface GatewayConfig {
   subgraphUrls: Record<string, string>;
   environment: 'development' | 'production';
   graphiql: boolean;
+  /** The analysts' dashboard at /dashboard (it holds no data; the figures need an analyst's token). */
+  dashboard: boolean;
+  /** Development only: signs the development identities offered at /dev-identities. */
+  devClientSigningKeyFile?: string;
   introspection: IntrospectionMode;
   /** Timeout, breaker and retries of one subgraph: the defaults with its own overrides. */
   policyOf: (subgraph: string) => SubgraphPolicy;
@@ -121,6 +131,10 @@ export function loadGatewayConfig(env: Record<string, string | undefined> = proc
       else (overrides[subgraphNameOf(key.slice(variable.length + 1))] ??= {})[field as keyof SubgraphPolicy] = n;
     }
   }
+  // Handing out signed tokens for every role is a development convenience, never a production one.
+  if (c.HUTONG_DEV_CLIENT_SIGNING_KEY_FILE && c.HUTONG_ENVIRONMENT === 'production') {
+    bad.push('  - HUTONG_DEV_CLIENT_SIGNING_KEY_FILE: development identities are refused when HUTONG_ENVIRONMENT is production');
+  }
   if (bad.length > 0) throw new Error(`Invalid configuration for the gateway:\n${bad.join('\n')}`);
   return {
     port: c.HUTONG_GATEWAY_PORT,
@@ -132,6 +146,8 @@ export function loadGatewayConfig(env: Record<string, string | undefined> = proc
     environment: c.HUTONG_ENVIRONMENT,
     // Development: GraphiQL and introspection for everyone. Production: neither, unless asked.
     graphiql: c.HUTONG_GRAPHIQL ?? c.HUTONG_ENVIRONMENT === 'development',
+    dashboard: c.HUTONG_DASHBOARD,
+    devClientSigningKeyFile: c.HUTONG_DEV_CLIENT_SIGNING_KEY_FILE ? path.resolve(cwd, c.HUTONG_DEV_CLIENT_SIGNING_KEY_FILE) : undefined,
     introspection: c.HUTONG_INTROSPECTION ?? (c.HUTONG_ENVIRONMENT === 'development' ? 'everyone' : 'off'),
     policyOf: (subgraph) => ({
       timeoutMs: c.HUTONG_SUBGRAPH_TIMEOUT_MS,

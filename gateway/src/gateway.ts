@@ -7,6 +7,8 @@ import { maskErrors } from '../../subgraphs/kit/errors.js';
 import type { Logger } from '../../subgraphs/kit/logger.js';
 import type { Caller } from '../../subgraphs/kit/auth/caller.js';
 import type { GatewayConfig } from './config.js';
+import { dashboardRouter, DASHBOARD_PATH } from './dashboard.js';
+import { DEV_IDENTITIES_PATH, devIdentitiesRouter } from './dev-identities.js';
 import { graphiqlRouter, GRAPHIQL_PATH } from './graphiql.js';
 import { healthRoutes, type GatewayPhase } from './health.js';
 import { operationLimits, operationShape, rateLimiter, requestIdOnErrors } from './limits.js';
@@ -115,10 +117,13 @@ export async function createGateway(config: GatewayConfig, logger: Logger): Prom
   app.use(traceRequests('gateway'));
   app.use(accessLog(logger, metrics));
   const health = healthRoutes(app, { phase: () => phase, subgraphs: () => transport.health(), baseUrlOf: (name) => transport.baseUrlOf(name) });
+  const devIdentitiesPath = config.devClientSigningKeyFile ? DEV_IDENTITIES_PATH : undefined;
+  if (config.devClientSigningKeyFile) app.use(devIdentitiesRouter(config.devClientSigningKeyFile));
   if (config.graphiql) {
-    app.use(graphiqlRouter({ graphqlPath: GRAPHQL_PATH }));
+    app.use(graphiqlRouter({ graphqlPath: GRAPHQL_PATH, devIdentitiesPath, dashboardPath: config.dashboard ? DASHBOARD_PATH : undefined }));
     app.get('/', (_req, res) => res.redirect(GRAPHIQL_PATH));
   }
+  if (config.dashboard) app.use(dashboardRouter({ graphqlPath: GRAPHQL_PATH, devIdentitiesPath, graphiqlPath: config.graphiql ? GRAPHIQL_PATH : undefined }));
   app.use(
     GRAPHQL_PATH,
     // The token is checked once, first: the rate limit counts a verified caller, and the

@@ -89,6 +89,8 @@ export interface StackOptions {
   dataRoot?: string;
   /** Extra gateway environment, e.g. a lower rate limit. */
   gatewayEnv?: Env;
+  /** The gateway offers the development identities at /dev-identities, signed with the stack's client key (as `npm start` does). */
+  devIdentities?: boolean;
   /** Extra environment for every subgraph, e.g. shorter relay intervals or registry timeouts. */
   subgraphEnv?: Env;
   /** Receives every log line (JSON) at level debug instead of the default silent logger. */
@@ -200,6 +202,7 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
       // An outage in one test must not leave the next one facing an open breaker for long.
       HUTONG_BREAKER_HALF_OPEN_AFTER_MS: String(TEST_HALF_OPEN_AFTER_MS),
       ...(options.redisUrl ? { HUTONG_REDIS_URL: options.redisUrl } : {}),
+      ...(options.devIdentities ? { HUTONG_DEV_CLIENT_SIGNING_KEY_FILE: keyFiles.clientSigningKey } : {}),
       ...options.gatewayEnv,
     };
     for (const s of running.values()) gatewayEnv[subgraphUrlVariable(s.name)] = `${s.url}/graphql`;
