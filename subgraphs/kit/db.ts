@@ -22,6 +22,11 @@ export interface Database extends Queryable {
   /** Connection pool figures (PostgreSQL only). */
   poolStats?(): { total: number; idle: number; waiting: number };
   /**
+   * SQL statements run through this database so far (`query` and `exec` calls, in and out of
+   * transactions; the transactions' own begin and commit are not counted).
+   */
+  statementCount?(): number;
+  /**
    * A connection of its own, outside the pool's rotation, for session state such as an advisory
    * lock (PostgreSQL only: PGlite has one process per data folder).
    */
@@ -125,11 +130,14 @@ async function openPglite(dataDir: string): Promise<Database> {
     await release();
     throw error;
   }
+  let statements = 0;
   const wrap = (q: Pick<PGlite, 'query' | 'exec'>): Queryable => ({
     async query<T extends object>(sql: string, params?: unknown[]) {
+      statements++;
       return (await q.query<T>(sql, params)).rows;
     },
     async exec(sql: string) {
+      statements++;
       await q.exec(sql);
     },
   });
@@ -137,6 +145,7 @@ async function openPglite(dataDir: string): Promise<Database> {
     kind: 'pglite',
     location: dataDir,
     ...wrap(db),
+    statementCount: () => statements,
     transaction: (fn) => db.transaction((tx) => fn(wrap(tx))),
     async close() {
       await db.close();
@@ -149,11 +158,14 @@ async function openPostgres(url: string, poolSize: number): Promise<Database> {
   const pool = new pg.Pool({ connectionString: url, max: poolSize });
   // An idle client that loses its server must not crash the process; the next query reports it.
   pool.on('error', () => {});
+  let statements = 0;
   const wrap = (q: pg.Pool | pg.PoolClient): Queryable => ({
     async query<T extends object>(sql: string, params?: unknown[]) {
+      statements++;
       return (await q.query(sql, params)).rows as T[];
     },
     async exec(sql: string) {
+      statements++;
       await q.query(sql);
     },
   });
@@ -178,6 +190,7 @@ async function openPostgres(url: string, poolSize: number): Promise<Database> {
     },
     close: () => pool.end(),
     poolStats: () => ({ total: pool.totalCount, idle: pool.idleCount, waiting: pool.waitingCount }),
+    statementCount: () => statements,
     async dedicated() {
       const client = await pool.connect();
       // A lost server connection must not crash the process: the holder finds out at its next query.

@@ -103,8 +103,22 @@ export function accessLog(logger: Logger, metrics: ServiceMetrics) {
   };
 }
 
-/** Pool figures of a PostgreSQL database (the embedded one has no pool). */
+/** SQL statements run on the process's database, and pool figures of a PostgreSQL one (the embedded one has no pool). */
 export function databasePoolMetrics(metrics: ServiceMetrics, db: Database): void {
+  const statementCount = db.statementCount?.bind(db);
+  if (statementCount) {
+    let reported = 0;
+    new client.Counter({
+      name: 'hutong_database_statements_total',
+      help: 'SQL statements run on the database (transaction begin and commit not counted)',
+      registers: [metrics.registry],
+      collect() {
+        const now = statementCount();
+        this.inc(now - reported);
+        reported = now;
+      },
+    });
+  }
   if (!db.poolStats) return;
   const stats = db.poolStats;
   new client.Gauge({
