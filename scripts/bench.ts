@@ -1,0 +1,309 @@
+/**
+ * `npm run bench [-- --db pglite|postgres] [--duration 15] [--connections 50] [--warmup 3]
+ * [--only op,…] [--seed-count 200]`: measures Hutong's throughput and latency per operation.
+ *
+ * Starts the whole stack in this process (every subgraph seeded on its own database — PGlite in
+ * memory, or a throw-away PostgreSQL database each — and the real gateway with its normal
+ * settings, the rate limit raised out of the way), a stock `@apollo/gateway` serving the same
+ * supergraph and subgraphs, four small fixture subgraphs for a generic federation workload behind
+ * both gateways, and a bare one-hop HTTP server. Each operation is warmed up, then driven by
+ * autocannon in a separate process (scripts/bench/drive.ts). Prints one table and whether each
+ * target holds; exit code 0 whether or not they do (1 when the bench itself fails).
+ */
+import { spawn } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync, readFileSync } from 'node:fs';
+import { createServer } from 'node:http';
+import { availableParallelism, cpus, loadavg, tmpdir } from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { createGateway } from '../gateway/src/gateway.js';
+import { loadGatewayConfig, subgraphUrlVariable } from '../gateway/src/config.js';
+import { listen } from '../subgraphs/kit/http.js';
+import { createLogger } from '../subgraphs/kit/logger.js';
+import { startStack, type Stack } from '../test/support/stack.js';
+import { supergraphPath } from './composition.js';
+import type { DriveJob, DriveResult } from './bench/drive.js';
+import { startFixture } from './bench/fixture/subgraphs.js';
+import { evaluateTargets, formatTable, formatTargets, type GatewayKind, type Measurement } from './bench/report.js';
+import { startStockGateway } from './bench/stock-gateway.js';
+import { createCode, credentialById, generic, HOTEL_SCENARIO, holderAcrossRegions, jiangsuEids, verifications, type BenchRequest, type Mint } from './bench/workload.js';
+
+export const OPERATIONS = ['credential-by-id', 'holder-regions', 'create-code', 'verification', 'generic-federation'] as const;
+type Operation = (typeof OPERATIONS)[number];
+
+interface Options {
+  db: 'pglite' | 'postgres';
+  duration: number;
+  connections: number;
+  warmup: number;
+  only: Operation[];
+  seedCount: number;
+}
+
+function parseOptions(args: string[]): Options {
+  const value = (name: string) => {
+    const i = args.indexOf(`--${name}`);
+    return i >= 0 ? args[i + 1] : undefined;
+  };
+  const whole = (name: string, fallback: number, min: number) => {
+    const v = value(name);
+    if (v === undefined) return fallback;
+    if (!/^\d+$/.test(v) || Number(v) < min) throw new Error(`--${name} needs a whole number of at least ${min}, e.g. --${name} ${fallback}`);
+    return Number(v);
+  };
+  const db = value('db') ?? 'pglite';
+  if (db !== 'pglite' && db !== 'postgres') throw new Error('--db is pglite or postgres');
+  const only = (value('only')?.split(',').map((s) => s.trim()).filter(Boolean) ?? [...OPERATIONS]) as Operation[];
+  const unknown = only.filter((o) => !OPERATIONS.includes(o));
+  if (unknown.length > 0) throw new Error(`--only: unknown operation ${unknown.join(', ')}; known: ${OPERATIONS.join(', ')}`);
+  return {
+    db,
+    duration: whole('duration', 15, 1),
+    connections: whole('connections', 50, 1),
+    warmup: whole('warmup', 3, 0),
+    only,
+    seedCount: whole('seed-count', 200, 20),
+  };
+}
+
+let options: Options;
+try {
+  options = parseOptions(process.argv.slice(2));
+} catch (error) {
+  console.error((error as Error).message);
+  process.exit(2);
+}
+
+const here = fileURLToPath(import.meta.url);
+const compiled = here.endsWith('.js');
+const driverPath = path.join(path.dirname(here), 'bench', `drive${path.extname(here)}`);
+const workDir = mkdtempSync(path.join(tmpdir(), 'hutong-bench-'));
+const log = (line: string) => process.stderr.write(`${line}\n`);
+
+/** Runs autocannon in a process of its own and returns its result. */
+function drive(job: DriveJob): Promise<DriveResult> {
+  const jobFile = path.join(workDir, `job-${Date.now()}-${Math.random().toString(36).slice(2)}.json`);
+  writeFileSync(jobFile, JSON.stringify(job));
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, [...(compiled ? [] : ['--import', 'tsx']), driverPath, jobFile], { stdio: ['ignore', 'pipe', 'inherit'] });
+    let out = '';
+    child.stdout.on('data', (d: Buffer) => (out += d.toString()));
+    child.on('error', reject);
+    child.on('exit', (code) => {
+      rmSync(jobFile, { force: true });
+      const line = out.trim().split('\n').at(-1);
+      if (code !== 0 || !line) reject(new Error(`the load generator exited with ${code}`));
+      else resolve(JSON.parse(line) as DriveResult);
+    });
+  });
+}
+
+/** Posts one GraphQL request (outside the timed runs: pre-flight checks and code pools). */
+async function post(url: string, request: BenchRequest): Promise<{ status: number; body: any }> {
+  const res = await fetch(url, { method: 'POST', headers: { 'content-type': 'application/json', ...request.headers }, body: request.body });
+  return { status: res.status, body: await res.json() };
+}
+
+async function preflight(url: string, request: BenchRequest, what: string): Promise<void> {
+  const { status, body } = await post(url, request);
+  if (status !== 200 || body.errors || !body.data) {
+    throw new Error(`${what}: the first request was answered ${status} ${JSON.stringify(body).slice(0, 400)}`);
+  }
+}
+
+/** Presentation codes for the hotel, created through the Hutong gateway, 8 at a time. */
+async function createCodes(url: string, requests: BenchRequest[], count: number): Promise<string[]> {
+  const codes: string[] = [];
+  let next = 0;
+  const worker = async () => {
+    while (next < count) {
+      const i = next++;
+      const { body } = await post(url, requests[i % requests.length]!);
+      const code = body.data?.createPresentationCode?.code;
+      if (typeof code !== 'string') throw new Error(`creating a presentation code failed: ${JSON.stringify(body).slice(0, 400)}`);
+      codes.push(code);
+    }
+  };
+  await Promise.all(Array.from({ length: 8 }, worker));
+  return codes;
+}
+
+const started = new Date();
+const cleanups: (() => Promise<void>)[] = [];
+let exitCode = 0;
+try {
+  log(`Starting the stack (${options.db}, ${options.seedCount} credentials per region)…`);
+  const stack: Stack = await startStack({
+    db: options.db,
+    seedCount: options.seedCount,
+    gatewayEnv: {
+      HUTONG_SUPERGRAPH_PATH: supergraphPath,
+      // The gateway's own defaults (the test stack shortens or lengthens some), and the rate
+      // limit out of the way: the bench's few callers would otherwise be refused within a second.
+      HUTONG_SUBGRAPH_TIMEOUT_MS: '1500',
+      HUTONG_REQUEST_DEADLINE_MS: '5000',
+      HUTONG_BREAKER_HALF_OPEN_AFTER_MS: '2000',
+      HUTONG_RATE_LIMIT_PER_MINUTE: '1000000',
+    },
+  });
+  cleanups.push(() => stack.stop());
+  const mint: Mint = (claims) => stack.token(claims);
+  const gatewayKey = await stack.serviceKey('gateway');
+  const hutongUrl = `${stack.gatewayUrl}/graphql`;
+
+  const subgraphUrls = Object.fromEntries([...stack.subgraphs.values()].map((s) => [s.name, `${s.url}/graphql`]));
+  const stock = await startStockGateway({ supergraphSdl: readFileSync(supergraphPath, 'utf8'), subgraphUrls, key: gatewayKey, clientJwksFile: stack.keyFiles.clientJwks });
+  cleanups.push(() => stock.stop());
+
+  // The yardstick: one hop to a Node HTTP server answering a small JSON body.
+  const bare = createServer((req, res) => {
+    req.resume();
+    req.on('end', () => res.writeHead(200, { 'content-type': 'application/json' }).end('{"data":{"ok":true}}'));
+  });
+  await new Promise<void>((resolve) => bare.listen(0, '127.0.0.1', resolve));
+  cleanups.push(() => new Promise((resolve) => bare.close(() => resolve())));
+  const bareUrl = `http://127.0.0.1:${(bare.address() as { port: number }).port}/`;
+
+  const hutongSubgraphs = [...stack.subgraphs.keys()];
+  const subgraphRequests = () => hutongSubgraphs.reduce((n, name) => n + stack.graphqlRequests(name), 0);
+  const sqlStatements = async () => {
+    let n = 0;
+    for (const name of hutongSubgraphs) {
+      const line = (await stack.metrics(name)).split('\n').find((l) => l.startsWith('hutong_database_statements_total'));
+      n += line ? Number(line.slice(line.lastIndexOf(' ') + 1)) : 0;
+    }
+    return n;
+  };
+
+  /** Waits until a counter has not moved for 200 ms (at most 10 s): the servers have finished what was sent. */
+  const settle = async (count: () => number) => {
+    for (let last = -1, i = 0; i < 50 && count() !== last; i++) {
+      last = count();
+      await new Promise((r) => setTimeout(r, 200));
+    }
+  };
+
+  const rows: Measurement[] = [];
+  const { connections, duration, warmup } = options;
+
+  /** Warm-up (untimed), then the timed run, with the subgraph requests and SQL counted around it. */
+  const measure = async (
+    operation: string,
+    gateway: GatewayKind,
+    url: string,
+    requests: () => Promise<{ warm: BenchRequest[]; timed: BenchRequest[]; amount?: boolean }>,
+    counters: { requests: () => number; sql?: () => Promise<number> },
+  ) => {
+    log(`${operation} through ${gateway}…`);
+    const { warm, timed, amount } = await requests();
+    if (warm.length > 0 && warmup > 0) {
+      await drive({ url, connections, duration: warmup, requests: warm, ...(amount ? { amount: warm.length } : {}) });
+    }
+    await settle(counters.requests);
+    const beforeRequests = counters.requests();
+    const beforeSql = await counters.sql?.();
+    const result = await drive({ url, connections, duration, requests: timed, ...(amount ? { amount: timed.length } : {}) });
+    // Requests still in flight when the run ended are served after it: count their subgraph
+    // requests and statements too, once the counters stop moving, and divide by requests sent.
+    await settle(counters.requests);
+    const answered = Math.max(result.sent, 1);
+    const row: Measurement = {
+      operation,
+      gateway,
+      result,
+      ...(gateway === 'bare' ? {} : { subgraphRequestsPerOp: (counters.requests() - beforeRequests) / answered }),
+      ...(beforeSql === undefined ? {} : { sqlPerOp: ((await counters.sql!()) - beforeSql) / answered }),
+    };
+    rows.push(row);
+    if (result.firstError) log(`  first error: ${result.firstError}`);
+    log(`  ${result.rps.toFixed(1)} rps, p50 ${result.p50} ms, p99 ${result.p99} ms, ${result.errors} errors`);
+  };
+  const hutongCounters = { requests: subgraphRequests, sql: sqlStatements };
+  const gateways: [GatewayKind, string][] = [
+    ['hutong', hutongUrl],
+    ['stock', stock.url],
+  ];
+  const fixed = (list: BenchRequest[]) => async () => ({ warm: list, timed: list });
+
+  const bareRequest = [{ headers: {}, body: '{"query":"{ ok }"}' }];
+  await measure('bare-hop', 'bare', bareUrl, fixed(bareRequest), { requests: () => 0 });
+
+  const wanted = new Set(options.only);
+  const plain: [Operation, () => Promise<BenchRequest[]>][] = [
+    ['credential-by-id', () => credentialById(mint, options.seedCount)],
+    ['holder-regions', () => holderAcrossRegions(mint, options.seedCount)],
+    ['create-code', () => createCode(mint, options.seedCount)],
+  ];
+  for (const [operation, build] of plain) {
+    if (!wanted.has(operation)) continue;
+    const list = await build();
+    for (const [kind, url] of gateways) {
+      await preflight(url, list[0]!, `${operation} through ${kind}`);
+      await measure(operation, kind, url, fixed(list), hutongCounters);
+    }
+  }
+
+  if (wanted.has('verification')) {
+    // A code is good for one verification: each run gets a pool made beforehand, sized from the
+    // warm-up's pace to last about --duration, and the run ends when the pool is used up.
+    const codeRequests = await createCode(mint, options.seedCount);
+    log(`verification: codes for ${HOTEL_SCENARIO} on ${jiangsuEids(options.seedCount).length} Jiangsu e-IDs, created before each run`);
+    for (const [kind, url] of gateways) {
+      let pace = 0;
+      await measure('verification', kind, url, async () => {
+        const warmCodes = await createCodes(hutongUrl, codeRequests, warmup > 0 ? Math.max(4 * connections, 20) : 1);
+        const warm = await verifications(mint, warmCodes);
+        await preflight(url, warm.shift()!, `verification through ${kind}`);
+        if (warmup > 0) pace = (await drive({ url, connections, duration: 0, amount: warm.length, requests: warm })).rps;
+        const size = Math.max(4 * connections, Math.ceil((pace || 50) * duration * 1.1));
+        log(`  pool of ${size} presentation codes…`);
+        const timed = await verifications(mint, await createCodes(hutongUrl, codeRequests, size));
+        return { warm: [], timed, amount: true };
+      }, hutongCounters);
+    }
+  }
+
+  if (wanted.has('generic-federation')) {
+    // The generic workload: its own subgraphs, served by a second Hutong gateway and a second stock one.
+    const fixture = await startFixture();
+    cleanups.push(() => fixture.stop());
+    const fixtureSupergraph = path.join(workDir, 'fixture-supergraph.graphql');
+    writeFileSync(fixtureSupergraph, fixture.supergraphSdl);
+    const fixtureEnv: Record<string, string> = {
+      ...stack.gatewayEnv,
+      HUTONG_SUPERGRAPH_PATH: fixtureSupergraph,
+    };
+    for (const key of Object.keys(fixtureEnv)) if (key.startsWith('HUTONG_SUBGRAPH_URL_')) delete fixtureEnv[key];
+    for (const [name, url] of Object.entries(fixture.urls)) fixtureEnv[subgraphUrlVariable(name)] = url;
+    const fixtureGateway = await createGateway(loadGatewayConfig(fixtureEnv), createLogger('bench', 'silent'));
+    cleanups.push(() => fixtureGateway.stop());
+    const fixtureListening = await listen(fixtureGateway.app, 0);
+    cleanups.push(() => fixtureListening.close());
+    const fixtureStock = await startStockGateway({ supergraphSdl: fixture.supergraphSdl, subgraphUrls: fixture.urls, key: gatewayKey, clientJwksFile: stack.keyFiles.clientJwks });
+    cleanups.push(() => fixtureStock.stop());
+    const list = await generic(mint);
+    for (const [kind, url] of [['hutong', `${fixtureListening.url}/graphql`], ['stock', fixtureStock.url]] as [GatewayKind, string][]) {
+      await preflight(url, list[0]!, `generic-federation through ${kind}`);
+      await measure('generic-federation', kind, url, fixed(list), { requests: fixture.requests });
+    }
+  }
+
+  const cpuModel = cpus()[0]?.model ?? 'unknown CPU';
+  console.log(`Hutong bench, ${started.toISOString()}: Node ${process.version}, ${availableParallelism()} CPUs (${cpuModel}), load average ${loadavg().map((l) => l.toFixed(2)).join(' ')}`);
+  console.log(
+    `npm run bench -- --db ${options.db} --duration ${duration} --connections ${connections} --warmup ${warmup} --seed-count ${options.seedCount}${options.only.length < OPERATIONS.length ? ` --only ${options.only.join(',')}` : ''}`,
+  );
+  console.log('Servers in one process, autocannon in another; verification: a pool of codes created before the timed run (the run ends when it is used up), verify only is timed.');
+  console.log('');
+  console.log(formatTable(rows));
+  console.log('');
+  console.log('Targets (ratios within this run):');
+  console.log(formatTargets(evaluateTargets(rows)) || '(none measured)');
+} catch (error) {
+  console.error(`The bench failed: ${(error as Error).stack ?? error}`);
+  exitCode = 1;
+} finally {
+  for (const cleanup of cleanups.reverse()) await cleanup().catch(() => {});
+  rmSync(workDir, { recursive: true, force: true });
+}
+process.exit(exitCode);

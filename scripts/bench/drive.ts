@@ -1,0 +1,76 @@
+/**
+ * The load generator of `npm run bench`, run as a process of its own so that it shares no event
+ * loop with the servers it measures: reads a job (JSON file named by the first argument), drives
+ * the URL with autocannon and prints one JSON line with the result.
+ *
+ * Requests are taken in turn from the job's list (each connection takes the next one), so a
+ * list of single-use presentation codes is used once each. A response counts as an error when
+ * its status is not 2xx, the connection fails or times out, or its body carries GraphQL `errors`.
+ */
+import { readFileSync } from 'node:fs';
+import autocannon from 'autocannon';
+
+export interface DriveJob {
+  url: string;
+  connections: number;
+  /** Seconds; ignored when `amount` is given. */
+  duration: number;
+  /** Stop after this many requests (a pool of single-use codes). */
+  amount?: number;
+  /** Requests taken in turn, round robin. */
+  requests: { headers: Record<string, string>; body: string }[];
+}
+
+export interface DriveResult {
+  /** Requests answered. */
+  requests: number;
+  /** Requests sent (the answered ones and those in flight when the run ended). */
+  sent: number;
+  seconds: number;
+  rps: number;
+  p50: number;
+  p99: number;
+  /** Non-2xx answers, failed or timed-out connections, and answers with GraphQL errors. */
+  errors: number;
+  /** The first error body seen, for the report (cut short). */
+  firstError?: string;
+}
+
+const job = JSON.parse(readFileSync(process.argv[2]!, 'utf8')) as DriveJob;
+let next = 0;
+let graphqlErrors = 0;
+let firstError: string | undefined;
+const result = await autocannon({
+  url: job.url,
+  connections: job.connections,
+  ...(job.amount ? { amount: job.amount } : { duration: job.duration }),
+  timeout: 30,
+  requests: [
+    {
+      method: 'POST',
+      setupRequest: (req) => {
+        const r = job.requests[next++ % job.requests.length]!;
+        return { ...req, headers: { 'content-type': 'application/json', ...r.headers }, body: r.body };
+      },
+      onResponse: (status, body) => {
+        if (status >= 200 && status < 300 && body.includes('"errors"')) {
+          graphqlErrors++;
+          firstError ??= body.slice(0, 300);
+        } else if (status >= 300) firstError ??= `HTTP ${status}: ${body.slice(0, 300)}`;
+      },
+    },
+  ],
+});
+const seconds = result.duration;
+const out: DriveResult = {
+  requests: result.requests.total,
+  sent: (result.requests as { sent?: number }).sent ?? result.requests.total,
+  seconds,
+  rps: seconds > 0 ? result.requests.total / seconds : 0,
+  p50: result.latency.p50,
+  p99: result.latency.p99,
+  // autocannon counts timeouts among its errors.
+  errors: result.non2xx + result.errors + graphqlErrors,
+  ...(firstError ? { firstError } : {}),
+};
+process.stdout.write(`${JSON.stringify(out)}\n`);
