@@ -1,0 +1,57 @@
+/**
+ * `npm run bench` on its quickest path: one operation through both gateways, one second, two
+ * connections. It must start everything, drive it from its own autocannon process, print a row per
+ * gateway with figures that add up, and stop every server (the process exits on its own).
+ */
+import { spawn } from 'node:child_process';
+import path from 'node:path';
+import { expect, it } from 'vitest';
+
+const root = path.resolve(import.meta.dirname, '../..');
+
+/** The table's data rows as cells, by `operation/gateway`. */
+function tableRows(stdout: string): Map<string, string[]> {
+  const rows = new Map<string, string[]>();
+  for (const line of stdout.split('\n')) {
+    if (!line.startsWith('| ') || line.startsWith('| operation')) continue;
+    const cells = line.split('|').slice(1, -1).map((c) => c.trim());
+    rows.set(`${cells[0]}/${cells[1]}`, cells);
+  }
+  return rows;
+}
+
+it('measures credential by id through the Hutong and the stock gateway against the bare hop, and says whether the target holds', async () => {
+  const child = spawn(
+    process.execPath,
+    ['--import', 'tsx', 'scripts/bench.ts', '--duration', '1', '--connections', '2', '--warmup', '0', '--only', 'credential-by-id', '--seed-count', '20'],
+    { cwd: root, env: { ...process.env, HUTONG_LOG_LEVEL: 'silent' } },
+  );
+  let stdout = '';
+  let stderr = '';
+  child.stdout.on('data', (d) => (stdout += d));
+  child.stderr.on('data', (d) => (stderr += d));
+  const code = await new Promise((resolve) => child.on('exit', resolve));
+  const context = `${stdout.slice(-3000)}\n${stderr.slice(-3000)}`;
+  expect(code, context).toBe(0);
+
+  expect(stdout).toMatch(/^Hutong bench, \d{4}-\d\d-\d\dT.*: Node v\d+\.\d+\.\d+, \d+ CPUs/m);
+  const rows = tableRows(stdout);
+  expect([...rows.keys()], context).toEqual(['bare-hop/bare', 'credential-by-id/hutong', 'credential-by-id/stock']);
+  // Columns: operation, gateway, rps, p50, p99, errors, subgraph req/op, SQL/op, % of bare hop, Hutong/stock.
+  const [, , bareRps, , , bareErrors] = rows.get('bare-hop/bare')!;
+  expect(Number(bareRps)).toBeGreaterThan(0);
+  expect(Number(bareErrors)).toBe(0);
+  for (const gateway of ['hutong', 'stock']) {
+    const [, , rps, p50, p99, errors, subgraphRequests, sql, share] = rows.get(`credential-by-id/${gateway}`)!;
+    expect(Number(rps), gateway).toBeGreaterThan(0);
+    expect(Number(p99), gateway).toBeGreaterThanOrEqual(Number(p50));
+    expect(Number(errors), gateway).toBe(0);
+    // The catalogue routes the identifier, the issuing registry answers: at least two subgraph requests, and SQL.
+    expect(Number(subgraphRequests), gateway).toBeGreaterThanOrEqual(2);
+    expect(Number(sql), gateway).toBeGreaterThan(0);
+    expect(Number(share), gateway).toBeCloseTo((100 * Number(rps)) / Number(bareRps), 1);
+  }
+  const ratio = Number(rows.get('credential-by-id/hutong')![9]);
+  expect(ratio).toBeCloseTo(Number(rows.get('credential-by-id/hutong')![2]) / Number(rows.get('credential-by-id/stock')![2]), 1);
+  expect(stdout).toMatch(/^(HOLDS|FAILS) {2}credential-by-id \(Hutong\) ≥ 4 % of the bare hop, no errors, p99 ≤ 5× p50: \d+\.\d\d %, 0 errors/m);
+}, 180_000);
