@@ -142,12 +142,12 @@ describe('disputes (异议)', () => {
     expect(next.faceFields).toContainEqual({ key: 'address', value: '山东省济南市历下区泉城路1号' });
 
     const old = await stack.query(
-      'query($id: ID!) { credential(id: $id) { status supersededBy disputes { id status correctedId } } }',
+      'query($id: ID!) { credential(id: $id) { status supersededBy disputes { nodes { id status correctedId } } } }',
       { id: eid.id },
       { token: await holderToken(stack, eid.holderCode) },
     );
     expect(old.body.data.credential).toMatchObject({ status: 'OTHER', supersededBy: next.id });
-    expect(old.body.data.credential.disputes).toContainEqual({ id: dispute.id, status: 'CORRECTED', correctedId: next.id });
+    expect(old.body.data.credential.disputes.nodes).toContainEqual({ id: dispute.id, status: 'CORRECTED', correctedId: next.id });
 
     // The old version is no longer accepted; the new one is, without the disputed flag.
     const oldCode = await present(stack, eid, 'service-hall-visit');

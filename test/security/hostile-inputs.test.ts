@@ -313,7 +313,7 @@ describe('hostile input', () => {
     it('refuses a holder reading another holder’s usage records with 200 FORBIDDEN from the registry', async () => {
       const a = seeded('shandong', SEED, { type: 'e-id' });
       const b = seeded('shandong', SEED, { type: 'e-id' }, 1);
-      const r = await gql('query($id: ID!) { credential(id: $id) { usageRecords { id } } }', { id: a.id }, await holderToken(stack, b.holderCode));
+      const r = await gql('query($id: ID!) { credential(id: $id) { usageRecords { nodes { id } } } }', { id: a.id }, await holderToken(stack, b.holderCode));
       expectRefusal(r, { status: 200, code: 'FORBIDDEN', message: /belongs to another holder/ }, pii.filter((p) => p !== a.holderName && p !== a.holderCode));
     });
 
@@ -376,7 +376,7 @@ describe('hostile input', () => {
     it.each(titled([
       { reading: 'a credential with personal fields', query: credentialQuery('holderName holderCode'), fields: ['Query.credential', 'Credential.holderName', 'Credential.holderCode'] },
       { reading: 'a credential’s face fields', query: credentialQuery('faceFields { value }'), fields: ['Query.credential', 'Credential.faceFields', 'FaceField.value'] },
-      { reading: 'a credential’s usage records', query: credentialQuery('usageRecords { operator }'), fields: ['Query.credential', 'Credential.usageRecords', 'UsageRecord.operator'] },
+      { reading: 'a credential’s usage records', query: credentialQuery('usageRecords { nodes { operator } }'), fields: ['Query.credential', 'Credential.usageRecords', 'UsageRecordConnection.nodes', 'UsageRecord.operator'] },
       { reading: 'a holder’s list', query: 'query($id: ID!) { holder(code: $id) { credentials { id } } }', fields: ['Query.holder', 'Holder.credentials', 'Credential.id'] },
     ], (r) => `refuses a verifier reading ${r.reading} with 403 FORBIDDEN naming ${r.fields.join(', ')}: it gets only what a verification releases`))('%s', async (_name, { query, fields }) => {
       const c = shandongId();
@@ -389,7 +389,7 @@ describe('hostile input', () => {
       { reading: 'personal fields', query: credentialQuery('holderName'), fields: ['Query.credential', 'Credential.holderName'] },
       { reading: 'a record', query: credentialQuery('id status'), fields: ['Query.credential', 'Credential.id', 'Credential.status'] },
       { reading: 'a holder’s list', query: 'query($id: ID!) { holder(code: $id) { credentials { id } } }', fields: ['Query.holder', 'Holder.credentials', 'Credential.id'] },
-      { reading: 'a usage record', query: credentialQuery('usageRecords { id }'), fields: ['Query.credential', 'Credential.usageRecords', 'UsageRecord.id'] },
+      { reading: 'a usage record', query: credentialQuery('usageRecords { nodes { id } totalCount }'), fields: ['Query.credential', 'Credential.usageRecords', 'UsageRecordConnection.nodes', 'UsageRecord.id', 'UsageRecordConnection.totalCount'] },
     ], (r) => `refuses an analyst reading ${r.reading} with 403 FORBIDDEN naming ${r.fields.join(', ')}: aggregates only`))('%s', async (_name, { query, fields }) => {
       const c = shandongId();
       const r = await gql(query, query.includes('holder(') ? { id: c.holderCode } : { id: c.id }, await analystToken(stack));
