@@ -95,8 +95,8 @@ describe('the issuer lifecycle', () => {
     expect(issued.id).toContain(authority.code);
 
     await stack.subgraphs.get('catalogue')!.subgraph.settle!();
-    const list = await stack.query('query($c: ID!) { holder(code: $c) { credentials { id } } }', { c: holder.holderCode }, { token: await holderToken(stack, holder.holderCode) });
-    expect(list.body.data.holder.credentials.map((c: { id: string }) => c.id)).toContain(issued.id);
+    const list = await stack.query('query($c: ID!) { holder(code: $c) { credentials { nodes { id } } } }', { c: holder.holderCode }, { token: await holderToken(stack, holder.holderCode) });
+    expect(list.body.data.holder.credentials.nodes.map((c: { id: string }) => c.id)).toContain(issued.id);
     const v = await presentAndVerify(stack, { ...holder, id: issued.id }, shandongPolice, 'traffic-check');
     expect(v).toMatchObject({ verdict: 'ACCEPTED', ruleId: 'national-traffic-driving-licence' });
   });

@@ -74,12 +74,12 @@ describe('a usage record, as its holder reads it', () => {
     const eid = seeded('yangtze-delta', SEED, { type: 'e-id', province: '31' }, 3);
     const v = await presentAndVerify(stack, eid, jinanHall, 'service-hall-visit');
     const { body } = await stack.query(
-      `query($code: ID!) { holder(code: $code) { credentials { id usageRecords { nodes { id scenario { code nameZh } verdict reasons } } } } }`,
+      `query($code: ID!) { holder(code: $code) { credentials { nodes { id usageRecords { nodes { id scenario { code nameZh } verdict reasons } } } } } }`,
       { code: eid.holderCode },
       { token: await holderToken(stack, eid.holderCode) },
     );
     expect(body.errors).toBeUndefined();
-    const used = body.data.holder.credentials.find((c: { id: string }) => c.id === eid.id);
+    const used = body.data.holder.credentials.nodes.find((c: { id: string }) => c.id === eid.id);
     expect(used.usageRecords.nodes).toEqual([{ id: v.id, scenario: { code: 'service-hall-visit', nameZh: '政务服务大厅办事' }, verdict: 'NOT_RECOGNISED', reasons: ['NO_RULE'] }]);
   });
 

@@ -190,8 +190,8 @@ describe('the catalogue relay on its own timer', () => {
     const issued = body.data.shandong.issueCredential.id as string;
     const token = await holderToken(stack, holder.holderCode);
     await eventually(async () => {
-      const listed = await stack.query(`query($code: ID!) { holder(code: $code) { credentials { id } } }`, { code: holder.holderCode }, { token });
-      expect(listed.body.data.holder.credentials.map((c: { id: string }) => c.id)).toContain(issued);
+      const listed = await stack.query(`query($code: ID!) { holder(code: $code) { credentials { nodes { id } } } }`, { code: holder.holderCode }, { token });
+      expect(listed.body.data.holder.credentials.nodes.map((c: { id: string }) => c.id)).toContain(issued);
     });
   });
 });

@@ -95,8 +95,8 @@ describe('seeded scenarios, accepted across provinces', () => {
 
   it('plays the subsidy payout with the development identities `npm run tokens` offers: the Zhejiang company presents, Zhejiang finance verifies, the Zhejiang issuer reads it', async () => {
     const company = await stack.token(devIdentity('holder-zhejiang-company').claims);
-    const listed = await stack.query('query($code: ID!) { holder(code: $code) { credentials { id type { slug } } } }', { code: devIdentity('holder-zhejiang-company').claims.holder_code }, { token: company });
-    const licence = listed.body.data.holder.credentials.find((c: { type: { slug: string } }) => c.type.slug === 'e-business-licence');
+    const listed = await stack.query('query($code: ID!) { holder(code: $code) { credentials { nodes { id type { slug } } } } }', { code: devIdentity('holder-zhejiang-company').claims.holder_code }, { token: company });
+    const licence = listed.body.data.holder.credentials.nodes.find((c: { type: { slug: string } }) => c.type.slug === 'e-business-licence');
     expect(licence).toBeDefined();
     const presented = await stack.query(
       'mutation($id: ID!) { createPresentationCode(credentialId: $id, scenario: "subsidy-payout") { code } }',
@@ -119,8 +119,8 @@ describe('seeded scenarios, accepted across provinces', () => {
   it('plays the Hebei online filing with an e-seal from 冀时办, with the identities `npm run tokens` offers: the Hebei company presents its seal, the Hebei filing office accepts it and keeps the owner', async () => {
     const company = devIdentity('holder-hebei-company');
     const token = await stack.token(company.claims);
-    const listed = await stack.query('query($code: ID!) { holder(code: $code) { credentials { id type { slug } issuingRegion { code } } } }', { code: company.claims.holder_code }, { token });
-    const seal = listed.body.data.holder.credentials.find((c: { type: { slug: string } }) => c.type.slug === 'e-seal');
+    const listed = await stack.query('query($code: ID!) { holder(code: $code) { credentials { nodes { id type { slug } issuingRegion { code } } } } }', { code: company.claims.holder_code }, { token });
+    const seal = listed.body.data.holder.credentials.nodes.find((c: { type: { slug: string } }) => c.type.slug === 'e-seal');
     expect(seal.issuingRegion.code).toBe('hebei');
     const presented = await stack.query('mutation($id: ID!) { createPresentationCode(credentialId: $id, scenario: "online-filing") { code } }', { id: seal.id }, { token });
     expect(presented.body.errors).toBeUndefined();

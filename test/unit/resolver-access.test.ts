@@ -77,22 +77,50 @@ describe("a holder's credential listing (the national index)", () => {
 
   it('refuses another holder before reading the index', async () => {
     const load = vi.fn();
-    const ctx = { caller: callers.otherHolder!, loaders: { holderCredentials: { load } } } as never;
-    await expect(Holder.credentials({ code: HOLDER }, undefined, ctx)).rejects.toMatchObject({ extensions: { code: 'FORBIDDEN' } });
+    const ctx = { caller: callers.otherHolder!, loaders: { holderCredentialPages: { load }, holderCredentialCounts: { load } } } as never;
+    await expect(Holder.credentials({ code: HOLDER }, {}, ctx)).rejects.toMatchObject({ extensions: { code: 'FORBIDDEN' } });
     expect(load).not.toHaveBeenCalled();
   });
 
-  it("lists the holder's own entries as references to each region's credential type", async () => {
+  it('refuses another holder before looking at the page asked for', async () => {
+    const load = vi.fn();
+    const ctx = { caller: callers.otherHolder!, loaders: { holderCredentialPages: { load }, holderCredentialCounts: { load } } } as never;
+    await expect(Holder.credentials({ code: HOLDER }, { first: 0, after: 'garbage' }, ctx)).rejects.toMatchObject({ extensions: { code: 'FORBIDDEN' } });
+    expect(load).not.toHaveBeenCalled();
+  });
+
+  it("lists the holder's own entries as references to each region's credential type, a page at a time", async () => {
     const entries = [
-      { credentialId: 'a', regionCode: 'yangtze-delta' },
-      { credentialId: 'b', regionCode: 'shandong' },
-      { credentialId: 'c', regionCode: 'no-such-region' },
+      { credentialId: 'a', regionCode: 'no-such-region', typeCode: 'T' },
+      { credentialId: 'b', regionCode: 'shandong', typeCode: 'T' },
+      { credentialId: 'c', regionCode: 'yangtze-delta', typeCode: 'T' },
+      { credentialId: 'd', regionCode: 'yangtze-delta', typeCode: 'T' },
     ];
-    const ctx = { caller: callers.holder!, loaders: { holderCredentials: { load: async () => entries } } } as never;
-    expect(await Holder.credentials({ code: HOLDER }, undefined, ctx)).toEqual([
-      { __typename: 'YangtzeDeltaCredential', id: 'a' },
-      { __typename: 'ShandongCredential', id: 'b' },
-    ]);
+    const asked: unknown[] = [];
+    const pages = { load: async (request: unknown) => (asked.push(request), entries.slice(0, 3)) };
+    const ctx = { caller: callers.holder!, loaders: { holderCredentialPages: pages, holderCredentialCounts: { load: async () => 4 } } } as never;
+    const connection = await Holder.credentials({ code: HOLDER }, { first: 2 }, ctx);
+    expect(asked).toEqual([{ holderCode: HOLDER, page: { size: 2, limit: 3, after: null } }]);
+    // The region no longer in the regions file routes nowhere; its entry is left out of the page.
+    expect(connection.nodes).toEqual([{ __typename: 'ShandongCredential', id: 'b' }]);
+    expect(connection.pageInfo.hasNextPage).toBe(true);
+    expect(await (connection.totalCount as () => Promise<number>)()).toBe(4);
+    await Holder.credentials({ code: HOLDER }, { first: 2, after: connection.pageInfo.endCursor }, ctx);
+    expect(asked[1]).toEqual({ holderCode: HOLDER, page: { size: 2, limit: 3, after: ['shandong', 'T', 'b'] } });
+  });
+
+  it('refuses a page size outside 1 to 100 and a cursor of another holder’s list', async () => {
+    const entries = [{ credentialId: 'b', regionCode: 'shandong', typeCode: 'T' }];
+    const ctx = { caller: callers.admin!, loaders: { holderCredentialPages: { load: async () => entries }, holderCredentialCounts: { load: async () => 1 } } } as never;
+    await expect(Holder.credentials({ code: HOLDER }, { first: 101 }, ctx)).rejects.toMatchObject({
+      message: 'first must be between 1 and 100 (the maximum page size); it was 101.',
+      extensions: { code: 'BAD_USER_INPUT' },
+    });
+    const { pageInfo } = await Holder.credentials({ code: HOLDER }, { first: 1 }, ctx);
+    expect(pageInfo).toEqual({ hasNextPage: false, endCursor: expect.any(String) });
+    await expect(Holder.credentials({ code: HOTEL }, { first: 1, after: pageInfo.endCursor }, ctx)).rejects.toMatchObject({
+      extensions: { code: 'BAD_USER_INPUT', argument: 'after', reason: 'INVALID_CURSOR' },
+    });
   });
 });
 
