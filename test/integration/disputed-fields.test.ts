@@ -29,7 +29,7 @@ const DISPUTE = `mutation($id: ID!, $field: String!, $claim: String!) { fileDisp
 const REJECT = `mutation($id: ID!) { shandong { rejectDispute(id: $id, reason: "姓名与户籍登记一致") { status } } }`;
 const RELEASED = `query($id: ID!) { verification(id: $id) { disputedFields releasedFields { field labelZh value retain masked disputed withheld } } }`;
 const USAGE = `query($id: ID!) { credential(id: $id) { usageRecords { nodes { id releasedFields } } } }`;
-const RULES = `{ recognitionRules(scenario: "service-hall-visit", includeHistory: true) { id version disputedFieldPolicy } }`;
+const RULES = `{ recognitionRuleHistory(id: "sd-service-hall-e-id") { nodes { id version disputedFieldPolicy } } }`;
 
 async function dispute(credential: { id: string; holderCode: string }, field: string, claim: string): Promise<string> {
   const { body } = await stack.query(DISPUTE, { id: credential.id, field, claim }, { token: await holderToken(stack, credential.holderCode) });
@@ -95,9 +95,9 @@ describe('a rule that withholds disputed fields', () => {
     expect(body.errors).toBeUndefined();
     expect(body.data.publishRecognitionRule).toEqual({ id: 'sd-service-hall-e-id', version: 2, disputedFieldPolicy: 'WITHHOLD', inForce: true });
     const history = await stack.query(RULES);
-    expect(history.body.data.recognitionRules).toEqual([
-      { id: 'sd-service-hall-e-id', version: 1, disputedFieldPolicy: 'RELEASE_FLAGGED' },
+    expect(history.body.data.recognitionRuleHistory.nodes).toEqual([
       { id: 'sd-service-hall-e-id', version: 2, disputedFieldPolicy: 'WITHHOLD' },
+      { id: 'sd-service-hall-e-id', version: 1, disputedFieldPolicy: 'RELEASE_FLAGGED' },
     ]);
   });
 
