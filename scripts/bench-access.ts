@@ -14,9 +14,9 @@ const { policy, executableSdl } = readAccessPolicy(readFileSync(supergraphPath, 
 const schema = Supergraph.build(executableSdl).apiSchema().toGraphQLJSSchema();
 const operations: Record<string, string> = {
   'regions (public)': '{ regions { code name provinces { code app } } }',
-  'holder list': '{ holder(code: "320100197202028039") { credentials { id name status issuingRegion { name } } } }',
+  'holder list': '{ holder(code: "320100197202028039") { credentials { nodes { id name status issuingRegion { name } } } } }',
   'three credentials via a fragment': `{ a: credential(id: "x") { ...card } b: credential(id: "y") { ...card } c: credential(id: "z") { ...card } }
-    fragment card on Credential { name number holderName status type { slug } issuingRegion { code } faceFields { key value } usageRecords { verdict } }`,
+    fragment card on Credential { name number holderName status type { slug } issuingRegion { code } faceFields { key value } usageRecords { nodes { verdict } } }`,
 };
 const rounds = 20_000;
 for (const [name, text] of Object.entries(operations)) {

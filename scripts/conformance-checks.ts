@@ -362,6 +362,44 @@ export async function runConformance(options: ConformanceOptions): Promise<Confo
     if (code !== 'NOT_FOUND') fail(`the error's code is ${String(code)}, not NOT_FOUND: ${shown({ errors: body.errors })}`);
     return `${unknown}: null, ${body.errors![0]!.message}`;
   });
+  await check('entities: usage record and dispute pages', async () => {
+    const entry = sample();
+    needSdl();
+    type Page = { nodes: { id: string }[]; pageInfo: { hasNextPage: boolean; endCursor: string | null }; totalCount: number };
+    const page = async (field: string, args: string) => {
+      const body = await graphql(
+        `query($representations: [_Any!]!) { _entities(representations: $representations) { ... on ${implName(credentialType)} { ${field}(${args}) { nodes { id } pageInfo { hasNextPage endCursor } totalCount } } } }`,
+        { representations: [{ __typename: implName(credentialType), id: entry.credentialId }] },
+      );
+      return { body, page: (body.data?._entities as Record<string, Page>[] | undefined)?.[0]?.[field] };
+    };
+    const seen: string[] = [];
+    for (const field of ['usageRecords', 'disputes']) {
+      const { body, page: one } = await page(field, 'first: 1');
+      if (body.errors?.length || !one) fail(`${field}(first: 1) answered ${shown(body)}`);
+      const { nodes, pageInfo, totalCount } = one!;
+      if (nodes.length > 1) fail(`${field}(first: 1) answered ${nodes.length} nodes`);
+      if (pageInfo.hasNextPage !== totalCount > 1) fail(`${field}(first: 1): hasNextPage is ${pageInfo.hasNextPage} with totalCount ${totalCount}`);
+      if ((pageInfo.endCursor === null) !== (nodes.length === 0)) fail(`${field}(first: 1): endCursor ${pageInfo.endCursor === null ? 'null' : 'set'} on a page of ${nodes.length}`);
+      if (pageInfo.hasNextPage) {
+        const next = await page(field, `first: 1, after: ${JSON.stringify(pageInfo.endCursor)}`);
+        const again = next.page?.nodes ?? fail(`${field} after the first page's endCursor answered ${shown(next.body)}`);
+        if (again.length !== 1 || again[0]!.id === nodes[0]!.id) fail(`${field}: the second page of one does not follow the first`);
+      }
+      for (const [args, message] of [
+        ['first: 0', 'first must be between 1 and 100 (the maximum page size); it was 0.'],
+        ['first: 101', 'first must be between 1 and 100 (the maximum page size); it was 101.'],
+        ['after: "not-a-cursor"', undefined],
+      ] as const) {
+        const { body: refused } = await page(field, args);
+        const error = refused.errors?.[0];
+        if (error?.extensions?.code !== 'BAD_USER_INPUT') fail(`${field}(${args}) should be refused with BAD_USER_INPUT: ${shown(refused)}`);
+        if (message !== undefined && error!.message !== message) fail(`${field}(${args}) is refused with "${error!.message}", not "${message}"`);
+      }
+      seen.push(`${field}: ${totalCount} in all`);
+    }
+    return `${seen.join(', ')}; first: 0, first: 101 and a foreign after refused with BAD_USER_INPUT`;
+  });
   await check('entities: region', async () => {
     needSdl();
     const regionType = `${PREFIX}Region`;
@@ -434,11 +472,12 @@ export async function runConformance(options: ConformanceOptions): Promise<Confo
       if (!stored) fail('answered stored: false for a record never sent before');
       // What the service API stored is what GraphQL shows.
       const body = await graphql(
-        `query($representations: [_Any!]!) { _entities(representations: $representations) { ... on ${implName(credentialType)} { usageRecords { id channel counterAssistance { staffNumber } } } } }`,
+        `query($representations: [_Any!]!) { _entities(representations: $representations) { ... on ${implName(credentialType)} { usageRecords(first: 5) { nodes { id channel counterAssistance { staffNumber } } } } } }`,
         { representations: [{ __typename: implName(credentialType), id: record.credentialId }] },
       );
       type Listed = { id: string; channel?: string; counterAssistance?: { staffNumber?: string } | null };
-      const listed = ((body.data?._entities as { usageRecords?: Listed[] }[] | undefined)?.[0]?.usageRecords ?? []).find((r) => r.id === record.id);
+      // The record was used just now: it is on the first page, newest first.
+      const listed = ((body.data?._entities as { usageRecords?: { nodes?: Listed[] } }[] | undefined)?.[0]?.usageRecords?.nodes ?? []).find((r) => r.id === record.id);
       if (!listed) fail(`usageRecords of ${record.credentialId} do not list ${record.id}: ${shown(body)}`);
       if (listed!.channel !== 'COUNTER_ASSISTED' || listed!.counterAssistance?.staffNumber !== 'conformance') {
         fail(`usage record ${record.id} is listed without the counter's part it was sent with: ${shown(listed)}`);

@@ -22,7 +22,7 @@ export function exampleOperations(): { title: string; as?: string; query: string
     {
       title: 'One holder’s credentials across all regions',
       as: 'holder',
-      query: `{ holder(code: "${moverAt(0).code}") { holderType credentials { name status issuerName issuingRegion { name } } } }`,
+      query: `{ holder(code: "${moverAt(0).code}") { holderType credentials { nodes { name status issuerName issuingRegion { name } } } } }`,
     },
     {
       title: 'The national credential type catalogue',

@@ -1,21 +1,24 @@
 import DataLoader from 'dataloader';
-import type { IndexEntry, IndexStore } from './db/index-store.js';
+import { pageCacheKey } from '../kit/pages.js';
+import type { HolderCredentialPage, IndexEntry, IndexStore } from './db/index-store.js';
+
+export interface HolderPage {
+  holderCode: string;
+  page: HolderCredentialPage;
+}
 
 export interface CatalogueLoaders {
-  /** A holder's index entries; every holder asked for in one request is read in one query. */
-  holderCredentials: DataLoader<string, IndexEntry[]>;
+  /** A page of a holder's index entries; every page asked for in one request is read in one query, the page being part of the key. */
+  holderCredentialPages: DataLoader<HolderPage, IndexEntry[], string>;
+  /** How many credentials each holder has, counted only when asked for. */
+  holderCredentialCounts: DataLoader<string, number>;
 }
 
 export function createCatalogueLoaders(store: IndexStore): CatalogueLoaders {
   return {
-    holderCredentials: new DataLoader(async (codes) => {
-      const byHolder = new Map<string, IndexEntry[]>();
-      for (const entry of await store.byHolders(codes)) {
-        const list = byHolder.get(entry.holderCode) ?? [];
-        list.push(entry);
-        byHolder.set(entry.holderCode, list);
-      }
-      return codes.map((c) => byHolder.get(c) ?? []);
+    holderCredentialPages: new DataLoader((requests) => store.pagesByHolders(requests), {
+      cacheKeyFn: (r) => pageCacheKey(r.holderCode, r.page),
     }),
+    holderCredentialCounts: new DataLoader((codes) => store.countByHolders(codes)),
   };
 }

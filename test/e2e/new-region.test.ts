@@ -149,12 +149,12 @@ describe('npm run new-region', () => {
       const holder: ClientTokenClaims = { sub: 'holder-hainan-test-1', role: 'holder', holder_code: seeded.holderCode };
       let mine: { data?: any; errors?: any[] } | undefined;
       for (let i = 0; i < 75; i++) {
-        mine = await query('query($c: ID!) { holder(code: $c) { credentials { __typename id holderName issuingRegion { code } } } }', { c: seeded.holderCode }, holder);
-        if (mine.data?.holder?.credentials?.some((c: { id: string }) => c.id === seeded.id)) break;
+        mine = await query('query($c: ID!) { holder(code: $c) { credentials { nodes { __typename id holderName issuingRegion { code } } } } }', { c: seeded.holderCode }, holder);
+        if (mine.data?.holder?.credentials?.nodes?.some((c: { id: string }) => c.id === seeded.id)) break;
         await sleep(200);
       }
       expect(mine!.errors).toBeUndefined();
-      expect(mine!.data.holder.credentials).toContainEqual({
+      expect(mine!.data.holder.credentials.nodes).toContainEqual({
         __typename: 'HainanTestCredential',
         id: seeded.id,
         holderName: seeded.holderName,

@@ -98,11 +98,11 @@ describe('npm start', () => {
       // The catalogue's relay fills the index within its poll interval.
       let holder;
       for (let i = 0; i < 50; i++) {
-        holder = await query(base, 'query($c: ID!) { holder(code: $c) { credentials { id status } } }', { c: moverAt(0).code }, 'holder');
-        if (holder.data?.holder?.credentials.length === regions.length) break;
+        holder = await query(base, 'query($c: ID!) { holder(code: $c) { credentials { nodes { id status } } } }', { c: moverAt(0).code }, 'holder');
+        if (holder.data?.holder?.credentials.nodes.length === regions.length) break;
         await new Promise((r) => setTimeout(r, 200));
       }
-      expect(holder!.data.holder.credentials).toHaveLength(regions.length);
+      expect(holder!.data.holder.credentials.nodes).toHaveLength(regions.length);
     } finally {
       expectCleanStop(await stopWithCtrlC(first));
     }

@@ -65,12 +65,12 @@ describe('an annotated copy', () => {
     expect((later as { stdout: string }).stdout.split('\n')[0]).toBe(`EXPIRED: the copy was valid through ${copy.validUntil} (China date).`);
 
     const records = await stack.query(
-      `query($id: ID!) { credential(id: $id) { usageRecords { id channel releasedFields verdict verifierName } } }`,
+      `query($id: ID!) { credential(id: $id) { usageRecords { nodes { id channel releasedFields verdict verifierName } } } }`,
       { id: credential.id },
       { token: await holderToken(stack, credential.holderCode) },
     );
     expect(records.body.errors).toBeUndefined();
-    expect(records.body.data.credential.usageRecords).toContainEqual({
+    expect(records.body.data.credential.usageRecords.nodes).toContainEqual({
       id: copy.id, channel: 'ANNOTATED_COPY', releasedFields: ['holderName', 'holderCode'], verdict: 'ACCEPTED', verifierName: '上海外滩江景酒店有限公司',
     });
   });

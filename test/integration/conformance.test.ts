@@ -52,6 +52,7 @@ const READ_CHECKS = [
   'feed: bad after/limit → 400',
   'entities: credential',
   'entities: unknown credential → NOT_FOUND',
+  'entities: usage record and dispute pages',
   'entities: region',
   'service API: live record',
   'service API: unknown id → 404',

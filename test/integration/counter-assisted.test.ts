@@ -39,7 +39,7 @@ const AT_COUNTER = `mutation($input: CounterVerificationInput!) {
 }`;
 const USAGE = `query($id: ID!) {
   credential(id: $id) {
-    usageRecords { id channel counterAssistance { identityDocument staffName staffNumber } verifierName operator scenario { code nameZh } verdict reasons releasedFields }
+    usageRecords { nodes { id channel counterAssistance { identityDocument staffName staffNumber } verifierName operator scenario { code nameZh } verdict reasons releasedFields } }
   }
 }`;
 
@@ -56,7 +56,7 @@ const atCounter = async (verifier: typeof jinanHall, value: ReturnType<typeof in
 const usageOf = async (credential: { id: string; holderCode: string }) => {
   const { body } = await stack.query(USAGE, { id: credential.id }, { token: await holderToken(stack, credential.holderCode) });
   expect(body.errors).toBeUndefined();
-  return body.data.credential.usageRecords as { id: string; channel: string }[];
+  return body.data.credential.usageRecords.nodes as { id: string; channel: string }[];
 };
 const maskedCode = (code: string) => `${code.slice(0, 4)}**********${code.slice(-4)}`;
 

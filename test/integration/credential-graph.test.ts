@@ -109,38 +109,38 @@ describe('holder(code) across regions', () => {
     expect(expected.every((c) => c.holderCode === mover.code)).toBe(true);
 
     const { body } = await stack.query(
-      `query($code: ID!) { holder(code: $code) { code holderType credentials { __typename id holderName status issuingRegion { code } } } }`,
+      `query($code: ID!) { holder(code: $code) { code holderType credentials { nodes { __typename id holderName status issuingRegion { code } } } } }`,
       { code: mover.code },
       { token: await holderToken(stack, mover.code) },
     );
     expect(body.errors).toBeUndefined();
     const holder = body.data.holder;
     expect(holder).toMatchObject({ code: mover.code, holderType: 'CITIZEN' });
-    expect(holder.credentials.map((c: { id: string }) => c.id).sort()).toEqual(expected.map((c) => c.id).sort());
-    expect(new Set(holder.credentials.map((c: { issuingRegion: { code: string } }) => c.issuingRegion.code))).toEqual(
+    expect(holder.credentials.nodes.map((c: { id: string }) => c.id).sort()).toEqual(expected.map((c) => c.id).sort());
+    expect(new Set(holder.credentials.nodes.map((c: { issuingRegion: { code: string } }) => c.issuingRegion.code))).toEqual(
       new Set(regions.map((r) => r.code)),
     );
-    for (const c of holder.credentials) expect(c.holderName).toBe(mover.name);
+    for (const c of holder.credentials.nodes) expect(c.holderName).toBe(mover.name);
   });
 
   it('lists an organisation’s credentials by its unified social credit code', async () => {
     const records = seededCredentials('shandong', TEST_SEED_COUNT).filter((r) => r.holderType === '001');
     const org = records[0]!;
     const { body } = await stack.query(
-      'query($code: ID!) { holder(code: $code) { holderType credentials { id type { slug } } } }',
+      'query($code: ID!) { holder(code: $code) { holderType credentials { nodes { id type { slug } } } } }',
       { code: org.holderCode },
       { token: await holderToken(stack, org.holderCode) },
     );
     expect(body.data.holder.holderType).toBe('ORGANISATION');
-    expect(body.data.holder.credentials.map((c: { id: string }) => c.id).sort()).toEqual(
+    expect(body.data.holder.credentials.nodes.map((c: { id: string }) => c.id).sort()).toEqual(
       records.filter((r) => r.holderCode === org.holderCode).map((r) => r.id).sort(),
     );
   });
 
   it('gives a holder with no credentials an empty list', async () => {
-    const { body } = await stack.query('query { holder(code: "11010519491231002X") { credentials { id } } }', {}, { token: await holderToken(stack, '11010519491231002X') });
+    const { body } = await stack.query('query { holder(code: "11010519491231002X") { credentials { nodes { id } } } }', {}, { token: await holderToken(stack, '11010519491231002X') });
     expect(body.errors).toBeUndefined();
-    expect(body.data.holder.credentials).toEqual([]);
+    expect(body.data.holder.credentials.nodes).toEqual([]);
   });
 
   it('rejects an invalid holder code with a clear validation error', async () => {

@@ -28,8 +28,8 @@ const jinanHall = verifierNamed('济南市政务服务中心');
 const DISPUTE = `mutation($id: ID!, $field: String!, $claim: String!) { fileDispute(credentialId: $id, field: $field, claim: $claim) { id status } }`;
 const REJECT = `mutation($id: ID!) { shandong { rejectDispute(id: $id, reason: "姓名与户籍登记一致") { status } } }`;
 const RELEASED = `query($id: ID!) { verification(id: $id) { disputedFields releasedFields { field labelZh value retain masked disputed withheld } } }`;
-const USAGE = `query($id: ID!) { credential(id: $id) { usageRecords { id releasedFields } } }`;
-const RULES = `{ recognitionRules(scenario: "service-hall-visit", includeHistory: true) { id version disputedFieldPolicy } }`;
+const USAGE = `query($id: ID!) { credential(id: $id) { usageRecords { nodes { id releasedFields } } } }`;
+const RULES = `{ recognitionRuleHistory(id: "sd-service-hall-e-id") { nodes { id version disputedFieldPolicy } } }`;
 
 async function dispute(credential: { id: string; holderCode: string }, field: string, claim: string): Promise<string> {
   const { body } = await stack.query(DISPUTE, { id: credential.id, field, claim }, { token: await holderToken(stack, credential.holderCode) });
@@ -48,7 +48,7 @@ async function released(verificationId: string, verifier = jinanHall) {
 async function usageReleased(credential: { id: string; holderCode: string }, verificationId: string): Promise<string[]> {
   const { body } = await stack.query(USAGE, { id: credential.id }, { token: await holderToken(stack, credential.holderCode) });
   expect(body.errors).toBeUndefined();
-  const record = body.data.credential.usageRecords.find((r: { id: string }) => r.id === verificationId);
+  const record = body.data.credential.usageRecords.nodes.find((r: { id: string }) => r.id === verificationId);
   expect(record, `usage record ${verificationId}`).toBeDefined();
   return record.releasedFields;
 }
@@ -95,9 +95,9 @@ describe('a rule that withholds disputed fields', () => {
     expect(body.errors).toBeUndefined();
     expect(body.data.publishRecognitionRule).toEqual({ id: 'sd-service-hall-e-id', version: 2, disputedFieldPolicy: 'WITHHOLD', inForce: true });
     const history = await stack.query(RULES);
-    expect(history.body.data.recognitionRules).toEqual([
-      { id: 'sd-service-hall-e-id', version: 1, disputedFieldPolicy: 'RELEASE_FLAGGED' },
+    expect(history.body.data.recognitionRuleHistory.nodes).toEqual([
       { id: 'sd-service-hall-e-id', version: 2, disputedFieldPolicy: 'WITHHOLD' },
+      { id: 'sd-service-hall-e-id', version: 1, disputedFieldPolicy: 'RELEASE_FLAGGED' },
     ]);
   });
 

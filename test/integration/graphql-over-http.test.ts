@@ -125,9 +125,9 @@ describe('the HTTP status of errors, one rule for both media types', () => {
   describe('a refusal of the caller with nothing answered: its own status, for both media types', () => {
     it.each([GRAPHQL_RESPONSE, JSON_MEDIA])('an anonymous caller asking for a holder’s field gets 401 UNAUTHENTICATED (%s)', async (accept) => {
       const holder = seeded('shandong', SEED, { type: 'e-id' });
-      const a = await operation('query($c: ID!) { holder(code: $c) { credentials { id } } }', { c: holder.holderCode }, { accept });
+      const a = await operation('query($c: ID!) { holder(code: $c) { credentials { nodes { id } } } }', { c: holder.holderCode }, { accept });
       expect(outcome(a)).toEqual({ status: 401, code: 'UNAUTHENTICATED', reason: undefined, data: 'absent' });
-      expect(a.body.errors![0]!.extensions!.fields).toEqual(['Query.holder', 'Holder.credentials', 'Credential.id']);
+      expect(a.body.errors![0]!.extensions!.fields).toEqual(['Query.holder', 'Holder.credentials', 'CredentialConnection.nodes', 'Credential.id']);
     });
 
     it.each([GRAPHQL_RESPONSE, JSON_MEDIA])('a verifier refused by recognition for a scenario it is not registered for gets 403 FORBIDDEN SCENARIO_NOT_REGISTERED (%s)', async (accept) => {

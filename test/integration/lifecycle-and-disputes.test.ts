@@ -95,8 +95,8 @@ describe('the issuer lifecycle', () => {
     expect(issued.id).toContain(authority.code);
 
     await stack.subgraphs.get('catalogue')!.subgraph.settle!();
-    const list = await stack.query('query($c: ID!) { holder(code: $c) { credentials { id } } }', { c: holder.holderCode }, { token: await holderToken(stack, holder.holderCode) });
-    expect(list.body.data.holder.credentials.map((c: { id: string }) => c.id)).toContain(issued.id);
+    const list = await stack.query('query($c: ID!) { holder(code: $c) { credentials { nodes { id } } } }', { c: holder.holderCode }, { token: await holderToken(stack, holder.holderCode) });
+    expect(list.body.data.holder.credentials.nodes.map((c: { id: string }) => c.id)).toContain(issued.id);
     const v = await presentAndVerify(stack, { ...holder, id: issued.id }, shandongPolice, 'traffic-check');
     expect(v).toMatchObject({ verdict: 'ACCEPTED', ruleId: 'national-traffic-driving-licence' });
   });
@@ -142,12 +142,12 @@ describe('disputes (异议)', () => {
     expect(next.faceFields).toContainEqual({ key: 'address', value: '山东省济南市历下区泉城路1号' });
 
     const old = await stack.query(
-      'query($id: ID!) { credential(id: $id) { status supersededBy disputes { id status correctedId } } }',
+      'query($id: ID!) { credential(id: $id) { status supersededBy disputes { nodes { id status correctedId } } } }',
       { id: eid.id },
       { token: await holderToken(stack, eid.holderCode) },
     );
     expect(old.body.data.credential).toMatchObject({ status: 'OTHER', supersededBy: next.id });
-    expect(old.body.data.credential.disputes).toContainEqual({ id: dispute.id, status: 'CORRECTED', correctedId: next.id });
+    expect(old.body.data.credential.disputes.nodes).toContainEqual({ id: dispute.id, status: 'CORRECTED', correctedId: next.id });
 
     // The old version is no longer accepted; the new one is, without the disputed flag.
     const oldCode = await present(stack, eid, 'service-hall-visit');

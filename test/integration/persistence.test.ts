@@ -11,7 +11,7 @@ const dataRoot = mkdtempSync(path.join(tmpdir(), 'hutong-data-'));
 afterAll(() => rmSync(dataRoot, { recursive: true, force: true }));
 
 const COUNTS = '{ regions { code credentialCount } }';
-const HOLDER = 'query($code: ID!) { holder(code: $code) { credentials { id } } }';
+const HOLDER = 'query($code: ID!) { holder(code: $code) { credentials { nodes { id } } } }';
 
 describe('embedded databases on disk', () => {
   it('keep every registry’s data and the national index across a restart, without seeding twice', async () => {
@@ -25,7 +25,7 @@ describe('embedded databases on disk', () => {
       for (const r of counts.body.data.regions) expect(r.credentialCount).toBe(TEST_SEED_COUNT);
       const after = await second.query(HOLDER, { code: moverAt(0).code }, { token: await holderToken(second, moverAt(0).code) });
       expect(after.body.data).toEqual(before.body.data);
-      expect(after.body.data.holder.credentials).toHaveLength(regions.length);
+      expect(after.body.data.holder.credentials.nodes).toHaveLength(regions.length);
       const { body } = await second.query('query($id: ID!) { credential(id: $id) { holderName } }', {
         id: seedCredential(regions[1]!, 7).id,
       }, { token: await regionIssuerToken(second, regions[1]!.code) });

@@ -28,9 +28,21 @@ describe('query plans', () => {
   });
 
   it('resolves a holder’s credentials from the index, then from each issuing registry in parallel', () => {
-    const formatted = plan('{ holder(code: "x") { credentials { name status } } }');
+    const formatted = plan('{ holder(code: "x") { credentials(first: 5) { nodes { name status } pageInfo { endCursor } totalCount } } }');
     expect(fetchedServices(formatted)[0]).toBe('catalogue');
     expect(formatted).toMatch(/Parallel/);
+    // The page, its cursor and its count come from the index, in the catalogue's one fetch.
+    const catalogueFetch = formatted.slice(0, formatted.indexOf('Parallel'));
+    expect(catalogueFetch).toContain('credentials(first: 5)');
+    expect(catalogueFetch).toContain('endCursor');
+    expect(catalogueFetch).toContain('totalCount');
+    expect(formatted).toContain('Flatten(path: "holder.credentials.nodes.@")');
+  });
+
+  it('pages a credential’s usage records in its issuing registry, with the page asked for', () => {
+    const formatted = plan('{ credential(id: "x") { usageRecords(first: 2, after: "c") { nodes { verdict } pageInfo { hasNextPage } } } }');
+    const registryFetch = formatted.slice(formatted.indexOf('Fetch(service: "shandong")'));
+    expect(registryFetch).toContain('usageRecords(first: 2, after: "c")');
   });
 
   it('counts credentials in each region’s own registry', () => {

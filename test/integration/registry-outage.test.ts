@@ -5,7 +5,7 @@ import { startStack, type Stack } from '../support/stack.js';
 import { adminToken } from '../support/identities.js';
 import { holderToken } from '../support/verification.js';
 
-const HOLDER_CREDENTIALS = `query($code: ID!) { holder(code: $code) { credentials { id status issuingRegion { code } } } }`;
+const HOLDER_CREDENTIALS = `query($code: ID!) { holder(code: $code) { credentials { nodes { id status issuingRegion { code } } } } }`;
 
 let stack: Stack;
 beforeAll(async () => {
@@ -21,7 +21,7 @@ describe('when a regional registry is down', () => {
     try {
       const { status, body } = await stack.query(HOLDER_CREDENTIALS, { code: moverAt(0).code }, { token: await holderToken(stack, moverAt(0).code) });
       expect(status).toBe(200);
-      const credentials = body.data.holder.credentials;
+      const credentials = body.data.holder.credentials.nodes;
       // Shandong's entry is null; the other three regions' entries are complete.
       expect(credentials).toHaveLength(4);
       const present = credentials.filter((c: unknown) => c !== null);
@@ -55,7 +55,7 @@ describe('when a regional registry is down', () => {
     await catalogue.subgraph.settle!();
     for (const c of issued) {
       const { body } = await stack.query(HOLDER_CREDENTIALS, { code: c.holderCode }, { token: await holderToken(stack, c.holderCode) });
-      expect(body.data.holder.credentials.map((x: { id: string }) => x.id)).toContain(c.id);
+      expect(body.data.holder.credentials.nodes.map((x: { id: string }) => x.id)).toContain(c.id);
     }
     // Relaying again changes nothing: the index applies each outbox entry once.
     await catalogue.subgraph.settle!();

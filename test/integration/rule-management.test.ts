@@ -43,10 +43,14 @@ const RETIRE = `mutation Retire($id: ID!, $from: String!, $reason: String!) {
     retirement { effectiveFrom subject organisation region reason retiredAt }
   }
 }`;
-const HISTORY = `query History { recognitionRules(scenario: "service-hall-visit", includeHistory: true) {
-  id version validFrom validUntil inForce releasedFields { field }
-  publication { source subject organisation region reason }
-  retirement { effectiveFrom region reason }
+const HISTORY = `query History { recognitionRuleHistory(id: "sd-service-hall-e-id") {
+  totalCount
+  pageInfo { hasNextPage }
+  nodes {
+    id version validFrom validUntil inForce releasedFields { field }
+    publication { source subject organisation region reason }
+    retirement { effectiveFrom region reason }
+  }
 } }`;
 
 /** Shandong's service-hall rule as its officer writes a new version: the holder's name only. */
@@ -101,16 +105,19 @@ describe('the Shandong rule officer manages the service-hall e-ID rule', () => {
   it('shows the history: version 1 from reference data ending yesterday, version 2 with its publisher and reason', async () => {
     const { body } = await stack.query(HISTORY, {}, await as('rule-officer-shandong'));
     expect(body.errors).toBeUndefined();
-    expect(body.data.recognitionRules.filter((r: { id: string }) => r.id === 'sd-service-hall-e-id')).toEqual([
+    expect(body.data.recognitionRuleHistory.totalCount).toBe(2);
+    expect(body.data.recognitionRuleHistory.pageInfo).toEqual({ hasNextPage: false });
+    // Newest first.
+    expect(body.data.recognitionRuleHistory.nodes).toEqual([
+      {
+        id: 'sd-service-hall-e-id', version: 2, validFrom: today, validUntil: null, inForce: true, releasedFields: [{ field: 'holderName' }],
+        publication: { source: 'OFFICER', subject: `rule-officer-${SHANDONG_OFFICE}`, organisation: SHANDONG_OFFICE, region: 'shandong', reason: '依据最小必要原则调整' },
+        retirement: null,
+      },
       {
         id: 'sd-service-hall-e-id', version: 1, validFrom: '2021-01-01', validUntil: yesterday, inForce: false,
         releasedFields: [{ field: 'holderName' }, { field: 'holderCode' }],
         publication: { source: 'REFERENCE_DATA', subject: null, organisation: null, region: null, reason: null },
-        retirement: null,
-      },
-      {
-        id: 'sd-service-hall-e-id', version: 2, validFrom: today, validUntil: null, inForce: true, releasedFields: [{ field: 'holderName' }],
-        publication: { source: 'OFFICER', subject: `rule-officer-${SHANDONG_OFFICE}`, organisation: SHANDONG_OFFICE, region: 'shandong', reason: '依据最小必要原则调整' },
         retirement: null,
       },
     ]);
@@ -138,11 +145,11 @@ describe('the Shandong rule officer manages the service-hall e-ID rule', () => {
     const { body } = await publish('rule-officer-shandong', hallRule({ validFrom: tomorrow, releasedFields: [{ field: 'holderName' }, { field: 'face.sex' }] }), '明日起增加性别');
     expect(body.data.publishRecognitionRule).toMatchObject({ version: 3, validFrom: tomorrow, inForce: false });
     expect(await checkAtJinan()).toMatchObject({ verdict: 'ACCEPTED', ruleVersion: 2 });
-    const { body: rules } = await stack.query(`{ recognitionRules(scenario: "service-hall-visit", includeHistory: true) { id version validFrom validUntil inForce } }`);
-    expect(rules.data.recognitionRules.filter((r: { id: string }) => r.id === 'sd-service-hall-e-id')).toEqual([
-      { id: 'sd-service-hall-e-id', version: 1, validFrom: '2021-01-01', validUntil: yesterday, inForce: false },
-      { id: 'sd-service-hall-e-id', version: 2, validFrom: today, validUntil: today, inForce: true },
+    const { body: rules } = await stack.query(`{ recognitionRuleHistory(id: "sd-service-hall-e-id") { nodes { id version validFrom validUntil inForce } } }`);
+    expect(rules.data.recognitionRuleHistory.nodes).toEqual([
       { id: 'sd-service-hall-e-id', version: 3, validFrom: tomorrow, validUntil: null, inForce: false },
+      { id: 'sd-service-hall-e-id', version: 2, validFrom: today, validUntil: today, inForce: true },
+      { id: 'sd-service-hall-e-id', version: 1, validFrom: '2021-01-01', validUntil: yesterday, inForce: false },
     ]);
   });
 
@@ -231,11 +238,13 @@ describe('invalidation rules through the graph', () => {
     expect(firstError((await stack.query(retireIt, { from: tomorrow }, await as('rule-officer-hebei'))).body)).toMatchObject({ code: 'FORBIDDEN', reason: 'RULE_OWNED_ELSEWHERE' });
     const retired = await stack.query(retireIt, { from: tomorrow }, await as('rule-officer-shandong'));
     expect(retired.body.data.retireInvalidationRule).toEqual({ version: 1, validUntil: today, retirement: { region: 'shandong' } });
-    const listed = await stack.query(`{ invalidationRules(includeHistory: true) { id version validUntil inForce publication { source region } } }`);
+    const listed = await stack.query(`{ invalidationRules { id version validUntil inForce publication { source region } } }`);
     expect(listed.body.data.invalidationRules).toEqual([
       { id: 'sd-suspended-e-seal', version: 1, validUntil: today, inForce: true, publication: { source: 'OFFICER', region: 'shandong' } },
       { id: 'yrd-suspended-driving-licence', version: 1, validUntil: null, inForce: true, publication: { source: 'REFERENCE_DATA', region: null } },
     ]);
+    const history = await stack.query(`{ invalidationRuleHistory(id: "sd-suspended-e-seal") { totalCount nodes { version validUntil retirement { region } } } }`);
+    expect(history.body.data.invalidationRuleHistory).toEqual({ totalCount: 1, nodes: [{ version: 1, validUntil: today, retirement: { region: 'shandong' } }] });
   });
 });
 

@@ -22,7 +22,7 @@ const jinanHall = verifierNamed('济南市政务服务中心');
 
 const VERIFICATION = `query($id: ID!) { verification(id: $id) { verdict reasons issuingRegion { code name nameZh } scenario { code nameZh } } }`;
 const USAGE = `query($id: ID!) {
-  credential(id: $id) { usageRecords { id scenario { code name nameZh serviceItemCode } scenarioName verdict reasons } }
+  credential(id: $id) { usageRecords { nodes { id scenario { code name nameZh serviceItemCode } scenarioName verdict reasons } } }
 }`;
 
 describe('a verification’s issuing region', () => {
@@ -59,7 +59,7 @@ describe('a usage record, as its holder reads it', () => {
     const v = await presentAndVerify(stack, eid, shanghaiHotel, 'hotel-check-in');
     const { body } = await stack.query(USAGE, { id: eid.id }, { token: await holderToken(stack, eid.holderCode) });
     expect(body.errors).toBeUndefined();
-    expect(body.data.credential.usageRecords).toEqual([
+    expect(body.data.credential.usageRecords.nodes).toEqual([
       {
         id: v.id,
         scenario: { code: 'hotel-check-in', name: 'Hotel check-in', nameZh: '旅馆住宿登记', serviceItemCode: 'HT-ZS-0001' },
@@ -74,13 +74,13 @@ describe('a usage record, as its holder reads it', () => {
     const eid = seeded('yangtze-delta', SEED, { type: 'e-id', province: '31' }, 3);
     const v = await presentAndVerify(stack, eid, jinanHall, 'service-hall-visit');
     const { body } = await stack.query(
-      `query($code: ID!) { holder(code: $code) { credentials { id usageRecords { id scenario { code nameZh } verdict reasons } } } }`,
+      `query($code: ID!) { holder(code: $code) { credentials { nodes { id usageRecords { nodes { id scenario { code nameZh } verdict reasons } } } } } }`,
       { code: eid.holderCode },
       { token: await holderToken(stack, eid.holderCode) },
     );
     expect(body.errors).toBeUndefined();
-    const used = body.data.holder.credentials.find((c: { id: string }) => c.id === eid.id);
-    expect(used.usageRecords).toEqual([{ id: v.id, scenario: { code: 'service-hall-visit', nameZh: '政务服务大厅办事' }, verdict: 'NOT_RECOGNISED', reasons: ['NO_RULE'] }]);
+    const used = body.data.holder.credentials.nodes.find((c: { id: string }) => c.id === eid.id);
+    expect(used.usageRecords.nodes).toEqual([{ id: v.id, scenario: { code: 'service-hall-visit', nameZh: '政务服务大厅办事' }, verdict: 'NOT_RECOGNISED', reasons: ['NO_RULE'] }]);
   });
 
   it('has those types in the schema the gateway serves, and Verification.issuingRegion is a Region', async () => {

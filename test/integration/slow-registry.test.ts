@@ -105,8 +105,8 @@ describe('a hung registry (connection accepted, never answered)', () => {
     }
     const token = await holderToken(stack, eid.holderCode);
     await eventually(async () => {
-      const { body } = await stack.query(`query($id: ID!) { credential(id: $id) { usageRecords { id verdict reasons } } }`, { id: eid.id }, { token });
-      expect(body.data.credential.usageRecords).toContainEqual({ id: verificationId, verdict: 'INDETERMINATE', reasons: ['ISSUING_REGISTRY_UNREACHABLE'] });
+      const { body } = await stack.query(`query($id: ID!) { credential(id: $id) { usageRecords { nodes { id verdict reasons } } } }`, { id: eid.id }, { token });
+      expect(body.data.credential.usageRecords.nodes).toContainEqual({ id: verificationId, verdict: 'INDETERMINATE', reasons: ['ISSUING_REGISTRY_UNREACHABLE'] });
     });
   });
 });
@@ -131,9 +131,9 @@ describe('a slow registry', () => {
     }
     const token = await holderToken(stack, eid.holderCode);
     await eventually(async () => {
-      const { body } = await stack.query(`query($id: ID!) { credential(id: $id) { usageRecords { id verdict } } }`, { id: eid.id }, { token });
+      const { body } = await stack.query(`query($id: ID!) { credential(id: $id) { usageRecords { nodes { id verdict } } } }`, { id: eid.id }, { token });
       // Once, even if the abandoned write reached the registry after all.
-      expect(body.data.credential.usageRecords.filter((r: { id: string }) => r.id === verificationId)).toEqual([{ id: verificationId, verdict: 'ACCEPTED' }]);
+      expect(body.data.credential.usageRecords.nodes.filter((r: { id: string }) => r.id === verificationId)).toEqual([{ id: verificationId, verdict: 'ACCEPTED' }]);
     });
   });
 
@@ -190,8 +190,8 @@ describe('the catalogue relay on its own timer', () => {
     const issued = body.data.shandong.issueCredential.id as string;
     const token = await holderToken(stack, holder.holderCode);
     await eventually(async () => {
-      const listed = await stack.query(`query($code: ID!) { holder(code: $code) { credentials { id } } }`, { code: holder.holderCode }, { token });
-      expect(listed.body.data.holder.credentials.map((c: { id: string }) => c.id)).toContain(issued);
+      const listed = await stack.query(`query($code: ID!) { holder(code: $code) { credentials { nodes { id } } } }`, { code: holder.holderCode }, { token });
+      expect(listed.body.data.holder.credentials.nodes.map((c: { id: string }) => c.id)).toContain(issued);
     });
   });
 });

@@ -95,8 +95,8 @@ describe('seeded scenarios, accepted across provinces', () => {
 
   it('plays the subsidy payout with the development identities `npm run tokens` offers: the Zhejiang company presents, Zhejiang finance verifies, the Zhejiang issuer reads it', async () => {
     const company = await stack.token(devIdentity('holder-zhejiang-company').claims);
-    const listed = await stack.query('query($code: ID!) { holder(code: $code) { credentials { id type { slug } } } }', { code: devIdentity('holder-zhejiang-company').claims.holder_code }, { token: company });
-    const licence = listed.body.data.holder.credentials.find((c: { type: { slug: string } }) => c.type.slug === 'e-business-licence');
+    const listed = await stack.query('query($code: ID!) { holder(code: $code) { credentials { nodes { id type { slug } } } } }', { code: devIdentity('holder-zhejiang-company').claims.holder_code }, { token: company });
+    const licence = listed.body.data.holder.credentials.nodes.find((c: { type: { slug: string } }) => c.type.slug === 'e-business-licence');
     expect(licence).toBeDefined();
     const presented = await stack.query(
       'mutation($id: ID!) { createPresentationCode(credentialId: $id, scenario: "subsidy-payout") { code } }',
@@ -119,8 +119,8 @@ describe('seeded scenarios, accepted across provinces', () => {
   it('plays the Hebei online filing with an e-seal from 冀时办, with the identities `npm run tokens` offers: the Hebei company presents its seal, the Hebei filing office accepts it and keeps the owner', async () => {
     const company = devIdentity('holder-hebei-company');
     const token = await stack.token(company.claims);
-    const listed = await stack.query('query($code: ID!) { holder(code: $code) { credentials { id type { slug } issuingRegion { code } } } }', { code: company.claims.holder_code }, { token });
-    const seal = listed.body.data.holder.credentials.find((c: { type: { slug: string } }) => c.type.slug === 'e-seal');
+    const listed = await stack.query('query($code: ID!) { holder(code: $code) { credentials { nodes { id type { slug } issuingRegion { code } } } } }', { code: company.claims.holder_code }, { token });
+    const seal = listed.body.data.holder.credentials.nodes.find((c: { type: { slug: string } }) => c.type.slug === 'e-seal');
     expect(seal.issuingRegion.code).toBe('hebei');
     const presented = await stack.query('mutation($id: ID!) { createPresentationCode(credentialId: $id, scenario: "online-filing") { code } }', { id: seal.id }, { token });
     expect(presented.body.errors).toBeUndefined();
@@ -151,8 +151,8 @@ describe('seeded scenarios, accepted across provinces', () => {
       ],
     });
     // The company sees who used its seal, for what.
-    const records = await stack.query('query($id: ID!) { credential(id: $id) { usageRecords { verifierName scenario { code } verdict } } }', { id: seal.id }, { token });
-    expect(records.body.data.credential.usageRecords).toContainEqual({ verifierName: '河北省政务服务管理办公室', scenario: { code: 'online-filing' }, verdict: 'ACCEPTED' });
+    const records = await stack.query('query($id: ID!) { credential(id: $id) { usageRecords { nodes { verifierName scenario { code } verdict } } } }', { id: seal.id }, { token });
+    expect(records.body.data.credential.usageRecords.nodes).toContainEqual({ verifierName: '河北省政务服务管理办公室', scenario: { code: 'online-filing' }, verdict: 'ACCEPTED' });
   });
 
   it('does not recognise another province’s e-seal for a Hebei online filing: Hebei’s rule accepts seals issued in Hebei only', async () => {
@@ -386,12 +386,12 @@ describe('usage records (用证留痕)', () => {
     expect(refused.verdict).toBe('NOT_RECOGNISED');
 
     const { body } = await stack.query(
-      `query($id: ID!) { credential(id: $id) { usageRecords { id verifierName verifierOrganisation scenario { code } verdict releasedFields businessCaseNumber operator } } }`,
+      `query($id: ID!) { credential(id: $id) { usageRecords { nodes { id verifierName verifierOrganisation scenario { code } verdict releasedFields businessCaseNumber operator } } } }`,
       { id: eid.id },
       { token: await holderToken(stack, eid.holderCode) },
     );
     expect(body.errors).toBeUndefined();
-    const records = body.data.credential.usageRecords;
+    const records = body.data.credential.usageRecords.nodes;
     expect(records).toContainEqual(expect.objectContaining({ id: accepted.id, verifierName: shanghaiHotel.name, verdict: 'ACCEPTED', scenario: { code: 'hotel-check-in' } }));
     expect(records).toContainEqual(expect.objectContaining({ id: refused.id, verifierName: jinanHall.name, verdict: 'NOT_RECOGNISED', releasedFields: [] }));
   });
@@ -400,7 +400,7 @@ describe('usage records (用证留痕)', () => {
     const eid = seeded('yangtze-delta', SEED, { type: 'e-id', province: '32' }, 2);
     const other = seeded('shandong', SEED, { type: 'e-id' });
     const { body } = await stack.query(
-      `query($id: ID!) { credential(id: $id) { usageRecords { id } } }`,
+      `query($id: ID!) { credential(id: $id) { usageRecords { nodes { id } } } }`,
       { id: eid.id },
       { token: await holderToken(stack, other.holderCode) },
     );
@@ -428,10 +428,10 @@ describe('when the issuing registry is down', () => {
     }
     await stack.subgraphs.get('recognition')!.subgraph.settle!();
     const { body } = await stack.query(
-      `query($id: ID!) { credential(id: $id) { usageRecords { verdict reasons } } }`,
+      `query($id: ID!) { credential(id: $id) { usageRecords { nodes { verdict reasons } } } }`,
       { id: card.id },
       { token: await holderToken(stack, card.holderCode) },
     );
-    expect(body.data.credential.usageRecords).toContainEqual({ verdict: 'INDETERMINATE', reasons: ['ISSUING_REGISTRY_UNREACHABLE'] });
+    expect(body.data.credential.usageRecords.nodes).toContainEqual({ verdict: 'INDETERMINATE', reasons: ['ISSUING_REGISTRY_UNREACHABLE'] });
   });
 });

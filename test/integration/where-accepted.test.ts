@@ -105,12 +105,12 @@ describe('where a credential is accepted', () => {
   it('works across a holder’s credentials, each read from its own registry', async () => {
     const eid = seeded('shandong', TEST_SEED_COUNT, { type: 'e-id', province: '37' });
     const { body } = await stack.query(
-      `query($code: ID!) { holder(code: $code) { credentials { typeCode whereAccepted(acceptedOnly: true) { acceptingRegion { code } scenario { code } } } } }`,
+      `query($code: ID!) { holder(code: $code) { credentials { nodes { typeCode whereAccepted(acceptedOnly: true) { acceptingRegion { code } scenario { code } } } } } }`,
       { code: eid.holderCode },
       { token: await holderToken(stack, eid.holderCode) },
     );
     expect(body.errors).toBeUndefined();
-    const own = body.data.holder.credentials.find((c: { typeCode: string }) => c.typeCode === eid.typeCode);
+    const own = body.data.holder.credentials.nodes.find((c: { typeCode: string }) => c.typeCode === eid.typeCode);
     expect(own.whereAccepted).toContainEqual({ acceptingRegion: { code: 'shandong' }, scenario: { code: 'service-hall-visit' } });
   });
 });

@@ -214,7 +214,7 @@ describe('hostile input', () => {
     });
 
     it('refuses an operation costing more than 500 with 400 GRAPHQL_VALIDATION_FAILED', async () => {
-      const q = `{ ${Array.from({ length: 15 }, (_, i) => `h${i}: holder(code: "11010519491231002X") { credentials { holderName issuingRegion { provinces { code name app } } faceFields { key value } } }`).join(' ')} }`;
+      const q = `{ ${Array.from({ length: 15 }, (_, i) => `h${i}: holder(code: "11010519491231002X") { credentials { nodes { holderName issuingRegion { provinces { code name app } } faceFields { key value } } } }`).join(' ')} }`;
       expectRefusal(await gql(q), { status: 400, code: 'GRAPHQL_VALIDATION_FAILED', message: /Cost limit of 500 exceeded/ }, pii);
     });
 
@@ -240,7 +240,7 @@ describe('hostile input', () => {
     const malformedId: Refusal = { status: 200, code: 'BAD_USER_INPUT', reason: 'MALFORMED', message: /Invalid credential identifier/ };
     const targets: { argument: string; as: Caller; query: string; variables: (v: string) => Record<string, unknown>; want: Refusal }[] = [
       { argument: 'credential(id)', as: 'holder', query: 'query($v: ID!) { credential(id: $v) { id holderName } }', variables: (v) => ({ v }), want: malformedId },
-      { argument: 'holder(code)', as: 'holder', query: 'query($v: ID!) { holder(code: $v) { credentials { id } } }', variables: (v) => ({ v }), want: { status: 200, code: 'BAD_USER_INPUT', reason: 'INVALID_HOLDER_CODE' } },
+      { argument: 'holder(code)', as: 'holder', query: 'query($v: ID!) { holder(code: $v) { credentials { nodes { id } } } }', variables: (v) => ({ v }), want: { status: 200, code: 'BAD_USER_INPUT', reason: 'INVALID_HOLDER_CODE' } },
       { argument: 'credentialType(code)', as: 'anonymous', query: 'query($v: ID!) { credentialType(code: $v) { code } }', variables: (v) => ({ v }), want: { status: 200, code: 'BAD_USER_INPUT', extensions: { argument: 'code' } } },
       { argument: 'verification(id)', as: 'verifier', query: 'query($v: ID!) { verification(id: $v) { id } }', variables: (v) => ({ v }), want: { status: 200, code: 'BAD_USER_INPUT', extensions: { argument: 'id' }, message: /is a UUID/ } },
       { argument: 'createPresentationCode(credentialId)', as: 'holder', query: 'mutation($v: ID!) { createPresentationCode(credentialId: $v) { code } }', variables: (v) => ({ v }), want: malformedId },
@@ -313,7 +313,7 @@ describe('hostile input', () => {
     it('refuses a holder reading another holder’s usage records with 200 FORBIDDEN from the registry', async () => {
       const a = seeded('shandong', SEED, { type: 'e-id' });
       const b = seeded('shandong', SEED, { type: 'e-id' }, 1);
-      const r = await gql('query($id: ID!) { credential(id: $id) { usageRecords { id } } }', { id: a.id }, await holderToken(stack, b.holderCode));
+      const r = await gql('query($id: ID!) { credential(id: $id) { usageRecords { nodes { id } } } }', { id: a.id }, await holderToken(stack, b.holderCode));
       expectRefusal(r, { status: 200, code: 'FORBIDDEN', message: /belongs to another holder/ }, pii.filter((p) => p !== a.holderName && p !== a.holderCode));
     });
 
@@ -356,7 +356,7 @@ describe('hostile input', () => {
     // The gateway refuses the whole operation before planning and names every refused field.
     it.each(titled([
       { reading: 'a credential', query: () => credentialQuery('id name'), variables: () => ({ id: shandongId().id }), fields: ['Query.credential', 'Credential.id', 'Credential.name'] },
-      { reading: 'a holder’s list', query: () => 'query($c: ID!) { holder(code: $c) { credentials { id } } }', variables: () => ({ c: shandongId().holderCode }), fields: ['Query.holder', 'Holder.credentials', 'Credential.id'] },
+      { reading: 'a holder’s list', query: () => 'query($c: ID!) { holder(code: $c) { credentials { nodes { id } } } }', variables: () => ({ c: shandongId().holderCode }), fields: ['Query.holder', 'Holder.credentials', 'CredentialConnection.nodes', 'Credential.id'] },
       { reading: 'region counts', query: () => '{ regions { code credentialCount } }', variables: () => ({}), fields: ['Region.credentialCount'] },
       { reading: 'counts by status', query: () => '{ region(code: "shandong") { credentialCountByStatus { count } } }', variables: () => ({}), fields: ['Region.credentialCountByStatus', 'StatusCount.count'] },
       { reading: 'a verification', query: () => 'query { verification(id: "00000000-0000-4000-8000-000000000000") { verdict } }', variables: () => ({}), fields: ['Query.verification', 'Verification.verdict'] },
@@ -376,8 +376,8 @@ describe('hostile input', () => {
     it.each(titled([
       { reading: 'a credential with personal fields', query: credentialQuery('holderName holderCode'), fields: ['Query.credential', 'Credential.holderName', 'Credential.holderCode'] },
       { reading: 'a credential’s face fields', query: credentialQuery('faceFields { value }'), fields: ['Query.credential', 'Credential.faceFields', 'FaceField.value'] },
-      { reading: 'a credential’s usage records', query: credentialQuery('usageRecords { operator }'), fields: ['Query.credential', 'Credential.usageRecords', 'UsageRecord.operator'] },
-      { reading: 'a holder’s list', query: 'query($id: ID!) { holder(code: $id) { credentials { id } } }', fields: ['Query.holder', 'Holder.credentials', 'Credential.id'] },
+      { reading: 'a credential’s usage records', query: credentialQuery('usageRecords { nodes { operator } }'), fields: ['Query.credential', 'Credential.usageRecords', 'UsageRecordConnection.nodes', 'UsageRecord.operator'] },
+      { reading: 'a holder’s list', query: 'query($id: ID!) { holder(code: $id) { credentials { nodes { id } } } }', fields: ['Query.holder', 'Holder.credentials', 'CredentialConnection.nodes', 'Credential.id'] },
     ], (r) => `refuses a verifier reading ${r.reading} with 403 FORBIDDEN naming ${r.fields.join(', ')}: it gets only what a verification releases`))('%s', async (_name, { query, fields }) => {
       const c = shandongId();
       const variables = query.includes('holder(') ? { id: c.holderCode } : { id: c.id };
@@ -388,8 +388,8 @@ describe('hostile input', () => {
     it.each(titled([
       { reading: 'personal fields', query: credentialQuery('holderName'), fields: ['Query.credential', 'Credential.holderName'] },
       { reading: 'a record', query: credentialQuery('id status'), fields: ['Query.credential', 'Credential.id', 'Credential.status'] },
-      { reading: 'a holder’s list', query: 'query($id: ID!) { holder(code: $id) { credentials { id } } }', fields: ['Query.holder', 'Holder.credentials', 'Credential.id'] },
-      { reading: 'a usage record', query: credentialQuery('usageRecords { id }'), fields: ['Query.credential', 'Credential.usageRecords', 'UsageRecord.id'] },
+      { reading: 'a holder’s list', query: 'query($id: ID!) { holder(code: $id) { credentials { nodes { id } } } }', fields: ['Query.holder', 'Holder.credentials', 'CredentialConnection.nodes', 'Credential.id'] },
+      { reading: 'a usage record', query: credentialQuery('usageRecords { nodes { id } totalCount }'), fields: ['Query.credential', 'Credential.usageRecords', 'UsageRecordConnection.nodes', 'UsageRecord.id', 'UsageRecordConnection.totalCount'] },
     ], (r) => `refuses an analyst reading ${r.reading} with 403 FORBIDDEN naming ${r.fields.join(', ')}: aggregates only`))('%s', async (_name, { query, fields }) => {
       const c = shandongId();
       const r = await gql(query, query.includes('holder(') ? { id: c.holderCode } : { id: c.id }, await analystToken(stack));
@@ -403,7 +403,7 @@ describe('hostile input', () => {
       const others = pii.filter((p) => p !== mine.holderName && p !== mine.holderCode);
       const one = await gql(credentialQuery('holderName'), { id: theirs.id }, token);
       expectRefusal(one, { status: 200, code: 'FORBIDDEN', message: /belongs to another holder/ }, others);
-      const list = await gql('query($c: ID!) { holder(code: $c) { credentials { id } } }', { c: theirs.holderCode }, token);
+      const list = await gql('query($c: ID!) { holder(code: $c) { credentials { nodes { id } } } }', { c: theirs.holderCode }, token);
       expectRefusal(list, { status: 200, code: 'FORBIDDEN', message: /listed for that holder only/ }, others);
     });
 
@@ -475,7 +475,7 @@ describe('hostile input', () => {
 
     it('the catalogue refuses a verifier a holder’s list with 200 FORBIDDEN, even with a valid gateway envelope', async () => {
       const key = await stack.serviceKey('gateway');
-      const body = JSON.stringify({ query: `{ holder(code: "${seeded('shandong', SEED, { type: 'e-id' }, 7).holderCode}") { credentials { id } } }` });
+      const body = JSON.stringify({ query: `{ holder(code: "${seeded('shandong', SEED, { type: 'e-id' }, 7).holderCode}") { credentials { nodes { id } } } }` });
       const envelope = await signEnvelope(key, 'gateway', { role: 'verifier', region: 'shandong', organisation: '12370100MB0000000X' }, { audience: 'catalogue', method: 'POST', path: '/graphql', body });
       const r = await post(body, { [ENVELOPE_HEADER]: envelope }, `${stack.subgraphs.get('catalogue')!.url}/graphql`);
       expectRefusal(r, { status: 200, code: 'FORBIDDEN', extensions: { fields: ['Query.holder'] } }, pii);

@@ -95,7 +95,7 @@ describe('logs of real traffic', () => {
     await attempt('{ regions { code } }', {}, holderA);
 
     // Holder queries with real citizen ID numbers in variables, by an admin and by the holder.
-    const HOLDER = 'query($code: ID!) { holder(code: $code) { code credentials { id holderName holderCode } } }';
+    const HOLDER = 'query($code: ID!) { holder(code: $code) { code credentials { nodes { id holderName holderCode } } } }';
     for (const p of [a!, b!, c!]) await attempt(HOLDER, { code: p.holderCode }, admin);
     await attempt(HOLDER, { code: a!.holderCode }, holderA);
     await attempt(HOLDER, { code: b!.holderCode }, holderA);
@@ -105,7 +105,7 @@ describe('logs of real traffic', () => {
     // Invalid variable values that contain ID numbers (they end up in error messages).
     await attempt('query($n: Int) { regions { code } }', { n: a!.holderCode }, admin);
     await attempt('query($code: ID!) { holder(code: $code) { code } }', { code: { nested: b!.holderCode, name: b!.holderName } }, admin);
-    await attempt(`query { holder(code: "${c!.holderCode}") { code credentials { holderName } } }`, {}, admin);
+    await attempt(`query { holder(code: "${c!.holderCode}") { code credentials { nodes { holderName } } } }`, {}, admin);
     await attempt(`{ credential(id: "${EXAMPLE_ID}") { id } }`, {}, admin);
     await attempt(`{ holder(code: ${JSON.stringify(c!.holderName)}) { code } }`, {}, admin);
     await attempt('mutation($id: ID!) { createPresentationCode(credentialId: $id, scenario: "nope") { code } }', { id: `${a!.holderCode}-${a!.holderName}` }, holderA);

@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { IndexStore, RelayCursorConflict } from '../../subgraphs/catalogue/db/index-store.js';
+import { holderCredentialKey, IndexStore, RelayCursorConflict } from '../../subgraphs/catalogue/db/index-store.js';
 import type { Database } from '../../subgraphs/kit/db.js';
 import type { StatusCode } from '../../subgraphs/kit/reference.js';
 import type { FeedEntry } from '../../subgraphs/kit/registry/store.js';
@@ -162,6 +162,34 @@ describe('looking up a holder in the national index', () => {
     ]);
     expect((await store.byHolders([holder, other])).map((e) => e.credentialId)).toEqual(['idx-a-eid', 'idx-other', 'idx-y-eid', 'idx-z-driving', 'idx-b-eid']);
     expect(await store.byHolders(['110101199001011237'])).toEqual([]);
+  });
+
+  it('reads a holder\'s credentials a page at a time in that order, each page after the key of the last', async () => {
+    const holder = '440106198202020555';
+    await store.apply('yangtze-delta', [entry(2, 'pg-y-2', '01', { holderCode: holder }), entry(3, 'pg-y-1', '01', { holderCode: holder })], 3);
+    await store.apply('shandong', [
+      entry(910, 'pg-s-driving', '01', { holderCode: holder, typeCode: E_DRIVING_LICENCE }),
+      entry(911, 'pg-s-eid', '01', { holderCode: holder }),
+      entry(912, 'pg-s-other', '01', { holderCode: '370202198511204560' }),
+    ], 912);
+    const ids: string[][] = [];
+    let after: [string, string, string] | null = null;
+    for (;;) {
+      const [page] = await store.pagesByHolders([{ holderCode: holder, page: { size: 2, limit: 3, after } }]);
+      ids.push(page!.map((e) => e.credentialId));
+      if (page!.length <= 2) break;
+      after = holderCredentialKey(page![1]!);
+    }
+    expect(ids).toEqual([['pg-s-eid', 'pg-s-driving', 'pg-y-1'], ['pg-y-1', 'pg-y-2']]);
+    expect(await store.countByHolders([holder, '110101199001011237'])).toEqual([4, 0]);
+    // Several holders' pages in one statement, each with its own size and cursor.
+    const both = await store.pagesByHolders([
+      { holderCode: holder, page: { size: 1, limit: 2, after: ['shandong', E_ID, 'pg-s-eid'] } },
+      { holderCode: '110101199001011237', page: { size: 5, limit: 6, after: null } },
+      { holderCode: holder, page: { size: 5, limit: 6, after: ['yangtze-delta', E_ID, 'pg-y-1'] } },
+    ]);
+    expect(both.map((p) => p.map((e) => e.credentialId))).toEqual([['pg-s-driving', 'pg-y-1'], [], ['pg-y-2']]);
+    expect(await store.pagesByHolders([])).toEqual([]);
   });
 });
 

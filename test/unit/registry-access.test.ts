@@ -261,8 +261,90 @@ describe('the other fields of a credential record', () => {
     const usage = jinanHallUsage(`verif-${c.id}`, c.id);
     await records.addUsageRecord(usage);
     const dispute = await records.fileDispute({ id: `d-${c.id}`, credentialId: c.id, field: 'holderName', claim: '姓名有误', filedByRole: 'holder', filedBy: 'holder-1' });
-    expect(await field('usageRecords')(c, {}, ctx(holder))).toEqual([{ ...usage, verifierOrganisation: '12370100HT9876543X', scenario: { code: 'service-hall-visit' } }]);
-    expect(await field('disputes')(c, {}, ctx(holder))).toEqual([dispute]);
+    const usageRecords = await field('usageRecords')(c, {}, ctx(holder));
+    expect(usageRecords.nodes).toEqual([{ ...usage, verifierOrganisation: '12370100HT9876543X', scenario: { code: 'service-hall-visit' } }]);
+    expect(usageRecords.pageInfo.hasNextPage).toBe(false);
+    expect(await usageRecords.totalCount()).toBe(1);
+    const disputes = await field('disputes')(c, {}, ctx(holder));
+    expect(disputes.nodes).toEqual([dispute]);
+    expect(disputes.pageInfo.hasNextPage).toBe(false);
+    expect(await disputes.totalCount()).toBe(1);
+  });
+
+  it('pages its usage records newest first, a tie in time broken by id, with no entry twice or left out', async () => {
+    const c = await issued();
+    const records = new RecordStore(db);
+    const at = ['2026-03-01T10:00:00.000Z', '2026-03-02T10:00:00.000Z', '2026-03-02T10:00:00.000Z', '2026-03-02T10:00:00.000Z', '2026-03-03T10:00:00.000Z'];
+    for (const [i, verifiedAt] of at.entries()) await records.addUsageRecord(jinanHallUsage(`page-${c.id}-${i}`, c.id, { verifiedAt }));
+    const seen: string[] = [];
+    const pages: { ids: string[]; hasNextPage: boolean }[] = [];
+    let after: string | null = null;
+    do {
+      const page: any = await field('usageRecords')(c, { first: 2, after }, ctx(holder));
+      pages.push({ ids: page.nodes.map((r: { id: string }) => r.id.slice(-1)), hasNextPage: page.pageInfo.hasNextPage });
+      seen.push(...page.nodes.map((r: { id: string }) => r.id));
+      expect(await page.totalCount()).toBe(5);
+      after = page.pageInfo.hasNextPage ? page.pageInfo.endCursor : null;
+    } while (after);
+    expect(pages).toEqual([
+      { ids: ['4', '3'], hasNextPage: true },
+      { ids: ['2', '1'], hasNextPage: true },
+      { ids: ['0'], hasNextPage: false },
+    ]);
+    expect(new Set(seen).size).toBe(5);
+  });
+
+  it('reads the pages of several credentials asked for in one request in one statement, each page by its own key', async () => {
+    const [a, b] = [await issued(), await issued()];
+    const records = new RecordStore(db);
+    for (const [i, c] of [a, a, a, b].entries()) await records.addUsageRecord(jinanHallUsage(`batch-${c.id}-${i}`, c.id, { verifiedAt: `2026-04-0${i + 1}T00:00:00.000Z` }));
+    const context = ctx(admin);
+    const statements: string[] = [];
+    const query = db.query.bind(db);
+    const counting = { ...db, query: (sql: string, params?: unknown[]) => (statements.push(sql), query(sql, params)) } as Database;
+    context.loaders = createRegistryLoaders(new CredentialStore(db), new RecordStore(counting), new FigureStore(db));
+    const [pageA, pageA1, pageB] = await Promise.all([
+      field('usageRecords')(a, { first: 2 }, context),
+      field('usageRecords')(a, { first: 1 }, context),
+      field('usageRecords')(b, {}, context),
+    ]);
+    expect(statements).toHaveLength(1);
+    expect(pageA.nodes.map((r: { id: string }) => r.id)).toEqual([`batch-${a.id}-2`, `batch-${a.id}-1`]);
+    expect(pageA.pageInfo.hasNextPage).toBe(true);
+    expect(pageA1.nodes.map((r: { id: string }) => r.id)).toEqual([`batch-${a.id}-2`]);
+    expect(pageB.nodes.map((r: { id: string }) => r.id)).toEqual([`batch-${b.id}-3`]);
+    expect(pageB.pageInfo.hasNextPage).toBe(false);
+    const next = await field('usageRecords')(a, { first: 2, after: pageA.pageInfo.endCursor }, context);
+    expect(next.nodes.map((r: { id: string }) => r.id)).toEqual([`batch-${a.id}-0`]);
+    expect(await refusal(field('usageRecords')(b, { first: 2, after: pageA.pageInfo.endCursor }, context))).toMatchObject({
+      extensions: { code: 'BAD_USER_INPUT', reason: 'INVALID_CURSOR' },
+    });
+  });
+
+  it('pages its disputes most recently filed first', async () => {
+    const c = await issued();
+    const records = new RecordStore(db);
+    for (const i of [0, 1, 2]) {
+      await records.fileDispute({ id: `dp-${i}-${c.id}`, credentialId: c.id, field: 'holderName', claim: `第${i}次`, filedByRole: 'holder', filedBy: 'holder-1' });
+    }
+    const first = await field('disputes')(c, { first: 2 }, ctx(holder));
+    expect(first.nodes.map((d: { claim: string }) => d.claim)).toEqual(['第2次', '第1次']);
+    expect(first.pageInfo.hasNextPage).toBe(true);
+    const second = await field('disputes')(c, { first: 2, after: first.pageInfo.endCursor }, ctx(holder));
+    expect(second.nodes.map((d: { claim: string }) => d.claim)).toEqual(['第0次']);
+    expect(second.pageInfo).toEqual({ hasNextPage: false, endCursor: expect.any(String) });
+    const empty = await field('disputes')(c, { first: 2, after: second.pageInfo.endCursor }, ctx(holder));
+    expect(empty.nodes).toEqual([]);
+    expect(empty.pageInfo).toEqual({ hasNextPage: false, endCursor: null });
+  });
+
+  it('refuses a page size outside 1 to 100 before reading anything', async () => {
+    const c = await issued();
+    for (const first of [0, 101]) {
+      const e = await refusal(field('usageRecords')(c, { first }, ctx(holder)));
+      expect(e.message).toBe(`first must be between 1 and 100 (the maximum page size); it was ${first}.`);
+      expect(e.extensions.code).toBe('BAD_USER_INPUT');
+    }
   });
 });
 

@@ -10,7 +10,7 @@ import type { Database } from '../../subgraphs/kit/db.js';
 import { onlyFrom } from '../../subgraphs/kit/subgraph-server.js';
 import { assertMayListHolder, Holder } from '../../subgraphs/catalogue/resolvers/Holder.js';
 import { Query as CatalogueQuery } from '../../subgraphs/catalogue/resolvers/Query.js';
-import { RecognitionStore, type VerificationRow } from '../../subgraphs/recognition/db/store.js';
+import { acceptanceRuleVersionPages, invalidationRuleVersionPages, RecognitionStore, type VerificationRow } from '../../subgraphs/recognition/db/store.js';
 import { createRecognitionLoaders } from '../../subgraphs/recognition/loaders.js';
 import { Query as RecognitionQuery } from '../../subgraphs/recognition/resolvers/Query.js';
 import { InvalidationRule, PresentationCode, RecognitionRule, Verification, VerifierType } from '../../subgraphs/recognition/resolvers/types.js';
@@ -77,22 +77,50 @@ describe("a holder's credential listing (the national index)", () => {
 
   it('refuses another holder before reading the index', async () => {
     const load = vi.fn();
-    const ctx = { caller: callers.otherHolder!, loaders: { holderCredentials: { load } } } as never;
-    await expect(Holder.credentials({ code: HOLDER }, undefined, ctx)).rejects.toMatchObject({ extensions: { code: 'FORBIDDEN' } });
+    const ctx = { caller: callers.otherHolder!, loaders: { holderCredentialPages: { load }, holderCredentialCounts: { load } } } as never;
+    await expect(Holder.credentials({ code: HOLDER }, {}, ctx)).rejects.toMatchObject({ extensions: { code: 'FORBIDDEN' } });
     expect(load).not.toHaveBeenCalled();
   });
 
-  it("lists the holder's own entries as references to each region's credential type", async () => {
+  it('refuses another holder before looking at the page asked for', async () => {
+    const load = vi.fn();
+    const ctx = { caller: callers.otherHolder!, loaders: { holderCredentialPages: { load }, holderCredentialCounts: { load } } } as never;
+    await expect(Holder.credentials({ code: HOLDER }, { first: 0, after: 'garbage' }, ctx)).rejects.toMatchObject({ extensions: { code: 'FORBIDDEN' } });
+    expect(load).not.toHaveBeenCalled();
+  });
+
+  it("lists the holder's own entries as references to each region's credential type, a page at a time", async () => {
     const entries = [
-      { credentialId: 'a', regionCode: 'yangtze-delta' },
-      { credentialId: 'b', regionCode: 'shandong' },
-      { credentialId: 'c', regionCode: 'no-such-region' },
+      { credentialId: 'a', regionCode: 'no-such-region', typeCode: 'T' },
+      { credentialId: 'b', regionCode: 'shandong', typeCode: 'T' },
+      { credentialId: 'c', regionCode: 'yangtze-delta', typeCode: 'T' },
+      { credentialId: 'd', regionCode: 'yangtze-delta', typeCode: 'T' },
     ];
-    const ctx = { caller: callers.holder!, loaders: { holderCredentials: { load: async () => entries } } } as never;
-    expect(await Holder.credentials({ code: HOLDER }, undefined, ctx)).toEqual([
-      { __typename: 'YangtzeDeltaCredential', id: 'a' },
-      { __typename: 'ShandongCredential', id: 'b' },
-    ]);
+    const asked: unknown[] = [];
+    const pages = { load: async (request: unknown) => (asked.push(request), entries.slice(0, 3)) };
+    const ctx = { caller: callers.holder!, loaders: { holderCredentialPages: pages, holderCredentialCounts: { load: async () => 4 } } } as never;
+    const connection = await Holder.credentials({ code: HOLDER }, { first: 2 }, ctx);
+    expect(asked).toEqual([{ holderCode: HOLDER, page: { size: 2, limit: 3, after: null } }]);
+    // The region no longer in the regions file routes nowhere; its entry is left out of the page.
+    expect(connection.nodes).toEqual([{ __typename: 'ShandongCredential', id: 'b' }]);
+    expect(connection.pageInfo.hasNextPage).toBe(true);
+    expect(await (connection.totalCount as () => Promise<number>)()).toBe(4);
+    await Holder.credentials({ code: HOLDER }, { first: 2, after: connection.pageInfo.endCursor }, ctx);
+    expect(asked[1]).toEqual({ holderCode: HOLDER, page: { size: 2, limit: 3, after: ['shandong', 'T', 'b'] } });
+  });
+
+  it('refuses a page size outside 1 to 100 and a cursor of another holder’s list', async () => {
+    const entries = [{ credentialId: 'b', regionCode: 'shandong', typeCode: 'T' }];
+    const ctx = { caller: callers.admin!, loaders: { holderCredentialPages: { load: async () => entries }, holderCredentialCounts: { load: async () => 1 } } } as never;
+    await expect(Holder.credentials({ code: HOLDER }, { first: 101 }, ctx)).rejects.toMatchObject({
+      message: 'first must be between 1 and 100 (the maximum page size); it was 101.',
+      extensions: { code: 'BAD_USER_INPUT' },
+    });
+    const { pageInfo } = await Holder.credentials({ code: HOLDER }, { first: 1 }, ctx);
+    expect(pageInfo).toEqual({ hasNextPage: false, endCursor: expect.any(String) });
+    await expect(Holder.credentials({ code: HOTEL }, { first: 1, after: pageInfo.endCursor }, ctx)).rejects.toMatchObject({
+      extensions: { code: 'BAD_USER_INPUT', argument: 'after', reason: 'INVALID_CURSOR' },
+    });
   });
 });
 
@@ -203,7 +231,34 @@ describe('recognition resolvers on a real recognition database', () => {
       expect(await ids({ scenario: 'hotel-check-in' })).toEqual(['yrd-hotel-e-id v1']);
       vi.setSystemTime(new Date('2026-12-31T16:00:00Z'));
       expect(await ids({ scenario: 'hotel-check-in' })).toEqual(['yrd-hotel-e-id v2']);
-      expect(await ids({ scenario: 'hotel-check-in', includeHistory: true })).toEqual(['retired-hotel-rule v1', 'yrd-hotel-e-id v1', 'yrd-hotel-e-id v2']);
+    });
+
+    it('keep every version of a rule in its history, newest first, a page at a time', async () => {
+      const history = (id: string, args: { first?: number; after?: string | null } = {}) =>
+        RecognitionQuery.recognitionRuleHistory(undefined, { id, ...args }, ctxFor(callers.anonymous!));
+      const versions = (page: Awaited<ReturnType<typeof history>>) => page.nodes.map((r) => `${r.id} v${r.version}`);
+      const first = await history('yrd-hotel-e-id', { first: 1 });
+      expect(versions(first)).toEqual(['yrd-hotel-e-id v2']);
+      expect(first.pageInfo.hasNextPage).toBe(true);
+      expect(await (first.totalCount as () => Promise<number>)()).toBe(2);
+      const second = await history('yrd-hotel-e-id', { first: 1, after: first.pageInfo.endCursor });
+      expect(versions(second)).toEqual(['yrd-hotel-e-id v1']);
+      expect(second.pageInfo).toEqual({ hasNextPage: false, endCursor: expect.any(String) });
+      expect(second.nodes[0]!.publication.source).toBe('REFERENCE_DATA');
+      expect(versions(await history('yrd-hotel-e-id'))).toEqual(['yrd-hotel-e-id v2', 'yrd-hotel-e-id v1']);
+      // A retired rule is no longer listed in force, but its history stays.
+      expect(versions(await history('retired-hotel-rule'))).toEqual(['retired-hotel-rule v1']);
+      const none = await history('no-such-rule');
+      expect(none.nodes).toEqual([]);
+      expect(none.pageInfo).toEqual({ hasNextPage: false, endCursor: null });
+      expect(await (none.totalCount as () => Promise<number>)()).toBe(0);
+      // A cursor of another rule's history, or of an invalidation rule's, is another list's.
+      await expect(history('retired-hotel-rule', { after: first.pageInfo.endCursor })).rejects.toMatchObject({
+        extensions: { code: 'BAD_USER_INPUT', reason: 'INVALID_CURSOR' },
+      });
+      await expect(history('yrd-hotel-e-id', { first: 0 })).rejects.toMatchObject({
+        message: 'first must be between 1 and 100 (the maximum page size); it was 0.',
+      });
     });
 
     it("say whether each is in force, from its first day through its last (validUntil)", () => {
@@ -230,16 +285,23 @@ describe('recognition resolvers on a real recognition database', () => {
     ]);
   });
 
-  it('lists the invalidation rules in force, or all versions with their history', async () => {
+  it('lists the invalidation rules in force, and keeps every version of one in its history', async () => {
     await db.query(
       `insert into invalidation_rule (id, version, issuing_provinces, credential_type, scenarios, statuses, valid_from, valid_until, legal_basis)
        values ('retired-invalidation', 1, '{37}', '11100000HT00000183002', null, '{REVOKED}', date '2020-01-01', date '2021-01-01', 'retired')
        on conflict do nothing`,
     );
-    const ids = async (includeHistory: boolean) =>
-      (await RecognitionQuery.invalidationRules(undefined, { includeHistory }, ctxFor(callers.anonymous!))).map((r) => r.id).sort();
-    expect(await ids(false)).toEqual(['yrd-suspended-driving-licence']);
-    expect(await ids(true)).toEqual(['retired-invalidation', 'yrd-suspended-driving-licence']);
+    expect((await RecognitionQuery.invalidationRules(undefined, undefined, ctxFor(callers.anonymous!))).map((r) => r.id)).toEqual(['yrd-suspended-driving-licence']);
+    const history = (id: string, after?: string | null) => RecognitionQuery.invalidationRuleHistory(undefined, { id, first: 1, after }, ctxFor(callers.anonymous!));
+    const retired = await history('retired-invalidation');
+    expect(retired.nodes.map((r) => [r.id, r.version, r.validUntil])).toEqual([['retired-invalidation', 1, '2021-01-01']]);
+    expect(retired.pageInfo.hasNextPage).toBe(false);
+    // An acceptance rule history's cursor is not an invalidation rule history's, even for the same id.
+    await expect(history('retired-invalidation', acceptanceRuleVersionPages.encode('retired-invalidation', [2]))).rejects.toMatchObject({
+      message: 'after is a cursor of another list: pass the endCursor of the previous page of this same list.',
+      extensions: { code: 'BAD_USER_INPUT', argument: 'after', reason: 'INVALID_CURSOR' },
+    });
+    expect((await history('retired-invalidation', invalidationRuleVersionPages.encode('retired-invalidation', [2]))).nodes.map((r) => r.version)).toEqual([1]);
   });
 
   it('links rules, verifiers and presentation codes to their scenarios and credential types', async () => {

@@ -1,4 +1,5 @@
 import type { Database, Queryable } from '../../kit/db.js';
+import { Keyset, type PageRequest } from '../../kit/pages.js';
 import type { FeedEntry } from '../../kit/registry/store.js';
 
 export interface IndexEntry {
@@ -8,6 +9,13 @@ export interface IndexEntry {
   regionCode: string;
   status: string;
 }
+
+/** A holder's credentials are paged in the index's order: by region, type and identifier. */
+export const holderCredentialPages = new Keyset('holder-credentials', ['text', 'text', 'text'] as const);
+export type HolderCredentialPage = PageRequest<typeof holderCredentialPages.parts>;
+
+/** The key of an entry in that order, which its cursor carries. */
+export const holderCredentialKey = (e: IndexEntry): [string, string, string] => [e.regionCode, e.typeCode, e.credentialId];
 
 /** How far the relay has read one registry's feed, and in which of its databases. */
 export interface RelayCursor {
@@ -95,6 +103,47 @@ export class IndexStore {
        order by region_code, type_code, credential_id`,
       [holderCodes],
     );
+  }
+
+  /**
+   * One page of each holder's credentials asked for, in one statement: each page is one range of
+   * the index on (holder, region, type, identifier) after its cursor's key.
+   */
+  async pagesByHolders(requests: readonly { holderCode: string; page: HolderCredentialPage }[]): Promise<IndexEntry[][]> {
+    if (requests.length === 0) return [];
+    const rows = await this.db.query<IndexEntry & { at: number | string }>(
+      `select k.at - 1 as at, e.*
+       from unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::int[]) with ordinality as k(holder_code, after_region, after_type, after_id, lim, at)
+       cross join lateral (
+         select credential_id as "credentialId", holder_code as "holderCode", type_code as "typeCode", region_code as "regionCode", status
+         from holder_index
+         where holder_code = k.holder_code
+           and (region_code, type_code, credential_id) > (coalesce(k.after_region, ''), coalesce(k.after_type, ''), coalesce(k.after_id, ''))
+         order by region_code, type_code, credential_id
+         limit k.lim
+       ) e
+       order by k.at, e."regionCode", e."typeCode", e."credentialId"`,
+      [
+        requests.map((r) => r.holderCode),
+        requests.map((r) => r.page.after?.[0] ?? null),
+        requests.map((r) => r.page.after?.[1] ?? null),
+        requests.map((r) => r.page.after?.[2] ?? null),
+        requests.map((r) => r.page.limit),
+      ],
+    );
+    const pages: IndexEntry[][] = requests.map(() => []);
+    for (const { at, ...entry } of rows) pages[Number(at)]!.push(entry);
+    return pages;
+  }
+
+  /** How many credentials the index holds for each holder. */
+  async countByHolders(holderCodes: readonly string[]): Promise<number[]> {
+    const rows = await this.db.query<{ holderCode: string; n: number }>(
+      `select holder_code as "holderCode", count(*)::int as n from holder_index where holder_code = any($1::text[]) group by holder_code`,
+      [holderCodes],
+    );
+    const counts = new Map(rows.map((r) => [r.holderCode, r.n]));
+    return holderCodes.map((c) => counts.get(c) ?? 0);
   }
 
   async cursor(regionCode: string): Promise<number> {

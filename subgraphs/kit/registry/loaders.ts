@@ -1,14 +1,19 @@
 import DataLoader from 'dataloader';
+import { pageCacheKey } from '../pages.js';
 import type { StatusCode } from '../reference.js';
-import type { Dispute, RecordStore, UsageRecord } from './records.js';
+import type { Dispute, DisputePage, Keyed, PageOf, RecordStore, UsagePage, UsageRecord } from './records.js';
 import type { CredentialStore, StoredCredential } from './store.js';
 import type { CredentialCell, DisputeCell, FigureStore } from './figures.js';
 
 export interface RegistryLoaders {
   /** Batches every `_entities` lookup of one request into a single query. */
   credential: DataLoader<string, StoredCredential | null>;
-  usageRecords: DataLoader<string, UsageRecord[]>;
-  disputes: DataLoader<string, Dispute[]>;
+  /** A page of a credential's usage records; the page (size and cursor) is part of the key. */
+  usageRecordPages: DataLoader<PageOf<UsagePage>, Keyed<UsageRecord>[], string>;
+  usageRecordCounts: DataLoader<string, number>;
+  /** A page of a credential's disputes; the page is part of the key. */
+  disputePages: DataLoader<PageOf<DisputePage>, Keyed<Dispute>[], string>;
+  disputeCounts: DataLoader<string, number>;
   statusCounts: DataLoader<'all', Map<StatusCode, number>>;
   credentialFigures: DataLoader<'all', CredentialCell[]>;
   disputeFigures: DataLoader<'all', DisputeCell[]>;
@@ -17,8 +22,10 @@ export interface RegistryLoaders {
 /** Fresh per request: a loader's cache must never outlive the request that filled it. */
 export function createRegistryLoaders(store: CredentialStore, records: RecordStore, figures: FigureStore): RegistryLoaders {
   return {
-    usageRecords: new DataLoader(async (ids) => groupBy(await records.usageRecordsFor(ids), ids)),
-    disputes: new DataLoader(async (ids) => groupBy(await records.disputesFor(ids), ids)),
+    usageRecordPages: new DataLoader((requests) => records.usageRecordPagesFor(requests), { cacheKeyFn: pageKey }),
+    usageRecordCounts: new DataLoader((ids) => records.usageRecordCounts(ids)),
+    disputePages: new DataLoader((requests) => records.disputePagesFor(requests), { cacheKeyFn: pageKey }),
+    disputeCounts: new DataLoader((ids) => records.disputeCounts(ids)),
     credential: new DataLoader(async (ids) => {
       const found = new Map((await store.findByIds(ids)).map((c) => [c.id, c]));
       return ids.map((id) => found.get(id) ?? null);
@@ -39,8 +46,4 @@ export function createRegistryLoaders(store: CredentialStore, records: RecordSto
   };
 }
 
-function groupBy<T extends { credentialId: string }>(rows: T[], ids: readonly string[]): T[][] {
-  const by = new Map<string, T[]>();
-  for (const r of rows) by.set(r.credentialId, [...(by.get(r.credentialId) ?? []), r]);
-  return ids.map((id) => by.get(id) ?? []);
-}
+const pageKey = (request: PageOf<UsagePage | DisputePage>) => pageCacheKey(request.credentialId, request.page);

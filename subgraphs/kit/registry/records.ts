@@ -1,4 +1,5 @@
 import type { Queryable } from '../db.js';
+import { Keyset, type PageRequest } from '../pages.js';
 import type { CounterAssistance, UsageChannel } from './contract.js';
 
 /** A usage record as the registry stores it (one per verification). */
@@ -66,6 +67,52 @@ const disputeColumns = `id, credential_id as "credentialId", field, claim, filed
   to_char(filed_at at time zone 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"') as "filedAt",
   to_char(resolved_at at time zone 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"') as "resolvedAt"`;
 
+/** A credential's usage records are paged newest first, by time of use and then id (both descending). */
+export const usageRecordPages = new Keyset('usage-records', ['timestamp', 'text'] as const);
+/** A credential's disputes are paged most recently filed first, by time filed and then id (both descending). */
+export const disputePages = new Keyset('disputes', ['timestamp', 'text'] as const);
+export type UsagePage = PageRequest<typeof usageRecordPages.parts>;
+export type DisputePage = PageRequest<typeof disputePages.parts>;
+
+/** One page of one credential's list, as a batched read asks for it. */
+export interface PageOf<P> {
+  credentialId: string;
+  page: P;
+}
+
+/** A row with the exact sort key (microseconds) its cursor is made of. */
+export type Keyed<T> = T & { sortKey: string };
+const exactly = (column: string) => `to_char(${column} at time zone 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"') as "sortKey"`;
+
+/**
+ * The pages asked for, each read as one index range after its cursor (a lateral join over the
+ * requests, so one statement serves a whole batch); each row says which request it answers (at).
+ */
+const pagesSql = (table: string, timeColumn: string, columns: string) => `
+  select k.at - 1 as at, ${exactly(`r.${timeColumn}`)}, r.*
+  from unnest($1::text[], $2::timestamptz[], $3::text[], $4::int[]) with ordinality as k(credential_id, after_time, after_id, lim, at)
+  cross join lateral (
+    select ${columns}, ${timeColumn} from ${table}
+    where credential_id = k.credential_id
+      and (${timeColumn}, id) < (coalesce(k.after_time, 'infinity'::timestamptz), coalesce(k.after_id, ''))
+    order by ${timeColumn} desc, id desc
+    limit k.lim
+  ) r
+  order by k.at, r.${timeColumn} desc, r.id desc`;
+
+const pageParams = (requests: readonly PageOf<UsagePage | DisputePage>[]) => [
+  requests.map((r) => r.credentialId),
+  requests.map((r) => r.page.after?.[0] ?? null),
+  requests.map((r) => r.page.after?.[1] ?? null),
+  requests.map((r) => r.page.limit),
+];
+
+function byRequest<T>(rows: (T & { at: number | string })[], count: number): T[][] {
+  const pages: T[][] = Array.from({ length: count }, () => []);
+  for (const { at, ...row } of rows) pages[Number(at)]!.push(row as unknown as T);
+  return pages;
+}
+
 /** Usage records and disputes of a registry. */
 export class RecordStore {
   constructor(private readonly db: Queryable) {}
@@ -93,6 +140,30 @@ export class RecordStore {
       [credentialIds],
     );
     return rows.map(usageRecordOf);
+  }
+
+  /** Pages of usage records, one per request, each newest first. */
+  async usageRecordPagesFor(requests: readonly PageOf<UsagePage>[]): Promise<Keyed<UsageRecord>[][]> {
+    if (requests.length === 0) return [];
+    const rows = await this.db.query<UsageRow & { at: number; sortKey: string; verified_at: unknown }>(pagesSql('usage_record', 'verified_at', usageColumns), pageParams(requests));
+    return byRequest(rows, requests.length).map((page) => page.map(({ sortKey, verified_at: _, ...row }) => ({ ...usageRecordOf(row as UsageRow), sortKey })));
+  }
+
+  /** Pages of disputes, one per request, each most recently filed first. */
+  async disputePagesFor(requests: readonly PageOf<DisputePage>[]): Promise<Keyed<Dispute>[][]> {
+    if (requests.length === 0) return [];
+    const rows = await this.db.query<Dispute & { at: number; sortKey: string; filed_at: unknown }>(pagesSql('dispute', 'filed_at', disputeColumns), pageParams(requests));
+    return byRequest(rows, requests.length).map((page) => page.map(({ filed_at: _, ...row }) => row));
+  }
+
+  /** How many usage records each credential has (an index-only count). */
+  async usageRecordCounts(credentialIds: readonly string[]): Promise<number[]> {
+    return countsOf(this.db, 'usage_record', credentialIds);
+  }
+
+  /** How many disputes each credential has. */
+  async disputeCounts(credentialIds: readonly string[]): Promise<number[]> {
+    return countsOf(this.db, 'dispute', credentialIds);
   }
 
   async disputesFor(credentialIds: readonly string[]): Promise<Dispute[]> {
@@ -127,4 +198,13 @@ export class RecordStore {
       [id, status, resolution, correctedId],
     );
   }
+}
+
+async function countsOf(db: Queryable, table: 'usage_record' | 'dispute', credentialIds: readonly string[]): Promise<number[]> {
+  const rows = await db.query<{ credentialId: string; n: number }>(
+    `select credential_id as "credentialId", count(*)::int as n from ${table} where credential_id = any($1::text[]) group by credential_id`,
+    [credentialIds],
+  );
+  const counts = new Map(rows.map((r) => [r.credentialId, r.n]));
+  return credentialIds.map((id) => counts.get(id) ?? 0);
 }

@@ -7,7 +7,8 @@ import type { CredentialRecord } from '../seed/credentials.js';
 import type { IssueInput, RegistryCommands } from './commands.js';
 import type { RegistryLoaders } from './loaders.js';
 import { verdictReasons } from './contract.js';
-import type { UsageRecord } from './records.js';
+import { disputePages, usageRecordPages, type UsageRecord } from './records.js';
+import type { PageArgs } from '../pages.js';
 import type { StoredCredential } from './store.js';
 import { effectiveStatus } from './status.js';
 
@@ -82,11 +83,17 @@ export function registryResolvers(region: Region): GraphQLResolverMap<RegistryCo
       status: (c: CredentialRecord) => effectiveStatus(c.status, c.expiryDate),
       statusCode: (c: CredentialRecord) => c.status,
       supersededBy: (c: StoredCredential) => c.supersededBy ?? null,
-      async usageRecords(c: CredentialRecord, _: unknown, ctx: RegistryContext) {
-        return (await ctx.loaders.usageRecords.load(c.id)).map(usageRecordOut);
+      async usageRecords(c: CredentialRecord, args: PageArgs, ctx: RegistryContext) {
+        const page = usageRecordPages.request(c.id, args);
+        const rows = await ctx.loaders.usageRecordPages.load({ credentialId: c.id, page });
+        const totalCount = () => ctx.loaders.usageRecordCounts.load(c.id);
+        return usageRecordPages.connection(c.id, page, rows, (r) => [r.sortKey, r.id], totalCount, ({ sortKey: _, ...r }) => usageRecordOut(r));
       },
-      async disputes(c: CredentialRecord, _: unknown, ctx: RegistryContext) {
-        return ctx.loaders.disputes.load(c.id);
+      async disputes(c: CredentialRecord, args: PageArgs, ctx: RegistryContext) {
+        const page = disputePages.request(c.id, args);
+        const rows = await ctx.loaders.disputePages.load({ credentialId: c.id, page });
+        const totalCount = () => ctx.loaders.disputeCounts.load(c.id);
+        return disputePages.connection(c.id, page, rows, (r) => [r.sortKey, r.id], totalCount, ({ sortKey: _, ...r }) => r);
       },
       faceFields: (c: CredentialRecord, _: unknown, ctx: RegistryContext) => {
         // Stryker disable next-line ArrayDeclaration: a made-up definition has no value on the record and is filtered out

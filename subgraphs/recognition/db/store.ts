@@ -1,4 +1,5 @@
 import type { Database, Queryable } from '../../kit/db.js';
+import { Keyset, type PageRequest } from '../../kit/pages.js';
 import { regions } from '../../kit/reference.js';
 import type { CounterAssistance } from '../../kit/registry/contract.js';
 import {
@@ -47,6 +48,11 @@ export interface RuleRetirement {
 export type Recorded<T> = T & { publication: RulePublication; retirement: RuleRetirement | null };
 
 type RuleTable = 'acceptance_rule' | 'invalidation_rule';
+
+/** A rule's versions are paged newest first, by version number; one keyset per kind of rule, so a cursor of one is refused by the other. */
+export const acceptanceRuleVersionPages = new Keyset('acceptance-rule-versions', ['int'] as const);
+export const invalidationRuleVersionPages = new Keyset('invalidation-rule-versions', ['int'] as const);
+export type RuleVersionPage = PageRequest<readonly ['int']>;
 
 /** What a rule officer's change writes, inside the transaction that holds the rule id. */
 export interface RuleWriter<R> {
@@ -268,6 +274,32 @@ export class RecognitionStore {
       [id ?? null],
     );
     return rows.map((r) => recorded(r));
+  }
+
+  /** One page of an acceptance rule's versions, newest first: a backward range of the primary key (id, version). */
+  async acceptanceRuleVersions(id: string, page: RuleVersionPage): Promise<Recorded<AcceptanceRule>[]> {
+    const rows = await this.db.query<AcceptanceRule & ProvenanceRow>(
+      `select ${ruleColumns}, ${provenanceColumns} from acceptance_rule
+       where id = $1 and version < coalesce($2::int, 2147483647) order by version desc limit $3`,
+      [id, page.after?.[0] ?? null, page.limit],
+    );
+    return rows.map((r) => recorded(acceptanceRuleOf({ ...r, releasedFields: parseJson<FieldRelease[]>(r.releasedFields) })));
+  }
+
+  /** One page of an invalidation rule's versions, newest first. */
+  async invalidationRuleVersions(id: string, page: RuleVersionPage): Promise<Recorded<InvalidationRule>[]> {
+    const rows = await this.db.query<InvalidationRule & ProvenanceRow>(
+      `select ${invalidationColumns}, ${provenanceColumns} from invalidation_rule
+       where id = $1 and version < coalesce($2::int, 2147483647) order by version desc limit $3`,
+      [id, page.after?.[0] ?? null, page.limit],
+    );
+    return rows.map((r) => recorded(r));
+  }
+
+  /** How many versions a rule has. */
+  async ruleVersionCount(table: 'acceptance' | 'invalidation', id: string): Promise<number> {
+    const rows = await this.db.query<{ n: number }>(`select count(*)::int as n from ${table}_rule where id = $1`, [id]);
+    return rows[0]!.n;
   }
 
   /**

@@ -1,5 +1,7 @@
 import { badInput, forbidden } from '../../kit/errors.js';
+import type { PageArgs } from '../../kit/pages.js';
 import { todayInChina } from '../../kit/registry/status.js';
+import { acceptanceRuleVersionPages, invalidationRuleVersionPages } from '../db/store.js';
 import { inForce } from '../engine.js';
 import type { RecognitionContext } from './context.js';
 
@@ -8,13 +10,9 @@ export const Query = {
 
   scenarios: (_: unknown, __: unknown, ctx: RecognitionContext) => ctx.store.scenarios(),
 
-  async recognitionRules(
-    _: unknown,
-    args: { acceptingRegion?: string | null; scenario?: string | null; includeHistory?: boolean | null },
-    ctx: RecognitionContext,
-  ) {
-    const all = await ctx.store.acceptanceRuleRecords();
-    const rules = args.includeHistory ? all : inForce(all, todayInChina());
+  /** The rules in force today: at most one version per rule, so the list is bounded by regions × scenarios × types. */
+  async recognitionRules(_: unknown, args: { acceptingRegion?: string | null; scenario?: string | null }, ctx: RecognitionContext) {
+    const rules = inForce(await ctx.store.acceptanceRuleRecords(), todayInChina());
     return rules.filter(
       (r) =>
         (!args.acceptingRegion || r.acceptingRegion === args.acceptingRegion || r.acceptingRegion === null) &&
@@ -22,9 +20,22 @@ export const Query = {
     );
   },
 
-  async invalidationRules(_: unknown, args: { includeHistory?: boolean | null }, ctx: RecognitionContext) {
-    const all = await ctx.store.invalidationRuleRecords();
-    return args.includeHistory ? all : inForce(all, todayInChina());
+  async invalidationRules(_: unknown, __: unknown, ctx: RecognitionContext) {
+    return inForce(await ctx.store.invalidationRuleRecords(), todayInChina());
+  },
+
+  /** A page of one acceptance rule's versions, newest first. */
+  async recognitionRuleHistory(_: unknown, args: { id: string } & PageArgs, ctx: RecognitionContext) {
+    const page = acceptanceRuleVersionPages.request(args.id, args);
+    const versions = await ctx.store.acceptanceRuleVersions(args.id, page);
+    return acceptanceRuleVersionPages.connection(args.id, page, versions, (r) => [r.version], () => ctx.store.ruleVersionCount('acceptance', args.id));
+  },
+
+  /** A page of one invalidation rule's versions, newest first. */
+  async invalidationRuleHistory(_: unknown, args: { id: string } & PageArgs, ctx: RecognitionContext) {
+    const page = invalidationRuleVersionPages.request(args.id, args);
+    const versions = await ctx.store.invalidationRuleVersions(args.id, page);
+    return invalidationRuleVersionPages.connection(args.id, page, versions, (r) => [r.version], () => ctx.store.ruleVersionCount('invalidation', args.id));
   },
 
   async verifiers(_: unknown, args: { region?: string | null }, ctx: RecognitionContext) {
