@@ -33,7 +33,7 @@ export const CREDENTIAL_BY_ID = `query CredentialById($id: ID!) {
 export const HOLDER_CREDENTIALS = `query HolderCredentials($code: ID!) {
   holder(code: $code) {
     code holderType
-    credentials { id name status issuerName issuingRegion { code name } }
+    credentials { nodes { id name status issuerName issuingRegion { code name } } }
   }
 }`;
 
