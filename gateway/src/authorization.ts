@@ -8,29 +8,13 @@ import {
   type DocumentNode,
   type FragmentDefinitionNode,
   type GraphQLCompositeType,
-  type GraphQLInterfaceType,
-  type GraphQLNamedType,
-  type GraphQLObjectType,
   type GraphQLSchema,
-  type GraphQLType,
-  type GraphQLUnionType,
   type SelectionSetNode,
 } from 'graphql';
 import type { Caller } from '../../subgraphs/kit/auth/caller.js';
 import type { IntrospectionMode } from './config.js';
-import { accessRefused, allowedPrincipals, readRequirement, REQUIRES_SCOPES, typeTag, type Principal, type ScopeRequirement } from '../../subgraphs/kit/auth/scopes.js';
-
-// graphql's own isObjectType & co. use instanceof, which fails on @apollo/gateway's schema (CommonJS graphql).
-const isObjectType = (t: unknown): t is GraphQLObjectType => typeTag(t) === 'GraphQLObjectType';
-const isInterfaceType = (t: unknown): t is GraphQLInterfaceType => typeTag(t) === 'GraphQLInterfaceType';
-const isUnionType = (t: unknown): t is GraphQLUnionType => typeTag(t) === 'GraphQLUnionType';
-const isAbstractType = (t: unknown): t is GraphQLInterfaceType | GraphQLUnionType => isInterfaceType(t) || isUnionType(t);
-const isCompositeType = (t: unknown): t is GraphQLCompositeType => isObjectType(t) || isAbstractType(t);
-function getNamedType(type: GraphQLType): GraphQLNamedType {
-  let t: GraphQLType = type;
-  while ('ofType' in t) t = t.ofType;
-  return t;
-}
+import { accessRefused, allowedPrincipals, readRequirement, REQUIRES_SCOPES, type Principal, type ScopeRequirement } from '../../subgraphs/kit/auth/scopes.js';
+import { getNamedType, isAbstractType, isCompositeType, isInterfaceType, isObjectType } from './schema-types.js';
 
 const rootTypes = new Set(['Query', 'Mutation', 'Subscription']);
 const REQUIRES_SCOPES_SPEC = 'https://specs.apollo.dev/requiresScopes/';

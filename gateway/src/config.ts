@@ -59,7 +59,7 @@ const schema = z.object({
   HUTONG_MAX_ALIASES: z.coerce.number().int().min(0).max(1000).default(15),
   HUTONG_MAX_DIRECTIVES: z.coerce.number().int().min(0).max(1000).default(20),
   HUTONG_MAX_TOKENS: z.coerce.number().int().min(50).max(100_000).default(2000),
-  HUTONG_MAX_COST: z.coerce.number().int().min(10).max(10_000_000).default(500),
+  HUTONG_MAX_COST: z.coerce.number().int().min(10).max(10_000_000).default(50_000),
   HUTONG_RATE_LIMIT_PER_MINUTE: z.coerce.number().int().min(1).max(1_000_000).default(600),
   HUTONG_MAX_BODY_BYTES: z.coerce.number({ message: 'must be a whole number' }).int().min(1024).max(50_000_000).default(1_000_000),
   /** Redis shared by gateway replicas (the rate limit's counters); unset: each process counts alone. */

@@ -19,6 +19,7 @@ import { createGatewayMetrics } from './metrics.js';
 import { traceRequests } from '../../subgraphs/kit/tracing.js';
 import type { SubgraphHealth } from './resilience.js';
 import { accessLog, errorMetricsPlugin, type ServiceMetrics } from '../../subgraphs/kit/metrics.js';
+import { costLimitPlugin } from './cost.js';
 import { authorizationPlugin } from './authorization.js';
 import { createSubgraphTransport, type GatewayContext } from './transport.js';
 import { RedisStore, type RedisReply } from 'rate-limit-redis';
@@ -96,6 +97,7 @@ export async function createGateway(config: GatewayConfig, logger: Logger): Prom
       operationShape,
       ...limits.plugins,
       authorizationPlugin((schema) => supergraph.policyFor(schema), config.introspection),
+      costLimitPlugin((schema) => supergraph.demandFor(schema), config.limits.maxCost),
       httpStatusPlugin,
     ],
   });

@@ -15,8 +15,8 @@ export interface LimitsConfig {
 }
 
 /**
- * Limits on what one operation may ask: depth, aliases, directives, tokens and cost, checked
- * before execution (graphql-armor), and no suggestions of field names in errors. Batched HTTP
+ * Limits on what one operation may ask: depth, aliases, directives and tokens, checked before
+ * execution (graphql-armor), and no suggestions of field names in errors; its cost is cost.ts's. Batched HTTP
  * requests stay off: one operation per request.
  */
 export function operationLimits(config: LimitsConfig): {
@@ -32,7 +32,8 @@ export function operationLimits(config: LimitsConfig): {
     // Tokens are limited by graphql-js's own parser (see parseOptions): armor's token plugin
     // turns every syntax error into an HTTP 500.
     maxTokens: { enabled: false },
-    costLimit: { maxCost: config.maxCost, objectCost: 2, scalarCost: 1, depthCostFactor: 1.5, ignoreIntrospection: true },
+    // Cost is Hutong's own (cost.ts): it counts list sizes, with the variables, after validation.
+    costLimit: { enabled: false },
     blockFieldSuggestion: { enabled: true },
   });
   const { plugins, validationRules } = armor.protect();

@@ -6,12 +6,19 @@ import { Supergraph } from '@apollo/federation-internals';
 import type { GraphQLSchema } from 'graphql';
 import type { Logger } from '../../subgraphs/kit/logger.js';
 import { readAccessPolicy, type AccessPolicy } from './authorization.js';
+import { readDemandPolicy, type DemandPolicy } from './cost.js';
 
-/** A supergraph file read, validated and split into what the gateway runs and its access policy. */
+/** A supergraph file read, validated and split into what the gateway runs, its access policy and its lists' sizes. */
 export interface LoadedSupergraph {
   executableSdl: string;
   policy: AccessPolicy;
+  demand: DemandPolicy;
   subgraphs: string[];
+}
+
+interface Policies {
+  access: AccessPolicy;
+  demand: DemandPolicy;
 }
 
 /** Reads and validates a supergraph file; the error says what is wrong in one sentence. */
@@ -25,7 +32,7 @@ export async function loadSupergraphFile(file: string): Promise<LoadedSupergraph
   try {
     const { policy, executableSdl } = readAccessPolicy(sdl);
     const supergraph = Supergraph.build(executableSdl);
-    return { executableSdl, policy, subgraphs: supergraph.subgraphsMetadata().map((s) => s.name) };
+    return { executableSdl, policy, demand: readDemandPolicy(sdl), subgraphs: supergraph.subgraphsMetadata().map((s) => s.name) };
   } catch (error) {
     const reason = (error as Error).message.split('\n')[0];
     throw new Error(`The supergraph at ${file} is not valid: ${reason}`);
@@ -33,16 +40,16 @@ export async function loadSupergraphFile(file: string): Promise<LoadedSupergraph
 }
 
 /**
- * Supplies the gateway's supergraph from a file and swaps in a new one, with its access policy,
+ * Supplies the gateway's supergraph from a file and swaps in a new one, with its policies,
  * when the file changes or on `reload()` (SIGHUP). A file that does not read or validate is
  * refused with a log line and the supergraph being served stays. Each API schema the gateway
- * builds is paired with the policy read from the same file, so a request is always checked
- * against the policy of the schema it runs on, even while a reload happens under it.
+ * builds is paired with the policies (access, list sizes) read from the same file, so a request
+ * is always checked against those of the schema it runs on, even while a reload happens under it.
  */
 export class SupergraphSource {
   private update?: (sdl: string) => void;
-  private pendingPolicy?: AccessPolicy;
-  private readonly policies = new WeakMap<GraphQLSchema, AccessPolicy>();
+  private pendingPolicy?: Policies;
+  private readonly policies = new WeakMap<GraphQLSchema, Policies>();
   private watcher?: FSWatcher;
   private debounce?: NodeJS.Timeout;
   private reloading = Promise.resolve();
@@ -57,7 +64,7 @@ export class SupergraphSource {
   readonly hook: SupergraphSdlHook = async ({ update }) => {
     const loaded = await loadSupergraphFile(this.file);
     this.update = update;
-    this.pendingPolicy = loaded.policy;
+    this.pendingPolicy = { access: loaded.policy, demand: loaded.demand };
     this.served = loaded.executableSdl;
     this.watchFile();
     return { supergraphSdl: loaded.executableSdl, cleanup: async () => this.close() };
@@ -70,7 +77,11 @@ export class SupergraphSource {
   }
 
   policyFor(schema: GraphQLSchema): AccessPolicy | undefined {
-    return this.policies.get(schema);
+    return this.policies.get(schema)?.access;
+  }
+
+  demandFor(schema: GraphQLSchema): DemandPolicy | undefined {
+    return this.policies.get(schema)?.demand;
   }
 
   /** Reads the file again; resolves true when a new supergraph is being served. Never throws. */
@@ -100,7 +111,7 @@ export class SupergraphSource {
       return false;
     }
     const previous = this.pendingPolicy;
-    this.pendingPolicy = loaded.policy;
+    this.pendingPolicy = { access: loaded.policy, demand: loaded.demand };
     try {
       this.update(loaded.executableSdl);
     } catch (error) {

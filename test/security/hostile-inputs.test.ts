@@ -197,8 +197,9 @@ describe('hostile input', () => {
     });
 
     it('refuses a fragment bomb with 400 GRAPHQL_VALIDATION_FAILED: its cost counts every spread', async () => {
+      // 2^11 spreads of the regions (34 each, as declared): 69,632 objects.
       const frags = Array.from({ length: 12 }, (_, i) => `fragment F${i} on Query { ${i === 11 ? 'regions { code }' : `...F${i + 1} ...F${i + 1}`} }`).join(' ');
-      expectRefusal(await gql(`query { ...F0 } ${frags}`), { status: 400, code: 'GRAPHQL_VALIDATION_FAILED', message: /Cost limit of 500 exceeded/ }, pii);
+      expectRefusal(await gql(`query { ...F0 } ${frags}`), { status: 400, code: 'GRAPHQL_VALIDATION_FAILED', reason: 'COST_LIMIT', message: /^Cost limit of 50000 exceeded, found 69632:/ }, pii);
     });
 
     it.each(titled([
@@ -213,9 +214,10 @@ describe('hostile input', () => {
       expectRefusal(await gql(`{ regions { ${'code '.repeat(3000)} } }`), { status: 400, code: 'GRAPHQL_PARSE_FAILED', message: /2000 tokens/ }, pii);
     });
 
-    it('refuses an operation costing more than 500 with 400 GRAPHQL_VALIDATION_FAILED', async () => {
-      const q = `{ ${Array.from({ length: 15 }, (_, i) => `h${i}: holder(code: "11010519491231002X") { credentials { nodes { holderName issuingRegion { provinces { code name app } } faceFields { key value } } } }`).join(' ')} }`;
-      expectRefusal(await gql(q), { status: 400, code: 'GRAPHQL_VALIDATION_FAILED', message: /Cost limit of 500 exceeded/ }, pii);
+    it('refuses an operation that could return more than 50000 objects with 400 GRAPHQL_VALIDATION_FAILED', async () => {
+      // Public lists, as declared: 6 × 500 verifiers × (1 + 20 scenarios) = 63,000.
+      const q = `{ ${Array.from({ length: 6 }, (_, i) => `v${i}: verifiers { name scenarios { code nameZh } }`).join(' ')} }`;
+      expectRefusal(await gql(q), { status: 400, code: 'GRAPHQL_VALIDATION_FAILED', reason: 'COST_LIMIT', message: /^Cost limit of 50000 exceeded, found 63000:/ }, pii);
     });
 
     // Sent by a holder, who may ask for a credential: the variable itself must be what is refused.
