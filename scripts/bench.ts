@@ -1,6 +1,7 @@
 /**
  * `npm run bench [-- --db pglite|postgres] [--duration 15] [--connections 50] [--warmup 3]
- * [--only op,…] [--seed-count 200]`: measures Hutong's throughput and latency per operation.
+ * [--only op,…] [--seed-count 200] [--cpu-prof <dir>]`: measures Hutong's throughput and latency per
+ * operation; with --cpu-prof, profiles the servers during each timed run (scripts/bench/profile.ts).
  *
  * Starts the whole stack in this process (every subgraph seeded on its own database — PGlite in
  * memory, or a throw-away PostgreSQL database each — and the real gateway with its normal
@@ -25,6 +26,7 @@ import { supergraphPath } from './composition.js';
 import type { DriveJob, DriveResult } from './bench/drive.js';
 import { startFixture } from './bench/fixture/subgraphs.js';
 import { evaluateTargets, formatTable, formatTargets, type GatewayKind, type Measurement } from './bench/report.js';
+import { formatSummary, profiled } from './bench/profile.js';
 import { startStockGateway } from './bench/stock-gateway.js';
 import { createCode, credentialById, generic, HOTEL_SCENARIO, holderAcrossRegions, jiangsuEids, verifications, type BenchRequest, type Mint } from './bench/workload.js';
 
@@ -38,6 +40,8 @@ interface Options {
   warmup: number;
   only: Operation[];
   seedCount: number;
+  /** Where to write a CPU profile of each timed run; none when unset. */
+  cpuProfDir?: string;
 }
 
 function parseOptions(args: string[]): Options {
@@ -63,6 +67,7 @@ function parseOptions(args: string[]): Options {
     warmup: whole('warmup', 3, 0),
     only,
     seedCount: whole('seed-count', 200, 20),
+    cpuProfDir: value('cpu-prof') ? path.resolve(value('cpu-prof')!) : undefined,
   };
 }
 
@@ -184,6 +189,7 @@ try {
   };
 
   const rows: Measurement[] = [];
+  const profiles: string[] = [];
   const { connections, duration, warmup } = options;
 
   /** Warm-up (untimed), then the timed run, with the subgraph requests and SQL counted around it. */
@@ -202,7 +208,16 @@ try {
     await settle(counters.requests);
     const beforeRequests = counters.requests();
     const beforeSql = await counters.sql?.();
-    const result = await drive({ url, connections, duration, requests: timed, ...(amount ? { amount: timed.length } : {}) });
+    const job: DriveJob = { url, connections, duration, requests: timed, ...(amount ? { amount: timed.length } : {}) };
+    let result: DriveResult;
+    if (options.cpuProfDir && gateway !== 'bare') {
+      const file = path.join(options.cpuProfDir, `${operation}-${gateway}.cpuprofile`);
+      const run = await profiled(file, () => drive(job));
+      result = run.result;
+      profiles.push(`${operation} through ${gateway} (${file}), self time:\n${formatSummary(run.summary)}`);
+    } else {
+      result = await drive(job);
+    }
     // Requests still in flight when the run ended are served after it: count their subgraph
     // requests and statements too, once the counters stop moving, and divide by requests sent.
     await settle(counters.requests);
@@ -299,6 +314,7 @@ try {
   console.log('');
   console.log('Targets (ratios within this run):');
   console.log(formatTargets(evaluateTargets(rows)) || '(none measured)');
+  if (profiles.length > 0) console.log(`\nCPU profiles of the timed runs (the servers' process):\n\n${profiles.join('\n\n')}`);
 } catch (error) {
   console.error(`The bench failed: ${(error as Error).stack ?? error}`);
   exitCode = 1;
