@@ -25,8 +25,12 @@ import {
 import { getNamedType, isCompositeType, isInterfaceType, isListType, isObjectType, nullableOf } from './schema-types.js';
 
 const COST_SPEC = 'https://specs.apollo.dev/cost/';
-/** What a list without a declared size counts as: the largest page Hutong serves. */
-export const UNDECLARED_LIST_SIZE = 100;
+/**
+ * What a list without a declared size counts as. Hutong's own supergraph declares every list (a
+ * unit test checks); this is for a supergraph that does not, whose ordinary queries should not
+ * be refused for nesting three lists.
+ */
+export const UNDECLARED_LIST_SIZE = 10;
 /** A mutation's root field writes: it weighs as much as ten objects read. */
 export const MUTATION_FIELD_COST = 10;
 export const COST_LIMIT = 'COST_LIMIT';

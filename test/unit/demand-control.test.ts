@@ -1,7 +1,7 @@
 /**
  * The cost of an operation is how many objects it could return: pages count by their `first`
  * (literal, variable or default), lists of known bounds by their declared size, undeclared lists
- * as the largest page; depth and fragments alone cost nothing extra. The sizes come from
+ * as ten; depth and fragments alone cost nothing extra. The sizes come from
  * `@listSize` in a real composed supergraph.
  */
 import { readFileSync } from 'node:fs';
@@ -76,9 +76,9 @@ describe('the cost of an operation', () => {
     expect(cost('{ regions { code provinces } }')).toBe(40);
   });
 
-  it('counts a list without a declared size as the largest page', () => {
-    expect(UNDECLARED_LIST_SIZE).toBe(100);
-    expect(cost('{ scenarios { code } }')).toBe(100);
+  it('counts a list without a declared size as ten', () => {
+    expect(UNDECLARED_LIST_SIZE).toBe(10);
+    expect(cost('{ scenarios { code } }')).toBe(10);
     expect(policy.undeclaredLists).toEqual(['Query.scenarios']);
   });
 
