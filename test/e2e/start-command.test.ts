@@ -163,7 +163,7 @@ describe('npm start', () => {
       let shandongServedAgain = false;
       const otherAnswers: string[] = [];
       const shandongAnswers: string[] = [];
-      const deadline = killedAt + 60_000;
+      const deadline = killedAt + 90_000;
       const others = async () => {
         while (!shandongServedAgain && Date.now() < deadline) otherAnswers.push(otherRegionsAnswer(await query(base, OTHER_REGIONS, ids, { token })));
       };
@@ -197,9 +197,11 @@ describe('npm start', () => {
       expect(shandongAnswers.slice(firstOk)).toEqual(['ok', 'ok', 'ok', 'ok', 'ok']);
 
       // Restarted on its port, within seconds, in a new process that took over the dead one's data folder.
-      // (10 s and 18 s measured on two cores shared with other test runs, at load averages 8 and 11.)
-      expect(readyAgainAfterMs).toBeDefined();
-      expect(readyAgainAfterMs!).toBeLessThan(30_000);
+      // A restart is a new Node process importing the subgraph and reopening PGlite: 6 s on an idle
+      // 2-core machine, 12 s under this test's own query load, 10–31 s in the full suite beside other
+      // stacks (31 s in one CI run). The bound says "it came back by itself", not how fast a busy machine is.
+      expect(readyAgainAfterMs, 'ms from kill -9 to ready again').toBeDefined();
+      expect(readyAgainAfterMs!, 'ms from kill -9 to ready again').toBeLessThan(60_000);
       const newPid = Number(readFileSync(lockFile, 'utf8'));
       expect(newPid).not.toBe(killedPid);
       expect(stack.output()).toMatch(
