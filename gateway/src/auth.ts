@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { GraphQLError } from 'graphql';
 import { createRemoteJWKSet, customFetch, errors, jwtVerify, type JWTVerifyGetKey } from 'jose';
 import { fetch as undiciFetch } from 'undici';
@@ -18,6 +19,41 @@ const ACCEPTED_ALGORITHMS = ['RS256', 'ES256'];
 
 export type Authenticate = (authorization: string | undefined) => Promise<Caller>;
 
+/**
+ * How long a verified token is taken again without checking its signature: the same caller sends
+ * the same token with every request, and an ES256 check through jose costs about 280 µs. A key
+ * removed from the identity provider's key set stops working within this time.
+ */
+export const VERIFIED_TOKEN_REUSE_MS = 60_000;
+/** Bounded, so a flood of distinct valid tokens costs memory once and no more (entries are ~200 bytes). */
+export const VERIFIED_TOKEN_CAPACITY = 10_000;
+
+/** Callers of tokens whose signature, issuer and audience were checked, keyed by the token's hash. */
+class VerifiedTokens {
+  private readonly entries = new Map<string, { caller: Caller; expiresAtMs: number; reuseUntilMs: number }>();
+
+  get(token: string, nowMs: number): Caller | undefined {
+    const key = VerifiedTokens.key(token);
+    const entry = this.entries.get(key);
+    if (!entry) return undefined;
+    // Expiry is judged on every use, exactly as a fresh verification would.
+    if (nowMs >= entry.expiresAtMs || nowMs >= entry.reuseUntilMs) {
+      this.entries.delete(key);
+      return undefined;
+    }
+    return entry.caller;
+  }
+
+  set(token: string, caller: Caller, expiresAtMs: number, nowMs: number): void {
+    if (this.entries.size >= VERIFIED_TOKEN_CAPACITY) this.entries.delete(this.entries.keys().next().value!);
+    this.entries.set(VerifiedTokens.key(token), { caller, expiresAtMs, reuseUntilMs: nowMs + VERIFIED_TOKEN_REUSE_MS });
+  }
+
+  private static key(token: string): string {
+    return createHash('sha256').update(token).digest('base64url');
+  }
+}
+
 const unauthenticated = (message: string) =>
   new GraphQLError(message, { extensions: { code: 'UNAUTHENTICATED', http: { status: 401 } } });
 
@@ -28,14 +64,18 @@ export async function createAuthenticator(config: ClientAuthConfig): Promise<Aut
         [customFetch]: (url, options) => undiciFetch(url, options as Parameters<typeof undiciFetch>[1]) as unknown as Promise<Response>,
       })
     : await loadJwks(config.jwksFile);
+  const verified = new VerifiedTokens();
 
   return async (authorization) => {
     if (authorization === undefined || authorization === '') return anonymous;
     const match = /^Bearer ([A-Za-z0-9_.-]{10,8192})$/.exec(authorization);
     if (!match) throw unauthenticated('Authorization header must be "Bearer <token>".');
+    const token = match[1]!;
+    const known = verified.get(token, Date.now());
+    if (known) return known;
     let payload;
     try {
-      ({ payload } = await jwtVerify(match[1]!, keys, {
+      ({ payload } = await jwtVerify(token, keys, {
         algorithms: ACCEPTED_ALGORITHMS,
         issuer: config.issuer,
         audience: config.audience,
@@ -45,7 +85,9 @@ export async function createAuthenticator(config: ClientAuthConfig): Promise<Aut
       throw unauthenticated(`Token refused: ${describe(error)}.`);
     }
     try {
-      return callerFromClaims(payload);
+      const caller = callerFromClaims(payload);
+      verified.set(token, caller, payload.exp! * 1000, Date.now());
+      return caller;
     } catch (error) {
       throw unauthenticated(`Token refused: ${(error as Error).message}.`);
     }

@@ -6,13 +6,18 @@
  * key is not bound to the service it names, refuses the request.
  */
 import { createHash, randomUUID } from 'node:crypto';
-import { jwtVerify, SignJWT } from 'jose';
 import { callerClaims, callerFromEnvelope, type Caller } from './caller.js';
 import type { SigningKey } from './keys.js';
 import type { ServiceKeySet } from './service-keys.js';
+import { signJws, verifyJws } from './jws.js';
 
 export const ENVELOPE_HEADER = 'x-hutong-envelope';
+const ENVELOPE_TYPE = 'hutong-envelope+jwt';
 const LIFETIME_SECONDS = 30;
+/** Clock skew allowed between services, either way. */
+const CLOCK_TOLERANCE_SECONDS = 5;
+/** However far its expiry is set, an envelope is not taken once it is older than this. */
+const MAX_AGE_SECONDS = LIFETIME_SECONDS + 5;
 
 export const bodyHash = (body: string | Uint8Array) => createHash('sha256').update(body).digest('base64url');
 
@@ -32,14 +37,22 @@ export async function signEnvelope(
   caller: Caller,
   req: EnvelopeRequest,
 ): Promise<string> {
-  return new SignJWT({ caller: callerClaims(caller), htm: req.method.toUpperCase(), htu: req.path, bh: bodyHash(req.body) })
-    .setProtectedHeader({ alg: key.alg, kid: key.kid, typ: 'hutong-envelope+jwt' })
-    .setIssuer(service)
-    .setAudience(req.audience)
-    .setIssuedAt()
-    .setExpirationTime(`${LIFETIME_SECONDS}s`)
-    .setJti(randomUUID())
-    .sign(key.key);
+  const iat = Math.floor(Date.now() / 1000);
+  return signJws(
+    key,
+    { kid: key.kid, typ: ENVELOPE_TYPE },
+    {
+      caller: callerClaims(caller),
+      htm: req.method.toUpperCase(),
+      htu: req.path,
+      bh: bodyHash(req.body),
+      iss: service,
+      aud: req.audience,
+      iat,
+      exp: iat + LIFETIME_SECONDS,
+      jti: randomUUID(),
+    },
+  );
 }
 
 export class EnvelopeError extends Error {
@@ -107,15 +120,15 @@ export async function verifyEnvelope(
 ): Promise<{ caller: Caller; service: string }> {
   if (!token) throw new EnvelopeError('request is not signed by the Hutong gateway');
   let signer: string | undefined;
-  let payload;
+  let payload: Record<string, unknown>;
   try {
-    ({ payload } = await jwtVerify(token, keys.verifier('any', (service) => (signer = service)), {
-      algorithms: ['ES256', 'RS256'],
-      audience: req.audience,
-      typ: 'hutong-envelope+jwt',
-      maxTokenAge: `${LIFETIME_SECONDS + 5}s`,
-      clockTolerance: 5,
+    let header;
+    ({ header, payload } = await verifyJws(token, ['ES256', 'RS256'], async (h) => {
+      const bound = await keys.resolve(h as Parameters<ServiceKeySet['resolve']>[0]);
+      signer = bound.service;
+      return bound;
     }));
+    if (header.typ !== ENVELOPE_TYPE || !isFresh(payload, Math.floor(Date.now() / 1000)) || !isFor(payload.aud, req.audience)) throw new Error('claims');
   } catch {
     throw new EnvelopeError('request signature is invalid or expired');
   }
@@ -124,7 +137,7 @@ export async function verifyEnvelope(
   if (payload.htm !== req.method.toUpperCase() || payload.htu !== req.path || payload.bh !== bodyHash(req.body)) {
     throw new EnvelopeError('request signature was made for another request');
   }
-  if (replays && (typeof payload.jti !== 'string' || !(await replays.claim(payload.jti, payload.exp!)))) {
+  if (replays && (typeof payload.jti !== 'string' || !(await replays.claim(payload.jti, payload.exp as number)))) {
     throw new EnvelopeError('request signature was already used');
   }
   try {
@@ -133,3 +146,17 @@ export async function verifyEnvelope(
     throw new EnvelopeError('request signature carries no valid caller');
   }
 }
+
+/**
+ * Issued at most MAX_AGE_SECONDS ago and not yet expired, each give or take the clock tolerance; an envelope
+ * without an issue or expiry time is never fresh.
+ */
+function isFresh(payload: Record<string, unknown>, now: number): boolean {
+  const { iat, exp, nbf } = payload;
+  if (typeof iat !== 'number' || typeof exp !== 'number') return false;
+  if (nbf !== undefined && (typeof nbf !== 'number' || nbf > now + CLOCK_TOLERANCE_SECONDS)) return false;
+  const age = now - iat;
+  return exp > now - CLOCK_TOLERANCE_SECONDS && age >= -CLOCK_TOLERANCE_SECONDS && age - CLOCK_TOLERANCE_SECONDS <= MAX_AGE_SECONDS;
+}
+
+const isFor = (aud: unknown, audience: string) => aud === audience || (Array.isArray(aud) && aud.includes(audience));
