@@ -49,6 +49,20 @@ describe('credential(id) through the gateway', () => {
     expect(Object.fromEntries(body.data.credential.faceFields.map((f: { key: string; value: string }) => [f.key, f.value]))).toEqual(seeded.face);
   });
 
+  it('names a credential’s type as the catalogue does, the names from its registry and the rest from the catalogue', async () => {
+    const seeded = seedCredential(regions.find((r) => r.code === 'shandong')!, 1);
+    const query = 'query($id: ID!) { credential(id: $id) { type { code slug name nameZh holderType } } }';
+    const { body } = await stack.query(query, { id: seeded.id }, { token: await adminToken(stack) });
+    expect(body.errors).toBeUndefined();
+    expect(body.data.credential.type).toEqual({
+      code: '11100000HT00000183001',
+      slug: 'e-id',
+      name: 'Electronic resident identity card',
+      nameZh: '电子居民身份证',
+      holderType: 'CITIZEN',
+    });
+  });
+
   it('reports the live status: suspended, revoked and expired credentials come back as such', async () => {
     const records = seededCredentials('yangtze-delta', TEST_SEED_COUNT);
     const token = await adminToken(stack);

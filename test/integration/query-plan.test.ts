@@ -27,6 +27,18 @@ describe('query plans', () => {
     expect(formatted).toContain('Flatten(path: "credential")');
   });
 
+  it('takes a credential’s type names from its registry, in the same fetch as its fields: two calls, not three', () => {
+    const formatted = plan('{ credential(id: "x") { name type { slug nameZh name } } }');
+    const services = fetchedServices(formatted);
+    expect(services).toHaveLength(5);
+    expect(services.filter((s) => s === 'catalogue')).toEqual(['catalogue']);
+    expect(formatted).not.toContain('Flatten(path: "credential.type")');
+    const shandongFetch = formatted.slice(formatted.indexOf('Fetch(service: "shandong")'), formatted.indexOf('Fetch(service: "yangtze-delta")'));
+    expect(shandongFetch).toMatch(/type \{\s+slug\s+nameZh\s+name\s+\}/);
+    // Fields only the catalogue has still come from it.
+    expect(fetchedServices(plan('{ credential(id: "x") { type { nameZh definingAuthority } } }')).at(-1)).toBe('catalogue');
+  });
+
   it('resolves a holder’s credentials from the index, then from each issuing registry in parallel', () => {
     const formatted = plan('{ holder(code: "x") { credentials(first: 5) { nodes { name status } pageInfo { endCursor } totalCount } } }');
     expect(fetchedServices(formatted)[0]).toBe('catalogue');

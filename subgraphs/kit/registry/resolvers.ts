@@ -78,7 +78,8 @@ export function registryResolvers(region: Region): GraphQLResolverMap<RegistryCo
       },
       holderName: (c: CredentialRecord, _: unknown, ctx: RegistryContext) => personal(c.holderName, ctx.caller, c, region),
       holderCode: (c: CredentialRecord, _: unknown, ctx: RegistryContext) => personal(c.holderCode, ctx.caller, c, region),
-      type: (c: CredentialRecord) => ({ code: c.typeCode }),
+      // The whole reference entry: its names are served from here (shareable), the rest by the catalogue.
+      type: (c: CredentialRecord) => credentialTypeByCode(c.typeCode) ?? { code: c.typeCode },
       holderType: (c: CredentialRecord) => holderTypes[c.holderType],
       status: (c: CredentialRecord) => effectiveStatus(c.status, c.expiryDate),
       statusCode: (c: CredentialRecord) => c.status,
