@@ -26,6 +26,8 @@ export type IntrospectionMode = 'everyone' | 'analysts' | 'off';
 const schema = z.object({
   HUTONG_GATEWAY_PORT: port(gatewayDefaultPort),
   HUTONG_GATEWAY_HOST: z.string().min(1).default('127.0.0.1'),
+  /** Processes serving the gateway's port (node:cluster); 1: this process alone. */
+  HUTONG_GATEWAY_WORKERS: z.coerce.number({ message: 'must be a whole number' }).int().min(1).max(64).default(1),
   ...metricsEnv,
   ...tracingEnv,
   HUTONG_SUPERGRAPH_PATH: z.string().min(1).default('schema/supergraph.graphql'),
@@ -78,6 +80,8 @@ const schema = z.object({
 
 export interface GatewayConfig {
   port: number;
+  /** Worker processes sharing the port; more than 1: this process supervises them (`workers.ts`). */
+  workers: number;
   host: string;
   /** `/metrics` listener: not the client port. */
   metrics: { port: number; host: string };
@@ -138,6 +142,7 @@ export function loadGatewayConfig(env: Record<string, string | undefined> = proc
   if (bad.length > 0) throw new Error(`Invalid configuration for the gateway:\n${bad.join('\n')}`);
   return {
     port: c.HUTONG_GATEWAY_PORT,
+    workers: c.HUTONG_GATEWAY_WORKERS,
     host: c.HUTONG_GATEWAY_HOST,
     metrics: { port: metricsPortFor(c.HUTONG_GATEWAY_PORT, c.HUTONG_METRICS_PORT), host: c.HUTONG_METRICS_HOST },
     otlpTracesUrl: c.HUTONG_OTLP_TRACES_URL,
@@ -166,7 +171,8 @@ export function loadGatewayConfig(env: Record<string, string | undefined> = proc
       maxDirectives: c.HUTONG_MAX_DIRECTIVES,
       maxTokens: c.HUTONG_MAX_TOKENS,
       maxCost: c.HUTONG_MAX_COST,
-      rateLimitPerMinute: c.HUTONG_RATE_LIMIT_PER_MINUTE,
+      // Workers without Redis count alone, each seeing about its share of a client's requests.
+      rateLimitPerMinute: c.HUTONG_REDIS_URL ? c.HUTONG_RATE_LIMIT_PER_MINUTE : Math.ceil(c.HUTONG_RATE_LIMIT_PER_MINUTE / c.HUTONG_GATEWAY_WORKERS),
     },
     clientAuth: {
       jwksFile: path.resolve(cwd, c.HUTONG_CLIENT_JWKS_FILE),

@@ -136,7 +136,12 @@ export function databasePoolMetrics(metrics: ServiceMetrics, db: Database): void
 }
 
 /** Serves `/metrics` on its own listener; port 0 picks a free port. */
-export async function serveMetrics(metrics: ServiceMetrics, port: number, host: string): Promise<Listening> {
+/** What `/metrics` serves: a process's own registry, or the gateway workers' figures summed. */
+export interface MetricsSource {
+  registry: { contentType: string; metrics(): Promise<string> };
+}
+
+export async function serveMetrics(metrics: MetricsSource, port: number, host: string): Promise<Listening> {
   const app = express();
   app.disable('x-powered-by');
   app.get('/metrics', async (_req, res) => {

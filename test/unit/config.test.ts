@@ -51,6 +51,18 @@ describe('gateway configuration', () => {
     ).toThrow(/HUTONG_GATEWAY_PORT: must be a port number[\s\S]*HUTONG_GRAPHIQL: must be true or false[\s\S]*HUTONG_SUBGRAPH_TIMEOUT_MS/);
   });
 
+  it('runs one gateway process unless asked for workers, from 1 to 64, sharing the rate limit among them without Redis', () => {
+    expect(loadGatewayConfig({})).toMatchObject({ workers: 1, limits: { rateLimitPerMinute: 600 } });
+    expect(loadGatewayConfig({ HUTONG_GATEWAY_WORKERS: '64' }).workers).toBe(64);
+    // Without Redis each worker counts alone and sees about its share of a client's requests.
+    expect(loadGatewayConfig({ HUTONG_GATEWAY_WORKERS: '4', HUTONG_RATE_LIMIT_PER_MINUTE: '600' }).limits.rateLimitPerMinute).toBe(150);
+    expect(loadGatewayConfig({ HUTONG_GATEWAY_WORKERS: '4', HUTONG_RATE_LIMIT_PER_MINUTE: '601' }).limits.rateLimitPerMinute).toBe(151);
+    expect(loadGatewayConfig({ HUTONG_GATEWAY_WORKERS: '4', HUTONG_REDIS_URL: 'redis://127.0.0.1:6379' }).limits.rateLimitPerMinute).toBe(600);
+    for (const bad of ['0', '65', 'two', '1.5']) {
+      expect(() => loadGatewayConfig({ HUTONG_GATEWAY_WORKERS: bad }), bad).toThrow(/HUTONG_GATEWAY_WORKERS/);
+    }
+  });
+
   it('opens GraphiQL and introspection in development and closes both in production unless asked', () => {
     expect(loadGatewayConfig({})).toMatchObject({ environment: 'development', graphiql: true, introspection: 'everyone' });
     expect(loadGatewayConfig({ HUTONG_ENVIRONMENT: 'production' })).toMatchObject({ graphiql: false, introspection: 'off' });
