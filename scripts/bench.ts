@@ -1,13 +1,15 @@
 /**
  * `npm run bench [-- --db pglite|postgres] [--duration 15] [--connections 50] [--warmup 3]
- * [--only op,…] [--seed-count 200] [--cpu-prof <dir>]`: measures Hutong's throughput and latency per
- * operation; with --cpu-prof, profiles the servers during each timed run (scripts/bench/profile.ts).
+ * [--only op,…] [--seed-count 200] [--gateway-workers 1] [--in-process] [--cpu-prof <dir>]`:
+ * measures Hutong's throughput and latency per operation; with --cpu-prof, profiles the servers
+ * during each timed run (scripts/bench/profile.ts).
  *
- * Starts the whole stack in this process (every subgraph seeded on its own database — PGlite in
- * memory, or a throw-away PostgreSQL database each — and the real gateway with its normal
- * settings, the rate limit raised out of the way), a stock `@apollo/gateway` serving the same
- * supergraph and subgraphs, four small fixture subgraphs for a generic federation workload behind
- * both gateways, and a bare one-hop HTTP server. Each operation is warmed up, then driven by
+ * Starts the subgraphs in this process (every one seeded on its own database — PGlite in memory,
+ * or a throw-away PostgreSQL database each), the real gateway with its normal settings (the rate
+ * limit raised out of the way) and a stock `@apollo/gateway` serving the same supergraph and
+ * subgraphs, each gateway in a process of its own as deployed (in this process with --in-process
+ * or --cpu-prof), four small fixture subgraphs for a generic federation workload behind both
+ * gateways, and a bare one-hop HTTP server. Each operation is warmed up, then driven by
  * autocannon in a separate process (scripts/bench/drive.ts). Prints one table and whether each
  * target holds; exit code 0 whether or not they do (1 when the bench itself fails).
  */
@@ -20,6 +22,7 @@ import { fileURLToPath } from 'node:url';
 import { createGateway } from '../gateway/src/gateway.js';
 import { loadGatewayConfig, subgraphUrlVariable } from '../gateway/src/config.js';
 import { listen } from '../subgraphs/kit/http.js';
+import { loadSigningKey } from '../subgraphs/kit/auth/keys.js';
 import { createLogger } from '../subgraphs/kit/logger.js';
 import { startStack, type Stack } from '../test/support/stack.js';
 import { supergraphPath } from './composition.js';
@@ -27,7 +30,8 @@ import type { DriveJob, DriveResult } from './bench/drive.js';
 import { startFixture } from './bench/fixture/subgraphs.js';
 import { evaluateTargets, formatTable, formatTargets, type GatewayKind, type Measurement } from './bench/report.js';
 import { formatSummary, profiled } from './bench/profile.js';
-import { startStockGateway } from './bench/stock-gateway.js';
+import { freePort, startServerProcess } from './bench/processes.js';
+import { startStockGateway, type StockGatewayJob } from './bench/stock-gateway.js';
 import { createCode, credentialById, generic, HOTEL_SCENARIO, holderAcrossRegions, jiangsuEids, verifications, type BenchRequest, type Mint } from './bench/workload.js';
 
 export const OPERATIONS = ['credential-by-id', 'holder-regions', 'create-code', 'verification', 'generic-federation'] as const;
@@ -42,6 +46,10 @@ interface Options {
   seedCount: number;
   /** Where to write a CPU profile of each timed run; none when unset. */
   cpuProfDir?: string;
+  /** HUTONG_GATEWAY_WORKERS of the Hutong gateway's process. */
+  gatewayWorkers: number;
+  /** The gateways in this process with the subgraphs (always so when profiling: one profile holds all). */
+  inProcess: boolean;
 }
 
 function parseOptions(args: string[]): Options {
@@ -68,6 +76,8 @@ function parseOptions(args: string[]): Options {
     only,
     seedCount: whole('seed-count', 200, 20),
     cpuProfDir: value('cpu-prof') ? path.resolve(value('cpu-prof')!) : undefined,
+    gatewayWorkers: whole('gateway-workers', 1, 1),
+    inProcess: args.includes('--in-process') || value('cpu-prof') !== undefined,
   };
 }
 
@@ -84,6 +94,45 @@ const compiled = here.endsWith('.js');
 const driverPath = path.join(path.dirname(here), 'bench', `drive${path.extname(here)}`);
 const workDir = mkdtempSync(path.join(tmpdir(), 'hutong-bench-'));
 const log = (line: string) => process.stderr.write(`${line}\n`);
+const extension = path.extname(here);
+const root = path.resolve(path.dirname(here), '..');
+
+/** A gateway serving `supergraphPath` (or its SDL) on `subgraphUrls`: Hutong's and the stock one, here or each as a process. */
+async function startGateways(g: { env: Record<string, string>; supergraphPath: string; subgraphUrls: Record<string, string>; keyFile: string; clientJwksFile: string; inProcess?: { hutongUrl: string } }) {
+  if (g.inProcess) {
+    const stock = await startStockGateway({ supergraphSdl: readFileSync(g.supergraphPath, 'utf8'), subgraphUrls: g.subgraphUrls, key: await loadSigningKey(g.keyFile), clientJwksFile: g.clientJwksFile });
+    return { hutongUrl: g.inProcess.hutongUrl, stockUrl: stock.url, stop: () => stock.stop() };
+  }
+  const hutongPort = await freePort();
+  const hutong = await startServerProcess({
+    what: 'the Hutong gateway',
+    entry: path.join(root, 'gateway', 'src', `main${extension}`),
+    compiled,
+    cwd: root,
+    env: { ...process.env, ...g.env, HUTONG_SUPERGRAPH_PATH: g.supergraphPath, HUTONG_GATEWAY_PORT: String(hutongPort), HUTONG_METRICS_PORT: '0', HUTONG_GATEWAY_WORKERS: String(options.gatewayWorkers), HUTONG_LOG_LEVEL: process.env.HUTONG_LOG_LEVEL ?? 'warn' },
+    url: `http://127.0.0.1:${hutongPort}/graphql`,
+    probe: { url: `http://127.0.0.1:${hutongPort}/ready`, method: 'GET' },
+    answers: 2 * options.gatewayWorkers,
+  });
+  const stockPort = await freePort();
+  const jobFile = path.join(workDir, `stock-${stockPort}.json`);
+  writeFileSync(jobFile, JSON.stringify({ supergraphPath: g.supergraphPath, subgraphUrls: g.subgraphUrls, keyFile: g.keyFile, clientJwksFile: g.clientJwksFile, port: stockPort } satisfies StockGatewayJob));
+  const stock = await startServerProcess({
+    what: 'the stock gateway',
+    entry: path.join(path.dirname(here), 'bench', `stock-gateway${extension}`),
+    args: [jobFile],
+    compiled,
+    cwd: root,
+    env: process.env,
+    url: `http://127.0.0.1:${stockPort}/`,
+    probe: { url: `http://127.0.0.1:${stockPort}/`, method: 'POST', body: '{"query":"{ __typename }"}' },
+    answers: 1,
+  }).catch(async (error) => {
+    await hutong.stop();
+    throw error;
+  });
+  return { hutongUrl: hutong.url, stockUrl: stock.url, stop: async () => void (await Promise.all([hutong.stop(), stock.stop()])) };
+}
 
 /** Runs autocannon in a process of its own and returns its result. */
 function drive(job: DriveJob): Promise<DriveResult> {
@@ -153,12 +202,20 @@ try {
   });
   cleanups.push(() => stack.stop());
   const mint: Mint = (claims) => stack.token(claims);
-  const gatewayKey = await stack.serviceKey('gateway');
-  const hutongUrl = `${stack.gatewayUrl}/graphql`;
 
   const subgraphUrls = Object.fromEntries([...stack.subgraphs.values()].map((s) => [s.name, `${s.url}/graphql`]));
-  const stock = await startStockGateway({ supergraphSdl: readFileSync(supergraphPath, 'utf8'), subgraphUrls, key: gatewayKey, clientJwksFile: stack.keyFiles.clientJwks });
-  cleanups.push(() => stock.stop());
+  const gatewayKeyFile = stack.keyFiles.serviceKey('gateway');
+  log(options.inProcess ? 'Gateways in this process.' : `Gateways in processes of their own (Hutong with ${options.gatewayWorkers} worker${options.gatewayWorkers > 1 ? 's' : ''})…`);
+  const main = await startGateways({
+    env: stack.gatewayEnv as Record<string, string>,
+    supergraphPath,
+    subgraphUrls,
+    keyFile: gatewayKeyFile,
+    clientJwksFile: stack.keyFiles.clientJwks,
+    ...(options.inProcess ? { inProcess: { hutongUrl: `${stack.gatewayUrl}/graphql` } } : {}),
+  });
+  cleanups.push(() => main.stop());
+  const hutongUrl = main.hutongUrl;
 
   // The yardstick: one hop to a Node HTTP server answering a small JSON body.
   const bare = createServer((req, res) => {
@@ -236,7 +293,7 @@ try {
   const hutongCounters = { requests: subgraphRequests, sql: sqlStatements };
   const gateways: [GatewayKind, string][] = [
     ['hutong', hutongUrl],
-    ['stock', stock.url],
+    ['stock', main.stockUrl],
   ];
   const fixed = (list: BenchRequest[]) => async () => ({ warm: list, timed: list });
 
@@ -290,25 +347,41 @@ try {
     };
     for (const key of Object.keys(fixtureEnv)) if (key.startsWith('HUTONG_SUBGRAPH_URL_')) delete fixtureEnv[key];
     for (const [name, url] of Object.entries(fixture.urls)) fixtureEnv[subgraphUrlVariable(name)] = url;
-    const fixtureGateway = await createGateway(loadGatewayConfig(fixtureEnv), createLogger('bench', 'silent'));
-    cleanups.push(() => fixtureGateway.stop());
-    const fixtureListening = await listen(fixtureGateway.app, 0);
-    cleanups.push(() => fixtureListening.close());
-    const fixtureStock = await startStockGateway({ supergraphSdl: fixture.supergraphSdl, subgraphUrls: fixture.urls, key: gatewayKey, clientJwksFile: stack.keyFiles.clientJwks });
-    cleanups.push(() => fixtureStock.stop());
+    const fixtureGateways = await startGateways({
+      env: fixtureEnv,
+      supergraphPath: fixtureSupergraph,
+      subgraphUrls: fixture.urls,
+      keyFile: gatewayKeyFile,
+      clientJwksFile: stack.keyFiles.clientJwks,
+      ...(options.inProcess ? { inProcess: { hutongUrl: await inProcessGateway(fixtureEnv) } } : {}),
+    });
+    cleanups.push(() => fixtureGateways.stop());
     const list = await generic(mint);
-    for (const [kind, url] of [['hutong', `${fixtureListening.url}/graphql`], ['stock', fixtureStock.url]] as [GatewayKind, string][]) {
+    for (const [kind, url] of [['hutong', fixtureGateways.hutongUrl], ['stock', fixtureGateways.stockUrl]] as [GatewayKind, string][]) {
       await preflight(url, list[0]!, `generic-federation through ${kind}`);
       await measure('generic-federation', kind, url, fixed(list), { requests: fixture.requests });
     }
   }
 
+  async function inProcessGateway(env: Record<string, string>): Promise<string> {
+    const gateway = await createGateway(loadGatewayConfig(env), createLogger('bench', 'silent'));
+    cleanups.push(() => gateway.stop());
+    const listening = await listen(gateway.app, 0);
+    cleanups.push(() => listening.close());
+    return `${listening.url}/graphql`;
+  }
+
   const cpuModel = cpus()[0]?.model ?? 'unknown CPU';
   console.log(`Hutong bench, ${started.toISOString()}: Node ${process.version}, ${availableParallelism()} CPUs (${cpuModel}), load average ${loadavg().map((l) => l.toFixed(2)).join(' ')}`);
   console.log(
-    `npm run bench -- --db ${options.db} --duration ${duration} --connections ${connections} --warmup ${warmup} --seed-count ${options.seedCount}${options.only.length < OPERATIONS.length ? ` --only ${options.only.join(',')}` : ''}`,
+    `npm run bench -- --db ${options.db} --duration ${duration} --connections ${connections} --warmup ${warmup} --seed-count ${options.seedCount} --gateway-workers ${options.gatewayWorkers}${options.inProcess && !options.cpuProfDir ? ' --in-process' : ''}${options.only.length < OPERATIONS.length ? ` --only ${options.only.join(',')}` : ''}`,
   );
-  console.log('Servers in one process, autocannon in another; verification: a pool of codes created before the timed run (the run ends when it is used up), verify only is timed.');
+  console.log(
+    options.inProcess
+      ? 'Subgraphs and gateways in one process, autocannon in another.'
+      : `Subgraphs in one process, each gateway in its own (Hutong: ${options.gatewayWorkers} worker${options.gatewayWorkers > 1 ? 's' : ''}), autocannon in another.`,
+  );
+  console.log('Verification: a pool of codes created before the timed run (the run ends when it is used up), verify only is timed.');
   console.log('');
   console.log(formatTable(rows));
   console.log('');

@@ -63,10 +63,12 @@ export function evaluateTargets(rows: Measurement[]): Target[] {
   }
   const ratio = hutongOverStock(rows, 'generic-federation');
   if (ratio !== undefined) {
+    // Answers with errors are quick to give: a ratio bought with them is no ratio.
+    const errors = find(rows, 'generic-federation', 'hutong')!.result.errors;
     targets.push({
-      name: `generic-federation: Hutong ≥ ${GENERIC_RATIO_TARGET}× the stock gateway's throughput`,
-      holds: ratio >= GENERIC_RATIO_TARGET,
-      measured: `${ratio.toFixed(2)}×`,
+      name: `generic-federation: Hutong ≥ ${GENERIC_RATIO_TARGET}× the stock gateway's throughput, no errors`,
+      holds: ratio >= GENERIC_RATIO_TARGET && errors === 0,
+      measured: `${ratio.toFixed(2)}×, ${errors} errors`,
     });
   }
   return targets;

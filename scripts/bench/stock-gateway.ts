@@ -13,7 +13,9 @@ import { readAccessPolicy } from '../../gateway/src/authorization.js';
 import { anonymous, type Caller } from '../../subgraphs/kit/auth/caller.js';
 import { DEV_TOKEN_AUDIENCE, DEV_TOKEN_ISSUER } from '../../subgraphs/kit/auth/client-tokens.js';
 import { ENVELOPE_HEADER, signEnvelope } from '../../subgraphs/kit/auth/envelope.js';
-import type { SigningKey } from '../../subgraphs/kit/auth/keys.js';
+import { readFileSync } from 'node:fs';
+import { loadSigningKey, type SigningKey } from '../../subgraphs/kit/auth/keys.js';
+import { isMainModule } from '../../subgraphs/kit/run.js';
 import { GATEWAY_SERVICE } from '../../subgraphs/kit/auth/service-keys.js';
 
 interface StockContext {
@@ -60,6 +62,8 @@ export async function startStockGateway(options: {
   /** The gateway's signing key (the subgraphs accept client callers from it only). */
   key: SigningKey;
   clientJwksFile: string;
+  /** 0 (the default): any free port. */
+  port?: number;
 }): Promise<StockGateway> {
   const authenticate = await createAuthenticator({ jwksFile: options.clientJwksFile, issuer: DEV_TOKEN_ISSUER, audience: DEV_TOKEN_AUDIENCE });
   const gateway = new ApolloGateway({
@@ -68,8 +72,23 @@ export async function startStockGateway(options: {
   });
   const server = new ApolloServer<StockContext>({ gateway });
   const { url } = await startStandaloneServer(server, {
-    listen: { port: 0, host: '127.0.0.1' },
+    listen: { port: options.port ?? 0, host: '127.0.0.1' },
     context: async ({ req }) => ({ caller: await authenticate(req.headers.authorization) }),
   });
   return { url, stop: () => server.stop() };
+}
+
+/** As a process of its own (`npm run bench`): the options, with the key as a file, in a JSON file. */
+export interface StockGatewayJob {
+  supergraphPath: string;
+  subgraphUrls: Record<string, string>;
+  keyFile: string;
+  clientJwksFile: string;
+  port: number;
+}
+
+if (isMainModule(import.meta.url)) {
+  const job = JSON.parse(readFileSync(process.argv[2]!, 'utf8')) as StockGatewayJob;
+  const stock = await startStockGateway({ ...job, supergraphSdl: readFileSync(job.supergraphPath, 'utf8'), key: await loadSigningKey(job.keyFile) });
+  process.on('SIGTERM', () => void stock.stop().then(() => process.exit(0)));
 }

@@ -32,11 +32,12 @@ describe('the bench targets', () => {
     ]);
   });
 
-  it('holds the generic workload at twice the stock gateway, not below', () => {
+  it('holds the generic workload at twice the stock gateway, not below, and never with an error', () => {
     expect(evaluateTargets([row('generic-federation', 'hutong', 200), row('generic-federation', 'stock', 100)])).toEqual([
-      { name: "generic-federation: Hutong ≥ 2× the stock gateway's throughput", holds: true, measured: '2.00×' },
+      { name: "generic-federation: Hutong ≥ 2× the stock gateway's throughput, no errors", holds: true, measured: '2.00×, 0 errors' },
     ]);
     expect(evaluateTargets([row('generic-federation', 'hutong', 199), row('generic-federation', 'stock', 100)])[0]!.holds).toBe(false);
+    expect(evaluateTargets([row('generic-federation', 'hutong', 400, { errors: 1 }), row('generic-federation', 'stock', 100)])[0]).toMatchObject({ holds: false, measured: '4.00×, 1 errors' });
   });
 
   it('prints shares of the bare hop and the Hutong/stock ratio in the table', () => {
