@@ -270,22 +270,23 @@ export async function runSizes(args: string[]): Promise<number> {
     };
     const plans: Record<LookupKind, (n: number) => Promise<string[]>> = {
       'credential-by-id': async (n) => {
-        const plans: string[] = [];
-        await new CredentialStore(explaining(registryDb, plans)).findByIds([credentialAt(n).id]);
-        return plans;
+        const found: string[] = [];
+        await new CredentialStore(explaining(registryDb, found)).findByIds([credentialAt(n).id]);
+        return found;
       },
       'holder-credentials': async (n) => {
-        const plans: string[] = [];
+        const found: string[] = [];
         const code = holderAt(region, Math.floor(Math.random() * n)).code;
-        await new IndexStore(explaining(indexDb, plans) as Database).pagesByHolders([{ holderCode: code, page: holderCredentialPages.request(code, {}) }]);
-        const page = await new IndexStore(indexDb).pagesByHolders([{ holderCode: code, page: holderCredentialPages.request(code, {}) }]);
-        await new CredentialStore(explaining(registryDb, plans)).findByIds(page[0]!.map((e) => e.credentialId));
-        return plans;
+        const request = [{ holderCode: code, page: holderCredentialPages.request(code, {}) }];
+        await new IndexStore(explaining(indexDb, found) as Database).pagesByHolders(request);
+        const [page] = await new IndexStore(indexDb).pagesByHolders(request);
+        await new CredentialStore(explaining(registryDb, found)).findByIds(page!.map((e) => e.credentialId));
+        return found;
       },
       'credential-count': async () => {
-        const plans: string[] = [];
-        await new FigureStore(explaining(registryDb, plans)).countByStatus();
-        return plans;
+        const found: string[] = [];
+        await new FigureStore(explaining(registryDb, found)).countByStatus();
+        return found;
       },
     };
 
@@ -297,12 +298,13 @@ export async function runSizes(args: string[]): Promise<number> {
       let t = performance.now();
       await seedRegistry(registryDb, region, size, (p) => progress(p.done, p.target));
       const seedRate = (size - from) / Math.max((performance.now() - t) / 1000, 0.001);
+      log(`  seeded at ${Math.round(seedRate).toLocaleString('en')}/s; the catalogue relays the new feed entries into its index…`);
       t = performance.now();
       // The other regions' polls fail (nothing serves them); Shandong's must have reached its head.
       await index.app.settle?.().catch(() => {});
       const [relayed, head] = [await new IndexStore(indexDb).cursor(region.code), await new CredentialStore(registryDb).feedHead()];
       if (relayed !== head.headSeq) throw new Error(`the catalogue relayed Shandong's feed to ${relayed} of ${head.headSeq}`);
-      log(`  seeded at ${Math.round(seedRate).toLocaleString('en')}/s; the catalogue relayed the feed in ${((performance.now() - t) / 1000).toFixed(1)} s`);
+      log(`  relayed in ${((performance.now() - t) / 1000).toFixed(1)} s`);
       for (const kind of LOOKUP_KINDS) {
         const first = await lookups[kind](size);
         if (!first.ok) throw new Error(`${kind} at ${formatSize(size)}: the first lookup failed`);
