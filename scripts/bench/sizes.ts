@@ -210,6 +210,15 @@ export async function runSizes(args: string[]): Promise<number> {
   const cleanups: (() => Promise<unknown>)[] = [];
   const rows: SizeRow[] = [];
   const counterCells: string[] = [];
+  let cleaning: Promise<void> | undefined;
+  const cleanUp = () =>
+    (cleaning ??= (async () => {
+      for (const cleanup of cleanups.reverse()) await cleanup().catch(() => {});
+    })());
+  // An interrupted run (a 10m seed takes a while) still drops its PostgreSQL databases.
+  const interrupted = () => void cleanUp().then(() => process.exit(130));
+  process.once('SIGINT', interrupted);
+  process.once('SIGTERM', interrupted);
   try {
     const keyDir = mkdtempSync(path.join(tmpdir(), 'hutong-sizes-keys-'));
     cleanups.push(async () => rmSync(keyDir, { recursive: true, force: true }));
@@ -331,9 +340,11 @@ export async function runSizes(args: string[]): Promise<number> {
     console.log(formatVerdicts(rows));
     return 0;
   } catch (error) {
+    // Interrupted: the statements in flight fail as the databases close, which says nothing.
+    if (cleaning) return 130;
     console.error(`The size bench failed: ${(error as Error).stack ?? error}`);
     return 1;
   } finally {
-    for (const cleanup of cleanups.reverse()) await cleanup().catch(() => {});
+    await cleanUp();
   }
 }
