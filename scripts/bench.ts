@@ -12,6 +12,9 @@
  * gateways, and a bare one-hop HTTP server. Each operation is warmed up, then driven by
  * autocannon in a separate process (scripts/bench/drive.ts). Prints one table and whether each
  * target holds; exit code 0 whether or not they do (1 when the bench itself fails).
+ *
+ * `npm run bench -- --sizes [10k,100k,1m] [--db pglite|postgres]` measures something else: lookup
+ * latency as one registry grows (scripts/bench/sizes.ts).
  */
 import { spawn } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync, readFileSync } from 'node:fs';
@@ -31,6 +34,7 @@ import { startFixture } from './bench/fixture/subgraphs.js';
 import { evaluateTargets, formatTable, formatTargets, type GatewayKind, type Measurement } from './bench/report.js';
 import { formatSummary, profiled } from './bench/profile.js';
 import { freePort, startServerProcess } from './bench/processes.js';
+import { runSizes } from './bench/sizes.js';
 import { startStockGateway, type StockGatewayJob } from './bench/stock-gateway.js';
 import { createCode, credentialById, generic, HOTEL_SCENARIO, holderAcrossRegions, jiangsuEids, verifications, type BenchRequest, type Mint } from './bench/workload.js';
 
@@ -80,6 +84,9 @@ function parseOptions(args: string[]): Options {
     inProcess: args.includes('--in-process') || value('cpu-prof') !== undefined,
   };
 }
+
+// `--sizes`: lookup latency as one registry grows (scripts/bench/sizes.ts), instead of the stack bench.
+if (process.argv.includes('--sizes')) process.exit(await runSizes(process.argv.slice(2)));
 
 let options: Options;
 try {
