@@ -227,7 +227,8 @@ describe('personal data on a credential record', () => {
 describe('the other fields of a credential record', () => {
   it('names its type, holder type and stored status code', async () => {
     const c = await issued();
-    expect(field('type')(c, {}, ctx(holder))).toEqual({ code: E_ID });
+    // The reference entry: the registry gives the type's names itself (shareable with the catalogue).
+    expect(field('type')(c, {}, ctx(holder))).toMatchObject({ code: E_ID, slug: 'e-id', name: 'Electronic resident identity card', nameZh: '电子居民身份证' });
     expect(field('holderType')(c, {}, ctx(holder))).toBe('CITIZEN');
     expect(field('statusCode')(c, {}, ctx(holder))).toBe('01');
     expect(field('status')(c, {}, ctx(holder))).toBe('VALID');
