@@ -22,7 +22,7 @@ import { effectiveStatus, todayInChina } from '../kit/registry/status.js';
 import type { StoredCredential } from '../kit/registry/store.js';
 import { regionOfIdentifier } from '../kit/routing.js';
 import { codeError, qrSvg, readPresentationCode, signPresentationCode } from './codes.js';
-import type { RecognitionStore, VerificationRow } from './db/store.js';
+import type { RecognitionStore, ReferenceData, VerificationRow } from './db/store.js';
 import { decide } from './engine.js';
 import type { CatalogueClient, IndexedCredential } from './catalogue-client.js';
 import type { RegistryClient } from './registry-client.js';
@@ -129,7 +129,9 @@ export class RecognitionService {
   }
 
   async verify(caller: Caller, input: { code: string; scenario: string; context: UsageContext }): Promise<VerificationRow> {
-    const { verifier, scenario } = await this.registeredFor(caller, input.scenario, input.context, 'any');
+    // One read of the reference data (a single statement while it is unchanged) for the whole check.
+    const reference = await this.store.reference();
+    const { verifier, scenario } = this.registeredFor(reference, caller, input.scenario, input.context, 'any');
 
     const { jti, scenario: boundScenario } = await readPresentationCode(this.verifyKeys, input.code);
     const code = await this.store.presentationCode(jti);
@@ -139,7 +141,7 @@ export class RecognitionService {
     if (boundScenario !== null && boundScenario !== input.scenario) {
       throw codeError('PRESENTATION_CODE_SCENARIO_MISMATCH', `The holder presented this credential for ${boundScenario}, not for ${input.scenario}.`);
     }
-    return this.check({ verifier, scenario, context: input.context, credentialId: code.credentialId, holderCode: code.holderCode, codeJti: jti });
+    return this.check(reference, { verifier, scenario, context: input.context, credentialId: code.credentialId, holderCode: code.holderCode, codeJti: jti });
   }
 
   /**
@@ -151,7 +153,8 @@ export class RecognitionService {
    */
   async verifyAtCounter(caller: Caller, input: CounterVerificationInput): Promise<VerificationRow> {
     if (!this.catalogue) throw new Error('counter-assisted verification needs the catalogue (HUTONG_CATALOGUE_URL)');
-    const { verifier, scenario } = await this.registeredFor(caller, input.scenario, input.context, 'counter');
+    const reference = await this.store.reference();
+    const { verifier, scenario } = this.registeredFor(reference, caller, input.scenario, input.context, 'counter');
     const counterAssistance = checkConsent(input.consent);
     const holder = parseCitizenId(input.holderCode);
     if (!holder.ok) {
@@ -173,7 +176,7 @@ export class RecognitionService {
     const credentialId = await this.credentialAtCounter(indexed, type.nameZh, number);
     // Who asked, for what, and whether found: never the holder code (no personal data in logs).
     this.logger.info({ verifier: verifier.organisation, scenario: scenario.code, type: type.code }, 'counter-assisted verification');
-    return this.check({ verifier, scenario, context: input.context, credentialId, holderCode, codeJti: null, counterAssistance });
+    return this.check(reference, { verifier, scenario, context: input.context, credentialId, holderCode, codeJti: null, counterAssistance });
   }
 
   /**
@@ -214,9 +217,9 @@ export class RecognitionService {
    * The caller as a verifier registered in its region for the scenario (and, for counter-assisted
    * use, as a registered counter), with a usage context that names it and the scenario's service item.
    */
-  private async registeredFor(caller: Caller, scenarioCode: string, context: UsageContext, as: 'any' | 'counter'): Promise<{ verifier: Verifier; scenario: Scenario }> {
+  private registeredFor(reference: ReferenceData, caller: Caller, scenarioCode: string, context: UsageContext, as: 'any' | 'counter'): { verifier: Verifier; scenario: Scenario } {
     if (caller.role !== 'verifier' || !caller.organisation || !caller.region) throw forbidden('Only a registered verifier can verify a credential.');
-    const verifier = await this.store.verifier(caller.organisation);
+    const verifier = reference.verifiersByOrganisation.get(caller.organisation);
     if (!verifier || verifier.region !== caller.region) throw forbidden('Your organisation is not registered as a verifier in Hutong.');
     if (as === 'counter' && !verifier.registeredCounter) {
       throw forbidden('Your organisation is not a registered counter: only a registered counter’s staff verify for a holder in person, without a presentation code.', {
@@ -226,7 +229,7 @@ export class RecognitionService {
     if (!verifier.scenarios.includes(scenarioCode) || (caller.scenarios && !caller.scenarios.includes(scenarioCode))) {
       throw forbidden(`Your organisation is not registered to verify credentials for ${scenarioCode}.`, { reason: 'SCENARIO_NOT_REGISTERED' });
     }
-    const scenario = (await this.store.scenarios()).find((s) => s.code === scenarioCode)!;
+    const scenario = reference.scenarios.find((s) => s.code === scenarioCode)!;
     checkContext(context, caller.organisation);
     // The usage record names the service item the holder sees: it must be this scenario's.
     if (context.serviceItemCode !== scenario.serviceItemCode) {
@@ -242,7 +245,7 @@ export class RecognitionService {
    * verification with its usage record committed together (with the code's consumption, when a
    * code was presented).
    */
-  private async check(t: {
+  private async check(reference: ReferenceData, t: {
     verifier: Verifier;
     scenario: Scenario;
     context: UsageContext;
@@ -311,8 +314,8 @@ export class RecognitionService {
             superseded: Boolean(c.supersededBy),
             disputedFields: verification.disputedFields,
           },
-          acceptanceRules: await this.store.acceptanceRules(),
-          invalidationRules: await this.store.invalidationRules(),
+          acceptanceRules: reference.acceptanceRules,
+          invalidationRules: reference.invalidationRules,
           today,
         });
         verification.verdict = decision.verdict;

@@ -9,7 +9,7 @@ import { credentialTypeBySlug, provinceByCode } from '../../subgraphs/kit/refere
 import { authorityFor } from '../../subgraphs/kit/seed/credentials.js';
 import { adminToken } from '../support/identities.js';
 import { startStack, type Stack } from '../support/stack.js';
-import { issuerToken, seeded } from '../support/verification.js';
+import { issuerToken, present, seeded, verifierNamed, verify } from '../support/verification.js';
 
 const SEED = 40;
 const EXTRA = 15;
@@ -92,5 +92,27 @@ describe('statements per request', () => {
     // The gateway asks the registry once, for the entities and the fields under them.
     expect(lots.registryCalls).toBe(1);
     expect(few.registryCalls).toBe(1);
+  });
+});
+
+describe('statements per verification', () => {
+  it('read the scenarios, the verifier and the rules with one statement while they are unchanged', async () => {
+    const recognition = stack.subgraphs.get('recognition')!;
+    const jinanHall = verifierNamed('济南市政务服务中心');
+    const eid = seeded('shandong', SEED, { type: 'e-id' }, 2);
+    const verdicts: string[] = [];
+    const counts: number[] = [];
+    for (let i = 0; i < 2; i++) {
+      const code = await present(stack, eid, 'service-hall-visit');
+      const before = recognition.db.statementCount!();
+      const { body } = await verify(stack, jinanHall, code, 'service-hall-visit');
+      counts.push(recognition.db.statementCount!() - before);
+      verdicts.push(body.data?.verifyPresentation?.verdict ?? JSON.stringify(body.errors));
+    }
+    expect(verdicts).toEqual(['ACCEPTED', 'ACCEPTED']);
+    // One statement for the reference data (its generation), the rest for the code, the verification
+    // committed with the code's consumption and its outbox entry, and the usage record marked
+    // delivered: 10, where reading the verifier, the scenarios and both rule sets took 13.
+    expect(counts).toEqual([10, 10]);
   });
 });

@@ -54,6 +54,43 @@ function verification(id: string, over: Partial<VerificationRow> = {}): Verifica
   };
 }
 
+describe('reference data kept by a process', () => {
+  const statementsFor = async (work: () => Promise<unknown>) => {
+    const before = db.statementCount!();
+    await work();
+    return db.statementCount!() - before;
+  };
+
+  it('costs one statement while unchanged, and is read again after any change to scenarios, verifiers or rules', async () => {
+    const kept = new RecognitionStore(db);
+    expect(await statementsFor(() => kept.reference())).toBe(5);
+    expect(await statementsFor(() => kept.reference())).toBe(1);
+    expect(await statementsFor(() => kept.verifier(SH_HOTEL))).toBe(1);
+    // A statement on any of the four tables moves the generation, even one that changes no row.
+    for (const table of ['scenario', 'verifier', 'acceptance_rule', 'invalidation_rule']) {
+      const column = table === 'scenario' ? 'name' : table === 'verifier' ? 'name' : 'legal_basis';
+      await db.query(`update ${table} set ${column} = ${column} where false`);
+      expect(await statementsFor(() => kept.reference()), table).toBe(5);
+      expect(await statementsFor(() => kept.reference()), table).toBe(1);
+    }
+  });
+
+  it('sees a change another process committed with its next verification', async () => {
+    const one = new RecognitionStore(db);
+    const other = new RecognitionStore(db);
+    expect((await one.verifier(SH_HOTEL))!.scenarios).toEqual(['hotel-check-in']);
+    try {
+      await other.reference();
+      await db.query(`update verifier set scenarios = $1::text[] where organisation = $2`, [['hotel-check-in', 'library-entry'], SH_HOTEL]);
+      expect((await one.verifier(SH_HOTEL))!.scenarios).toEqual(['hotel-check-in', 'library-entry']);
+      expect((await other.verifier(SH_HOTEL))!.scenarios).toEqual(['hotel-check-in', 'library-entry']);
+    } finally {
+      await db.query(`update verifier set scenarios = $1::text[] where organisation = $2`, [['hotel-check-in'], SH_HOTEL]);
+    }
+    expect((await one.verifier(SH_HOTEL))!.scenarios).toEqual(['hotel-check-in']);
+  });
+});
+
 describe('reference data', () => {
   it('lists the scenarios by code with their Chinese names and service item codes', async () => {
     expect(await store.scenarios()).toEqual([

@@ -190,7 +190,18 @@ function acceptanceRuleOf<R extends AcceptanceRule>(row: R): R {
 // Stryker disable next-line ConditionalExpression,StringLiteral: PGlite and pg both return jsonb parsed, so the string branch is never taken by either driver.
 const parseJson = <T>(v: unknown): T => (typeof v === 'string' ? JSON.parse(v) : v) as T;
 
+/** What every verification decides with; shared by the requests of a process, never changed. */
+export interface ReferenceData {
+  readonly scenarios: Scenario[];
+  readonly verifiers: Verifier[];
+  readonly verifiersByOrganisation: ReadonlyMap<string, Verifier>;
+  readonly acceptanceRules: AcceptanceRule[];
+  readonly invalidationRules: InvalidationRule[];
+}
+
 export class RecognitionStore {
+  private cachedReference?: { generation: string; data: ReferenceData };
+
   constructor(private readonly db: Database) {}
 
   /** Loads the reference data shipped with this version; existing rows (and newer versions) stay. */
@@ -233,29 +244,47 @@ export class RecognitionStore {
     });
   }
 
+  /**
+   * The scenarios, verifiers and rules as of now, read again only when `reference_generation`
+   * has moved (migration 008): one small statement while they are unchanged.
+   */
+  async reference(): Promise<ReferenceData> {
+    const [row] = await this.db.query<{ generation: string | number }>(`select generation from reference_generation`);
+    const generation = String(row!.generation);
+    if (this.cachedReference?.generation === generation) return this.cachedReference.data;
+    const verifiers = (await this.db.query<VerifierRow>(`select ${verifierColumns} from verifier order by region, name`)).map(verifierOf);
+    const data: ReferenceData = {
+      scenarios: await this.db.query<Scenario>(`select code, name, name_zh as "nameZh", service_item_code as "serviceItemCode" from scenario order by code`),
+      verifiers,
+      verifiersByOrganisation: new Map(verifiers.map((v) => [v.organisation, v])),
+      acceptanceRules: (await this.db.query<AcceptanceRule>(`select ${ruleColumns} from acceptance_rule order by id, version`)).map((r) =>
+        acceptanceRuleOf({ ...r, releasedFields: parseJson(r.releasedFields) }),
+      ),
+      invalidationRules: await this.db.query<InvalidationRule>(`select ${invalidationColumns} from invalidation_rule order by id, version`),
+    };
+    // Read after the generation: a change committed in between is labelled older and read again next time.
+    this.cachedReference = { generation, data };
+    return data;
+  }
+
   async scenarios(): Promise<Scenario[]> {
-    return this.db.query<Scenario>(
-      `select code, name, name_zh as "nameZh", service_item_code as "serviceItemCode" from scenario order by code`,
-    );
+    return (await this.reference()).scenarios;
   }
 
   async verifiers(): Promise<Verifier[]> {
-    const rows = await this.db.query<VerifierRow>(`select ${verifierColumns} from verifier order by region, name`);
-    return rows.map(verifierOf);
+    return (await this.reference()).verifiers;
   }
 
   async verifier(organisation: string): Promise<Verifier | undefined> {
-    const [row] = await this.db.query<VerifierRow>(`select ${verifierColumns} from verifier where organisation = $1`, [organisation]);
-    return row && verifierOf(row);
+    return (await this.reference()).verifiersByOrganisation.get(organisation);
   }
 
   async acceptanceRules(): Promise<AcceptanceRule[]> {
-    const rows = await this.db.query<AcceptanceRule>(`select ${ruleColumns} from acceptance_rule order by id, version`);
-    return rows.map((r) => acceptanceRuleOf({ ...r, releasedFields: parseJson(r.releasedFields) }));
+    return (await this.reference()).acceptanceRules;
   }
 
   async invalidationRules(): Promise<InvalidationRule[]> {
-    return this.db.query<InvalidationRule>(`select ${invalidationColumns} from invalidation_rule order by id, version`);
+    return (await this.reference()).invalidationRules;
   }
 
   /** Acceptance rules with who published and retired each version; one id's versions only when `id` is given. */
