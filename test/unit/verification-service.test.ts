@@ -730,29 +730,26 @@ describe('verifying a presentation code', () => {
 
   it('tells the second of two verifiers that reach the end with one code that it was used, and that it expired when it did meanwhile', async () => {
     const code = await present(DRIVING);
-    // Between the check and the transaction: another verifier consumed it.
-    const slow = new RecognitionService(
-      new (class extends RecognitionStore {
-        override async acceptanceRules() {
-          await db.query(`update presentation_code set consumed_at = now(), consumed_by = 'someone else'`);
-          return super.acceptanceRules();
-        }
-      })(db),
-      registry as unknown as RegistryClient, signingKey, verifyKeys, { defaultMinutes: 5, maxMinutes: 15 }, createLogger('recognition', 'silent'), DEADLINE_MS,
-    );
+    // Between the check and the transaction (while the registry is read): another verifier consumed it.
+    const racing = (sql: string, params: unknown[] = []) =>
+      new RecognitionService(
+        new RecognitionStore(db),
+        Object.create(registry, {
+          credential: {
+            value: async (regionCode: string, id: string) => {
+              await db.query(sql, params);
+              return registry.credential(regionCode, id);
+            },
+          },
+        }) as RegistryClient,
+        signingKey, verifyKeys, { defaultMinutes: 5, maxMinutes: 15 }, createLogger('recognition', 'silent'), DEADLINE_MS,
+      );
+    const slow = racing(`update presentation_code set consumed_at = now(), consumed_by = 'someone else'`);
     expect(await refusal(slow.verify(operatorOf(SH_POLICE), { code, scenario: 'traffic-check', context: contextOf(SH_POLICE, 'traffic-check') }))).toEqual({
       code: 'BAD_USER_INPUT', reason: 'PRESENTATION_CODE_USED', message: 'The presentation code was already used; ask the holder for a new one.',
     });
     const late = await present(DRIVING);
-    const expiring = new RecognitionService(
-      new (class extends RecognitionStore {
-        override async acceptanceRules() {
-          await db.query(`update presentation_code set expires_at = now() - interval '1 second' where jti = $1`, [jtiOf(late)]);
-          return super.acceptanceRules();
-        }
-      })(db),
-      registry as unknown as RegistryClient, signingKey, verifyKeys, { defaultMinutes: 5, maxMinutes: 15 }, createLogger('recognition', 'silent'), DEADLINE_MS,
-    );
+    const expiring = racing(`update presentation_code set expires_at = now() - interval '1 second' where jti = $1`, [jtiOf(late)]);
     expect(await refusal(expiring.verify(operatorOf(SH_POLICE), { code: late, scenario: 'traffic-check', context: contextOf(SH_POLICE, 'traffic-check') }))).toEqual({
       code: 'BAD_USER_INPUT', reason: 'PRESENTATION_CODE_EXPIRED', message: 'The presentation code has expired; ask the holder for a new one.',
     });
