@@ -32,8 +32,12 @@ export const VERIFIED_TOKEN_CAPACITY = 10_000;
 class VerifiedTokens {
   private readonly entries = new Map<string, { caller: Caller; expiresAtMs: number; reuseUntilMs: number }>();
 
-  get(token: string, nowMs: number): Caller | undefined {
-    const key = VerifiedTokens.key(token);
+  /** The key a token is kept under: hashed once per request, for the look-up and the keeping alike. */
+  static key(token: string): string {
+    return createHash('sha256').update(token).digest('base64url');
+  }
+
+  get(key: string, nowMs: number): Caller | undefined {
     const entry = this.entries.get(key);
     if (!entry) return undefined;
     // Expiry is judged on every use, exactly as a fresh verification would.
@@ -44,13 +48,9 @@ class VerifiedTokens {
     return entry.caller;
   }
 
-  set(token: string, caller: Caller, expiresAtMs: number, nowMs: number): void {
+  set(key: string, caller: Caller, expiresAtMs: number, nowMs: number): void {
     if (this.entries.size >= VERIFIED_TOKEN_CAPACITY) this.entries.delete(this.entries.keys().next().value!);
-    this.entries.set(VerifiedTokens.key(token), { caller, expiresAtMs, reuseUntilMs: nowMs + VERIFIED_TOKEN_REUSE_MS });
-  }
-
-  private static key(token: string): string {
-    return createHash('sha256').update(token).digest('base64url');
+    this.entries.set(key, { caller, expiresAtMs, reuseUntilMs: nowMs + VERIFIED_TOKEN_REUSE_MS });
   }
 }
 
@@ -71,7 +71,8 @@ export async function createAuthenticator(config: ClientAuthConfig): Promise<Aut
     const match = /^Bearer ([A-Za-z0-9_.-]{10,8192})$/.exec(authorization);
     if (!match) throw unauthenticated('Authorization header must be "Bearer <token>".');
     const token = match[1]!;
-    const known = verified.get(token, Date.now());
+    const key = VerifiedTokens.key(token);
+    const known = verified.get(key, Date.now());
     if (known) return known;
     let payload;
     try {
@@ -86,7 +87,7 @@ export async function createAuthenticator(config: ClientAuthConfig): Promise<Aut
     }
     try {
       const caller = callerFromClaims(payload);
-      verified.set(token, caller, payload.exp! * 1000, Date.now());
+      verified.set(key, caller, payload.exp! * 1000, Date.now());
       return caller;
     } catch (error) {
       throw unauthenticated(`Token refused: ${(error as Error).message}.`);

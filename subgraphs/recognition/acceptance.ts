@@ -97,6 +97,8 @@ export function acceptanceResolvers(): GraphQLResolverMap<RecognitionContext> {
           throw badInput(`on must be a day, YYYY-MM-DD (got "${on.slice(0, 20)}").`, { field: 'on' });
         }
         const { provinceCode } = regionOfIdentifier(credential.id);
+        // One read of the reference data (one statement while unchanged) for all three.
+        const reference = await ctx.store.reference();
         const all = whereAccepted({
           credential: {
             typeCode: credential.typeCode,
@@ -106,9 +108,9 @@ export function acceptanceResolvers(): GraphQLResolverMap<RecognitionContext> {
             expiryDate: credential.expiryDate,
             superseded: Boolean(credential.supersededBy),
           },
-          scenarios: (await ctx.store.scenarios()).map((s) => s.code),
-          acceptanceRules: await ctx.store.acceptanceRules(),
-          invalidationRules: await ctx.store.invalidationRules(),
+          scenarios: reference.scenarios.map((s) => s.code),
+          acceptanceRules: reference.acceptanceRules,
+          invalidationRules: reference.invalidationRules,
           on,
         });
         return args.acceptedOnly ? all.filter((a) => a.accepted) : all;
