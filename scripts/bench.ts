@@ -1,14 +1,15 @@
 /**
  * `npm run bench [-- --db pglite|postgres] [--duration 15] [--connections 50] [--warmup 3]
  * [--only op,…] [--seed-count 200] [--gateway-workers 1] [--in-process] [--cpu-prof <dir>]`:
- * measures Hutong's throughput and latency per operation; with --cpu-prof, profiles the servers
- * during each timed run (scripts/bench/profile.ts).
+ * measures Hutong's throughput and latency per operation; with --cpu-prof, profiles this process
+ * (the subgraphs, and the gateways with --in-process) during each timed run (scripts/bench/profile.ts),
+ * and each gateway process over its whole life.
  *
  * Starts the subgraphs in this process (every one seeded on its own database — PGlite in memory,
  * or a throw-away PostgreSQL database each), the real gateway with its normal settings (the rate
  * limit raised out of the way) and a stock `@apollo/gateway` serving the same supergraph and
- * subgraphs, each gateway in a process of its own as deployed (in this process with --in-process
- * or --cpu-prof), four small fixture subgraphs for a generic federation workload behind both
+ * subgraphs, each gateway in a process of its own as deployed (in this process with --in-process),
+ * four small fixture subgraphs for a generic federation workload behind both
  * gateways, and a bare one-hop HTTP server. Each operation is warmed up, then driven by
  * autocannon in a separate process (scripts/bench/drive.ts). Prints one table and whether each
  * target holds; exit code 0 whether or not they do (1 when the bench itself fails).
@@ -33,6 +34,7 @@ import type { DriveJob, DriveResult } from './bench/drive.js';
 import { startFixture } from './bench/fixture/subgraphs.js';
 import { evaluateTargets, formatTable, formatTargets, type GatewayKind, type Measurement } from './bench/report.js';
 import { formatSummary, profiled } from './bench/profile.js';
+import { ownCpuMs, treeCpuMs } from './bench/cpu.js';
 import { freePort, startServerProcess } from './bench/processes.js';
 import { runSizes } from './bench/sizes.js';
 import { startStockGateway, type StockGatewayJob } from './bench/stock-gateway.js';
@@ -81,7 +83,7 @@ function parseOptions(args: string[]): Options {
     seedCount: whole('seed-count', 200, 20),
     cpuProfDir: value('cpu-prof') ? path.resolve(value('cpu-prof')!) : undefined,
     gatewayWorkers: whole('gateway-workers', 1, 1),
-    inProcess: args.includes('--in-process') || value('cpu-prof') !== undefined,
+    inProcess: args.includes('--in-process'),
   };
 }
 
@@ -105,10 +107,12 @@ const extension = path.extname(here);
 const root = path.resolve(path.dirname(here), '..');
 
 /** A gateway serving `supergraphPath` (or its SDL) on `subgraphUrls`: Hutong's and the stock one, here or each as a process. */
-async function startGateways(g: { env: Record<string, string>; supergraphPath: string; subgraphUrls: Record<string, string>; keyFile: string; clientJwksFile: string; inProcess?: { hutongUrl: string } }) {
+async function startGateways(g: { env: Record<string, string>; supergraphPath: string; subgraphUrls: Record<string, string>; keyFile: string; clientJwksFile: string; inProcess?: { hutongUrl: string }; profileAs: string }) {
+  // With --cpu-prof, each gateway process writes its whole life's profile into a folder of its own when it stops.
+  const profile = (name: string) => (options.cpuProfDir ? ['--cpu-prof', `--cpu-prof-dir=${path.join(options.cpuProfDir, `${g.profileAs}-${name}`)}`] : []);
   if (g.inProcess) {
     const stock = await startStockGateway({ supergraphSdl: readFileSync(g.supergraphPath, 'utf8'), subgraphUrls: g.subgraphUrls, key: await loadSigningKey(g.keyFile), clientJwksFile: g.clientJwksFile });
-    return { hutongUrl: g.inProcess.hutongUrl, stockUrl: stock.url, stop: () => stock.stop() };
+    return { hutongUrl: g.inProcess.hutongUrl, stockUrl: stock.url, pids: undefined, stop: () => stock.stop() };
   }
   const hutongPort = await freePort();
   const hutong = await startServerProcess({
@@ -119,6 +123,7 @@ async function startGateways(g: { env: Record<string, string>; supergraphPath: s
     env: { ...process.env, ...g.env, HUTONG_SUPERGRAPH_PATH: g.supergraphPath, HUTONG_GATEWAY_PORT: String(hutongPort), HUTONG_METRICS_PORT: '0', HUTONG_GATEWAY_WORKERS: String(options.gatewayWorkers), HUTONG_LOG_LEVEL: process.env.HUTONG_LOG_LEVEL ?? 'warn' },
     url: `http://127.0.0.1:${hutongPort}/graphql`,
     probe: { url: `http://127.0.0.1:${hutongPort}/ready`, method: 'GET' },
+    nodeArgs: profile('hutong-gateway'),
     answers: 2 * options.gatewayWorkers,
   });
   const stockPort = await freePort();
@@ -133,12 +138,13 @@ async function startGateways(g: { env: Record<string, string>; supergraphPath: s
     env: process.env,
     url: `http://127.0.0.1:${stockPort}/`,
     probe: { url: `http://127.0.0.1:${stockPort}/`, method: 'POST', body: '{"query":"{ __typename }"}' },
+    nodeArgs: profile('stock-gateway'),
     answers: 1,
   }).catch(async (error) => {
     await hutong.stop();
     throw error;
   });
-  return { hutongUrl: hutong.url, stockUrl: stock.url, stop: async () => void (await Promise.all([hutong.stop(), stock.stop()])) };
+  return { hutongUrl: hutong.url, stockUrl: stock.url, pids: { hutong: hutong.pid, stock: stock.pid }, stop: async () => void (await Promise.all([hutong.stop(), stock.stop()])) };
 }
 
 /** Runs autocannon in a process of its own and returns its result. */
@@ -220,6 +226,7 @@ try {
     keyFile: gatewayKeyFile,
     clientJwksFile: stack.keyFiles.clientJwks,
     ...(options.inProcess ? { inProcess: { hutongUrl: `${stack.gatewayUrl}/graphql` } } : {}),
+    profileAs: 'credentials',
   });
   cleanups.push(() => main.stop());
   const hutongUrl = main.hutongUrl;
@@ -263,6 +270,7 @@ try {
     url: string,
     requests: () => Promise<{ warm: BenchRequest[]; timed: BenchRequest[]; amount?: boolean }>,
     counters: { requests: () => number; sql?: () => Promise<number> },
+    pids = main.pids,
   ) => {
     log(`${operation} through ${gateway}…`);
     const { warm, timed, amount } = await requests();
@@ -272,6 +280,11 @@ try {
     await settle(counters.requests);
     const beforeRequests = counters.requests();
     const beforeSql = await counters.sql?.();
+    // With the gateways in processes of their own, this process runs only the subgraphs (and
+    // the idle bare server): its CPU is theirs.
+    const gatewayPid = gateway === 'bare' ? undefined : pids?.[gateway];
+    const cpu = () => ({ gateway: gatewayPid === undefined ? undefined : treeCpuMs(gatewayPid), subgraphs: pids ? ownCpuMs() : undefined });
+    const beforeCpu = cpu();
     const job: DriveJob = { url, connections, duration, requests: timed, ...(amount ? { amount: timed.length } : {}) };
     let result: DriveResult;
     if (options.cpuProfDir && gateway !== 'bare') {
@@ -285,13 +298,16 @@ try {
     // Requests still in flight when the run ended are served after it: count their subgraph
     // requests and statements too, once the counters stop moving, and divide by requests sent.
     await settle(counters.requests);
+    const afterCpu = cpu();
     const answered = Math.max(result.sent, 1);
+    const perOp = (after: number | undefined, before: number | undefined) => (after === undefined || before === undefined ? undefined : (after - before) / answered);
     const row: Measurement = {
       operation,
       gateway,
       result,
       ...(gateway === 'bare' ? {} : { subgraphRequestsPerOp: (counters.requests() - beforeRequests) / answered }),
       ...(beforeSql === undefined ? {} : { sqlPerOp: ((await counters.sql!()) - beforeSql) / answered }),
+      ...(gateway === 'bare' ? {} : { gatewayCpuMsPerOp: perOp(afterCpu.gateway, beforeCpu.gateway), subgraphsCpuMsPerOp: perOp(afterCpu.subgraphs, beforeCpu.subgraphs) }),
     };
     rows.push(row);
     if (result.firstError) log(`  first error: ${result.firstError}`);
@@ -361,12 +377,13 @@ try {
       keyFile: gatewayKeyFile,
       clientJwksFile: stack.keyFiles.clientJwks,
       ...(options.inProcess ? { inProcess: { hutongUrl: await inProcessGateway(fixtureEnv) } } : {}),
+      profileAs: 'generic',
     });
     cleanups.push(() => fixtureGateways.stop());
     const list = await generic(mint);
     for (const [kind, url] of [['hutong', fixtureGateways.hutongUrl], ['stock', fixtureGateways.stockUrl]] as [GatewayKind, string][]) {
       await preflight(url, list[0]!, `generic-federation through ${kind}`);
-      await measure('generic-federation', kind, url, fixed(list), { requests: fixture.requests });
+      await measure('generic-federation', kind, url, fixed(list), { requests: fixture.requests }, fixtureGateways.pids);
     }
   }
 
@@ -381,7 +398,7 @@ try {
   const cpuModel = cpus()[0]?.model ?? 'unknown CPU';
   console.log(`Hutong bench, ${started.toISOString()}: Node ${process.version}, ${availableParallelism()} CPUs (${cpuModel}), load average ${loadavg().map((l) => l.toFixed(2)).join(' ')}`);
   console.log(
-    `npm run bench -- --db ${options.db} --duration ${duration} --connections ${connections} --warmup ${warmup} --seed-count ${options.seedCount} --gateway-workers ${options.gatewayWorkers}${options.inProcess && !options.cpuProfDir ? ' --in-process' : ''}${options.only.length < OPERATIONS.length ? ` --only ${options.only.join(',')}` : ''}`,
+    `npm run bench -- --db ${options.db} --duration ${duration} --connections ${connections} --warmup ${warmup} --seed-count ${options.seedCount} --gateway-workers ${options.gatewayWorkers}${options.inProcess ? ' --in-process' : ''}${options.only.length < OPERATIONS.length ? ` --only ${options.only.join(',')}` : ''}`,
   );
   console.log(
     options.inProcess
@@ -389,12 +406,16 @@ try {
       : `Subgraphs in one process, each gateway in its own (Hutong: ${options.gatewayWorkers} worker${options.gatewayWorkers > 1 ? 's' : ''}), autocannon in another.`,
   );
   console.log('Verification: a pool of codes created before the timed run (the run ends when it is used up), verify only is timed.');
+  if (!options.inProcess) console.log("CPU ms/op: user + system time of the gateway's process (with its workers) and of the subgraphs' process during the timed run, per request sent.");
   console.log('');
   console.log(formatTable(rows));
   console.log('');
   console.log('Targets (ratios within this run):');
   console.log(formatTargets(evaluateTargets(rows)) || '(none measured)');
-  if (profiles.length > 0) console.log(`\nCPU profiles of the timed runs (the servers' process):\n\n${profiles.join('\n\n')}`);
+  if (profiles.length > 0) {
+    const what = options.inProcess ? "the servers' process" : `the subgraphs' process; each gateway process's whole life is in ${options.cpuProfDir}/<workload>-<gateway>/`;
+    console.log(`\nCPU profiles of the timed runs (${what}):\n\n${profiles.join('\n\n')}`);
+  }
 } catch (error) {
   console.error(`The bench failed: ${(error as Error).stack ?? error}`);
   exitCode = 1;

@@ -9,6 +9,8 @@ import { createServer } from 'node:net';
 
 export interface ServerProcess {
   url: string;
+  /** The process's id (its CPU time is read from it). */
+  pid: number;
   stop(): Promise<void>;
 }
 
@@ -45,6 +47,8 @@ export async function startServerProcess(options: {
   what: string;
   entry: string;
   args?: string[];
+  /** Options for node itself (e.g. `--cpu-prof`). */
+  nodeArgs?: string[];
   compiled: boolean;
   cwd: string;
   env: Record<string, string | undefined>;
@@ -52,7 +56,7 @@ export async function startServerProcess(options: {
   probe: { url: string; method: 'GET' | 'POST'; body?: string };
   answers: number;
 }): Promise<ServerProcess> {
-  const child: ChildProcess = spawn(process.execPath, [...(options.compiled ? [] : ['--import', 'tsx']), options.entry, ...(options.args ?? [])], {
+  const child: ChildProcess = spawn(process.execPath, [...(options.nodeArgs ?? []), ...(options.compiled ? [] : ['--import', 'tsx']), options.entry, ...(options.args ?? [])], {
     cwd: options.cwd,
     env: options.env,
     // Their logs go to stderr with the bench's own: stdout carries the table only.
@@ -76,5 +80,5 @@ export async function startServerProcess(options: {
       await new Promise((r) => setTimeout(r, 200));
     }
   }
-  return { url: options.url, stop };
+  return { url: options.url, pid: child.pid!, stop };
 }

@@ -17,6 +17,10 @@ export interface Measurement {
   subgraphRequestsPerOp?: number;
   /** SQL statements run by all subgraphs per answered request (Hutong's subgraphs only). */
   sqlPerOp?: number;
+  /** CPU milliseconds per operation of the gateway's process (with its workers); unknown in-process or off Linux. */
+  gatewayCpuMsPerOp?: number;
+  /** CPU milliseconds per operation of the subgraphs' process; unknown in-process or off Linux. */
+  subgraphsCpuMsPerOp?: number;
 }
 
 export interface Target {
@@ -79,7 +83,7 @@ const fixed = (n: number | undefined, digits: number) => (n === undefined ? '—
 /** The table, one row per operation and gateway, in columns padded to their widest cell. */
 export function formatTable(rows: Measurement[]): string {
   const bare = find(rows, 'bare-hop', 'bare');
-  const header = ['operation', 'gateway', 'rps', 'p50 ms', 'p99 ms', 'errors', 'subgraph req/op', 'SQL/op', '% of bare hop', 'Hutong/stock'];
+  const header = ['operation', 'gateway', 'rps', 'p50 ms', 'p99 ms', 'errors', 'subgraph req/op', 'SQL/op', '% of bare hop', 'Hutong/stock', 'gateway CPU ms/op', 'subgraphs CPU ms/op'];
   const cells = rows.map((r) => [
     r.operation,
     r.gateway,
@@ -91,6 +95,8 @@ export function formatTable(rows: Measurement[]): string {
     fixed(r.sqlPerOp, 2),
     r.gateway === 'bare' ? '100' : fixed(shareOfBare(r, bare), 2),
     r.gateway === 'hutong' ? fixed(hutongOverStock(rows, r.operation), 2) : '',
+    fixed(r.gatewayCpuMsPerOp, 2),
+    fixed(r.subgraphsCpuMsPerOp, 2),
   ]);
   const widths = header.map((h, i) => Math.max(h.length, ...cells.map((c) => c[i]!.length)));
   const line = (c: string[]) => `| ${c.map((v, i) => (i < 2 ? v.padEnd(widths[i]!) : v.padStart(widths[i]!))).join(' | ')} |`;

@@ -1,5 +1,5 @@
 import { ApolloServer, type BaseContext } from '@apollo/server';
-import { ApolloServerPluginInlineTraceDisabled, ApolloServerPluginLandingPageDisabled } from '@apollo/server/plugin/disabled';
+import { ApolloServerPluginCacheControlDisabled, ApolloServerPluginInlineTraceDisabled, ApolloServerPluginLandingPageDisabled } from '@apollo/server/plugin/disabled';
 import { expressMiddleware } from '@as-integrations/express5';
 import { buildSubgraphSchema } from '@apollo/subgraph';
 import type { GraphQLResolverMap } from '@apollo/subgraph/dist/schema-helper/resolverMap.js';
@@ -79,7 +79,9 @@ export async function createSubgraphApp<TContext extends BaseContext>(
     // The process's own SIGTERM handler stops HTTP first and Apollo once; Apollo's handler would stop
     // it a second time, under requests still draining.
     stopOnTerminationSignals: false,
-    plugins: [ApolloServerPluginLandingPageDisabled(), ApolloServerPluginInlineTraceDisabled(), errorMetricsPlugin(metrics)],
+    // Cache hints would cost a hook on every resolved field, for answers no one may cache: the
+    // envelope middleware marks every subgraph answer `no-store` instead.
+    plugins: [ApolloServerPluginLandingPageDisabled(), ApolloServerPluginInlineTraceDisabled(), ApolloServerPluginCacheControlDisabled(), errorMetricsPlugin(metrics)],
   });
   await apollo.start();
 
@@ -113,6 +115,7 @@ export async function createSubgraphApp<TContext extends BaseContext>(
         body: (req as RawRequest).rawBody ?? '',
       }, replays);
       res.locals.caller = verified.caller;
+      res.setHeader('cache-control', 'no-store');
       res.locals.envelopeService = verified.service;
       requestScope(req, res, next);
     } catch (error) {

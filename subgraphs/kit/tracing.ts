@@ -6,6 +6,7 @@
  * (`HUTONG_OTLP_TRACES_URL`), so by default nothing is sent anywhere.
  */
 import { context, propagation, ROOT_CONTEXT, SpanKind, SpanStatusCode, trace, type Span } from '@opentelemetry/api';
+import { AsyncLocalStorageContextManager } from '@opentelemetry/context-async-hooks';
 import { W3CTraceContextPropagator } from '@opentelemetry/core';
 import { OTLPTraceExporter } from '@opentelemetry/exporter-trace-otlp-http';
 import { resourceFromAttributes } from '@opentelemetry/resources';
@@ -30,12 +31,19 @@ export interface Tracing {
 }
 
 /**
- * Registers the process's tracer provider once. `exporter` replaces the OTLP exporter (tests);
- * without either, spans are made (so context propagates) but kept nowhere.
+ * Registers the process's tracer provider once. `exporter` replaces the OTLP exporter (tests).
+ * Without either, no span is made (they would be kept nowhere, at a cost on every request and
+ * call): only the context manager and the W3C propagator are registered, so the caller's
+ * `traceparent` still travels on unchanged to every service this one calls.
  */
 export function initTracing(options: { service: string; otlpTracesUrl?: string; exporter?: SpanExporter }): Tracing {
   const exporter = options.exporter ?? (options.otlpTracesUrl ? new OTLPTraceExporter({ url: options.otlpTracesUrl }) : undefined);
-  const spanProcessors: SpanProcessor[] = exporter ? [new BatchSpanProcessor(exporter, { scheduledDelayMillis: 1000 })] : [];
+  if (!exporter) {
+    context.setGlobalContextManager(new AsyncLocalStorageContextManager().enable());
+    propagation.setGlobalPropagator(new W3CTraceContextPropagator());
+    return { flush: async () => {}, shutdown: async () => {} };
+  }
+  const spanProcessors: SpanProcessor[] = [new BatchSpanProcessor(exporter, { scheduledDelayMillis: 1000 })];
   const provider = new NodeTracerProvider({ resource: resourceFromAttributes({ 'service.name': `hutong-${options.service}` }), spanProcessors });
   provider.register({ propagator: new W3CTraceContextPropagator() });
   return { flush: () => provider.forceFlush(), shutdown: () => provider.shutdown() };

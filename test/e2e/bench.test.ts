@@ -37,7 +37,8 @@ it('measures credential by id and the generic workload through the Hutong and th
   expect(stdout).toMatch(/^Hutong bench, \d{4}-\d\d-\d\dT.*: Node v\d+\.\d+\.\d+, \d+ CPUs/m);
   const rows = tableRows(stdout);
   expect([...rows.keys()], context).toEqual(['bare-hop/bare', 'credential-by-id/hutong', 'credential-by-id/stock', 'generic-federation/hutong', 'generic-federation/stock']);
-  // Columns: operation, gateway, rps, p50, p99, errors, subgraph req/op, SQL/op, % of bare hop, Hutong/stock.
+  // Columns: operation, gateway, rps, p50, p99, errors, subgraph req/op, SQL/op, % of bare hop, Hutong/stock,
+  // gateway CPU ms/op, subgraphs CPU ms/op.
   const [, , bareRps, , , bareErrors] = rows.get('bare-hop/bare')!;
   expect(Number(bareRps)).toBeGreaterThan(0);
   expect(Number(bareErrors)).toBe(0);
@@ -50,7 +51,12 @@ it('measures credential by id and the generic workload through the Hutong and th
     expect(Number(subgraphRequests), gateway).toBeGreaterThanOrEqual(2);
     expect(Number(sql), gateway).toBeGreaterThan(0);
     expect(Number(share), gateway).toBeCloseTo((100 * Number(rps)) / Number(bareRps), 1);
+    // Each process did some work for every request: the gateway, and the subgraphs behind it.
+    const [gatewayCpu, subgraphsCpu] = rows.get(`credential-by-id/${gateway}`)!.slice(10);
+    expect(Number(gatewayCpu), gateway).toBeGreaterThan(0);
+    expect(Number(subgraphsCpu), gateway).toBeGreaterThan(0);
   }
+  expect(rows.get('bare-hop/bare')!.slice(10)).toEqual(['—', '—']);
   const ratio = Number(rows.get('credential-by-id/hutong')![9]);
   expect(ratio).toBeCloseTo(Number(rows.get('credential-by-id/hutong')![2]) / Number(rows.get('credential-by-id/stock')![2]), 1);
   expect(stdout).toMatch(/^(HOLDS|FAILS) {2}credential-by-id \(Hutong\) ≥ 4 % of the bare hop, no errors, p99 ≤ 5× p50: \d+\.\d\d %, 0 errors/m);

@@ -43,6 +43,21 @@ describe('subgraphs trust only signed requests', () => {
     expect(body.data).toBeDefined();
   });
 
+  it('marks its answers and the gateway’s as never to be stored by a cache (cache-control: no-store)', async () => {
+    const subgraph = await fetch(`${stack.subgraphs.get('catalogue')!.url}/graphql`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', [ENVELOPE_HEADER]: await envelopeFor('catalogue', QUERY) },
+      body: QUERY,
+    });
+    expect([subgraph.status, subgraph.headers.get('cache-control')]).toEqual([200, 'no-store']);
+    const gateway = await fetch(`${stack.gatewayUrl}/graphql`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', authorization: `Bearer ${await stack.token({ sub: 'holder-1', role: 'holder', holder_code: '11010519491231002X' })}` },
+      body: QUERY,
+    });
+    expect([gateway.status, gateway.headers.get('cache-control')]).toEqual([200, 'no-store']);
+  });
+
   it('refuses an envelope made for another subgraph', async () => {
     const { status } = await callSubgraph('catalogue', { [ENVELOPE_HEADER]: await envelopeFor('shandong', QUERY) });
     expect(status).toBe(401);

@@ -40,12 +40,12 @@ describe('the bench targets', () => {
     expect(evaluateTargets([row('generic-federation', 'hutong', 400, { errors: 1 }), row('generic-federation', 'stock', 100)])[0]).toMatchObject({ holds: false, measured: '4.00×, 1 errors' });
   });
 
-  it('prints shares of the bare hop and the Hutong/stock ratio in the table', () => {
-    const table = formatTable([bare, row('credential-by-id', 'hutong', 50), row('credential-by-id', 'stock', 100)]);
+  it('prints shares of the bare hop, the Hutong/stock ratio and the CPU per operation in the table', () => {
+    const table = formatTable([bare, { ...row('credential-by-id', 'hutong', 50), gatewayCpuMsPerOp: 4.256, subgraphsCpuMsPerOp: 5 }, row('credential-by-id', 'stock', 100)]);
     expect(table.split('\n').slice(2)).toEqual([
-      '| bare-hop         | bare    | 10000.0 |    100 |    200 |      0 |               — |      — |           100 |              |',
-      '| credential-by-id | hutong  |    50.0 |    100 |    200 |      0 |               — |      — |          0.50 |         0.50 |',
-      '| credential-by-id | stock   |   100.0 |    100 |    200 |      0 |               — |      — |          1.00 |              |',
+      '| bare-hop         | bare    | 10000.0 |    100 |    200 |      0 |               — |      — |           100 |              |                 — |                   — |',
+      '| credential-by-id | hutong  |    50.0 |    100 |    200 |      0 |               — |      — |          0.50 |         0.50 |              4.26 |                5.00 |',
+      '| credential-by-id | stock   |   100.0 |    100 |    200 |      0 |               — |      — |          1.00 |              |                 — |                   — |',
     ]);
   });
 });
