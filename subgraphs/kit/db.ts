@@ -5,6 +5,7 @@ import { mkdir, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import pg from 'pg';
+import { MAX_PREPARED_STATEMENTS, PreparedStatements } from './pglite-statements.js';
 
 /** What data-access code needs from a database: the same on PGlite and PostgreSQL. */
 export interface Queryable {
@@ -131,10 +132,11 @@ async function openPglite(dataDir: string): Promise<Database> {
     throw error;
   }
   let statements = 0;
-  const wrap = (q: Pick<PGlite, 'query' | 'exec'>): Queryable => ({
+  const prepared = new PreparedStatements(db);
+  const wrap = (q: Pick<PGlite, 'exec'>, inTransaction: boolean): Queryable => ({
     async query<T extends object>(sql: string, params?: unknown[]) {
       statements++;
-      return (await q.query<T>(sql, params)).rows;
+      return prepared.run<T>(sql, params ?? [], inTransaction);
     },
     async exec(sql: string) {
       statements++;
@@ -144,9 +146,9 @@ async function openPglite(dataDir: string): Promise<Database> {
   return {
     kind: 'pglite',
     location: dataDir,
-    ...wrap(db),
+    ...wrap(db, false),
     statementCount: () => statements,
-    transaction: (fn) => db.transaction((tx) => fn(wrap(tx))),
+    transaction: (fn) => db.transaction((tx) => fn(wrap(tx, true))),
     async close() {
       await db.close();
       await release();
@@ -159,10 +161,18 @@ async function openPostgres(url: string, poolSize: number): Promise<Database> {
   // An idle client that loses its server must not crash the process; the next query reports it.
   pool.on('error', () => {});
   let statements = 0;
+  // Each text is a named statement, parsed and planned once per connection (node-postgres keeps
+  // which it has prepared); past the limit, SQL built at run time goes unnamed as before.
+  const names = new Map<string, string>();
+  const nameOf = (sql: string) => {
+    let name = names.get(sql);
+    if (name === undefined && names.size < MAX_PREPARED_STATEMENTS) names.set(sql, (name = `hutong_${names.size + 1}`));
+    return name;
+  };
   const wrap = (q: pg.Pool | pg.PoolClient): Queryable => ({
     async query<T extends object>(sql: string, params?: unknown[]) {
       statements++;
-      return (await q.query(sql, params)).rows as T[];
+      return (await q.query({ name: nameOf(sql), text: sql, values: params })).rows as T[];
     },
     async exec(sql: string) {
       statements++;
