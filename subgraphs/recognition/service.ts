@@ -21,7 +21,7 @@ import type { UsageRecord } from '../kit/registry/records.js';
 import { effectiveStatus, todayInChina } from '../kit/registry/status.js';
 import type { StoredCredential } from '../kit/registry/store.js';
 import { regionOfIdentifier } from '../kit/routing.js';
-import { codeError, qrSvg, readPresentationCode, signPresentationCode } from './codes.js';
+import { codeError, readPresentationCode, signPresentationCode } from './codes.js';
 import type { RecognitionStore, ReferenceData, VerificationRow } from './db/store.js';
 import { decide } from './engine.js';
 import type { CatalogueClient, IndexedCredential } from './catalogue-client.js';
@@ -125,7 +125,7 @@ export class RecognitionService {
     const warning = presentationWarning(credentialStatus, live.credential.supersededBy ?? null);
     const { code, jti, expiresAt } = await signPresentationCode(this.signer, scenario, minutes);
     await this.store.addPresentationCode({ jti, credentialId: id, holderCode: caller.holderCode, scenario, expiresAt });
-    return { code, qrSvg: await qrSvg(code), expiresAt: expiresAt.toISOString(), scenario, credentialId: id, credentialStatus, warning };
+    return { code, expiresAt: expiresAt.toISOString(), scenario, credentialId: id, credentialStatus, warning };
   }
 
   async verify(caller: Caller, input: { code: string; scenario: string; context: UsageContext }): Promise<VerificationRow> {

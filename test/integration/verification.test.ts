@@ -2,6 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { SignJWT } from 'jose';
 import { startStack, type Stack } from '../support/stack.js';
 import { devIdentity } from '../../scripts/dev-identities.js';
+import { qrSvg } from '../../subgraphs/recognition/codes.js';
 import {
   contextFor,
   holderToken,
@@ -270,6 +271,8 @@ describe('presentation codes', () => {
     );
     const p = body.data.createPresentationCode;
     expect(p.qrSvg).toMatch(/^<svg[\s\S]*<\/svg>\s*$/);
+    // Drawn on request from this very code (the drawing itself: test/unit/presentation-codes.test.ts).
+    expect(p.qrSvg).toBe(await qrSvg(p.code));
     const payload = Buffer.from(p.code.split('.')[1], 'base64url').toString();
     expect(payload).not.toContain(c.holderCode);
     expect(payload).not.toContain(c.id);

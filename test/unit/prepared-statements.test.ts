@@ -5,23 +5,28 @@
  */
 import { randomBytes } from 'node:crypto';
 import { PGlite } from '@electric-sql/pglite';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { openDatabase, type Database } from '../../subgraphs/kit/db.js';
 import { MAX_PREPARED_STATEMENTS, PreparedStatements } from '../../subgraphs/kit/pglite-statements.js';
 import { createPostgresDatabase } from '../support/stack.js';
 
 let pglite: PGlite;
 let statements: PreparedStatements;
-beforeEach(async () => {
+// One database (creating one takes seconds), made new for each test: no table, no prepared statement.
+beforeAll(async () => {
   pglite = await PGlite.create();
+});
+afterAll(async () => {
+  await pglite?.close();
+});
+beforeEach(async () => {
   statements = new PreparedStatements(pglite);
   await pglite.exec(`
+    deallocate all;
+    drop table if exists credential;
     create table credential (id text primary key, version int not null, serial bigint, fee numeric(8,2), issued date, valid boolean, face jsonb, tags text[], note text);
     insert into credential values ('c1', 3, 9007199254740993, 12.50, '2026-02-28', true, '{"licenceClass":"C1","points":12}', '{"驾驶证","C1"}', null);
     insert into credential values ('c2', 1, 7, 0, '2026-03-01', false, '{}', '{}', '备注');`);
-});
-afterEach(async () => {
-  await pglite.close();
 });
 
 describe('prepared PGlite statements', () => {

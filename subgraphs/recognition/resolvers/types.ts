@@ -2,6 +2,7 @@ import type { Caller } from '../../kit/auth/caller.js';
 import { credentialTypes } from '../../kit/reference.js';
 import { parseCredentialId } from '../../kit/routing.js';
 import { metadataLabelsZh } from '../service.js';
+import { qrSvg } from '../codes.js';
 import { forbidden } from '../../kit/errors.js';
 import { todayInChina } from '../../kit/registry/status.js';
 import type { VerificationRow } from '../db/store.js';
@@ -86,5 +87,7 @@ export const Me = {
 };
 
 export const PresentationCode = {
+  // Drawn only when asked for: a QR image costs 4–6 ms of CPU, and many apps draw it from `code`.
+  qrSvg: (p: { code: string }) => qrSvg(p.code),
   scenario: (p: { scenario: string | null }, _: unknown, ctx: RecognitionContext) => (p.scenario ? scenarioOf(p.scenario, ctx) : null),
 };
