@@ -5,7 +5,7 @@ import { mkdir, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import pg from 'pg';
-import { MAX_PREPARED_STATEMENTS, PreparedStatements } from './pglite-statements.js';
+import { PreparedStatements, StatementNames } from './pglite-statements.js';
 
 /** What data-access code needs from a database: the same on PGlite and PostgreSQL. */
 export interface Queryable {
@@ -163,16 +163,11 @@ async function openPostgres(url: string, poolSize: number): Promise<Database> {
   let statements = 0;
   // Each text is a named statement, parsed and planned once per connection (node-postgres keeps
   // which it has prepared); past the limit, SQL built at run time goes unnamed as before.
-  const names = new Map<string, string>();
-  const nameOf = (sql: string) => {
-    let name = names.get(sql);
-    if (name === undefined && names.size < MAX_PREPARED_STATEMENTS) names.set(sql, (name = `hutong_${names.size + 1}`));
-    return name;
-  };
+  const names = new StatementNames();
   const wrap = (q: pg.Pool | pg.PoolClient): Queryable => ({
     async query<T extends object>(sql: string, params?: unknown[]) {
       statements++;
-      return (await q.query({ name: nameOf(sql), text: sql, values: params })).rows as T[];
+      return (await q.query({ name: names.of(sql), text: sql, values: params })).rows as T[];
     },
     async exec(sql: string) {
       statements++;
