@@ -251,6 +251,24 @@ try {
     return n;
   };
 
+  /**
+   * Waits (at most 15 s) until the Hutong gateway's `/ready` shows every breaker closed, sending
+   * one request at a time meanwhile so that a half-open breaker gets its probe. The warm-up's
+   * first burst opens the gateway's connections to the subgraphs all at once, and a few of them
+   * can wait over a second to be accepted by the busy subgraphs' process: those calls time out,
+   * a breaker opens, and without this wait the timed run would begin by failing fast.
+   */
+  const breakersClosed = async (graphqlUrl: string, probe: BenchRequest) => {
+    const readyUrl = new URL('/ready', graphqlUrl).href;
+    for (const until = Date.now() + 15_000; Date.now() < until; ) {
+      const ready = (await (await fetch(readyUrl)).json()) as { status?: string };
+      if (ready.status === 'ready') return;
+      await post(graphqlUrl, probe).catch(() => {});
+      await new Promise((r) => setTimeout(r, 250));
+    }
+    log('  the gateway still has a breaker open after the warm-up: the timed run starts anyway');
+  };
+
   /** Waits until a counter has not moved for 200 ms (at most 10 s): the servers have finished what was sent. */
   const settle = async (count: () => number) => {
     for (let last = -1, i = 0; i < 50 && count() !== last; i++) {
@@ -278,6 +296,7 @@ try {
       await drive({ url, connections, duration: warmup, requests: warm, ...(amount ? { amount: warm.length } : {}) });
     }
     await settle(counters.requests);
+    if (gateway === 'hutong' && warm.length > 0 && !amount) await breakersClosed(url, warm[0]!);
     const beforeRequests = counters.requests();
     const beforeSql = await counters.sql?.();
     // With the gateways in processes of their own, this process runs only the subgraphs (and

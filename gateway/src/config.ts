@@ -52,6 +52,11 @@ const schema = z.object({
   HUTONG_BREAKER_HALF_OPEN_AFTER_MS: milliseconds(2000),
   HUTONG_SUBGRAPH_RETRIES: z.coerce.number({ message: 'must be a whole number' }).int().min(0).max(5).default(1),
   HUTONG_SUBGRAPH_CONNECTIONS: z.coerce.number({ message: 'must be a whole number' }).int().min(1).max(1024).default(32),
+  /** Identical queries of one caller in flight at once go to the subgraph once (`shared-calls.ts`). */
+  HUTONG_SHARE_IDENTICAL_QUERIES: z
+    .enum(['true', 'false', '1', '0', 'on', 'off'], { message: 'must be true or false' })
+    .transform((v) => v === 'true' || v === '1' || v === 'on')
+    .default(true),
   HUTONG_CLIENT_JWKS_FILE: z.string().min(1).default('data/keys/client-jwks.json'),
   HUTONG_CLIENT_JWKS_URL: z.string().url('must be a URL').optional(),
   HUTONG_CLIENT_TOKEN_ISSUER: z.string().min(1).default('hutong-dev-identity'),
@@ -104,6 +109,8 @@ export interface GatewayConfig {
   requestDeadlineMs: number;
   /** Keep-alive connections per subgraph origin. */
   subgraphConnections: number;
+  /** Identical queries of one caller in flight at once are sent to the subgraph once. */
+  shareIdenticalQueries: boolean;
   maxBodyBytes: number;
   limits: LimitsConfig;
   clientAuth: { jwksFile: string; jwksUrl?: string; issuer: string; audience: string };
@@ -164,6 +171,7 @@ export function loadGatewayConfig(env: Record<string, string | undefined> = proc
     }),
     requestDeadlineMs: c.HUTONG_REQUEST_DEADLINE_MS,
     subgraphConnections: c.HUTONG_SUBGRAPH_CONNECTIONS,
+    shareIdenticalQueries: c.HUTONG_SHARE_IDENTICAL_QUERIES,
     maxBodyBytes: c.HUTONG_MAX_BODY_BYTES,
     limits: {
       maxDepth: c.HUTONG_MAX_DEPTH,

@@ -58,6 +58,8 @@ export async function createGateway(config: GatewayConfig, logger: Logger): Prom
     },
     onFailure: (subgraph, reason, message, requestId) => logger.warn({ subgraph, reason, requestId, detail: message }, 'subgraph call failed'),
     connections: config.subgraphConnections,
+    shareIdenticalQueries: config.shareIdenticalQueries,
+    onShared: metrics.onSharedCall,
     signer: await openServiceSigner(GATEWAY_SERVICE, config.internalSigningKeyFile, {
       onRefused: (file, error) => logger.error({ file, detail: error.message }, 'changed key file refused: the key read before stays in force'),
     }),

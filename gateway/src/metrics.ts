@@ -5,6 +5,8 @@ import type { BreakerState, GuardEvents, SubgraphHealth } from './resilience.js'
 export interface GatewayMetrics extends ServiceMetrics {
   /** What the subgraph guards report, as metrics. */
   guardEvents: GuardEvents;
+  /** A query answered by an identical call of the same caller already in flight. */
+  onSharedCall(subgraph: string): void;
 }
 
 const breakerValue: Record<BreakerState, number> = { closed: 0, 'half-open': 1, open: 2 };
@@ -31,6 +33,12 @@ export function createGatewayMetrics(subgraphHealth: () => Record<string, Subgra
     labelNames: ['subgraph'],
     registers: [metrics.registry],
   });
+  const shared = new client.Counter({
+    name: 'hutong_subgraph_shared_calls_total',
+    help: 'Subgraph queries not sent because an identical query of the same caller was in flight: they got its answer',
+    labelNames: ['subgraph'],
+    registers: [metrics.registry],
+  });
   new client.Gauge({
     name: 'hutong_subgraph_breaker_state',
     help: 'Circuit breaker of each subgraph: 0 closed, 1 half-open, 2 open',
@@ -49,5 +57,6 @@ export function createGatewayMetrics(subgraphHealth: () => Record<string, Subgra
       },
       onRetry: (subgraph) => retries.inc({ subgraph }),
     },
+    onSharedCall: (subgraph) => shared.inc({ subgraph }),
   };
 }

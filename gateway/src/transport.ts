@@ -10,6 +10,7 @@ import { ErrorCode } from '../../subgraphs/kit/errors.js';
 import { REQUEST_ID_HEADER } from '../../subgraphs/kit/request-context.js';
 import { tracedCall } from '../../subgraphs/kit/tracing.js';
 import { SubgraphCallError, SubgraphGuard, type FailureReason, type GuardEvents, type SubgraphHealth, type SubgraphPolicy } from './resilience.js';
+import { SharedCalls, sharedCallKey, type SharedAnswer } from './shared-calls.js';
 
 /** Carry the caller, the deadline and the operation kind from `willSendRequest` to the fetcher, which removes them. */
 const PENDING_CALLER_HEADER = 'x-hutong-pending-caller';
@@ -121,6 +122,10 @@ export interface TransportOptions {
   signer: ServiceSigner;
   events?: GuardEvents;
   onFailure?: FailureListener;
+  /** Identical queries of one caller in flight at once are sent once (`shared-calls.ts`). */
+  shareIdenticalQueries: boolean;
+  /** A query answered by an identical one of the same caller already in flight. */
+  onShared?: (subgraph: string) => void;
 }
 
 /**
@@ -132,6 +137,7 @@ export function createSubgraphTransport(options: TransportOptions): SubgraphTran
   const agent = new Agent({ connections: options.connections, keepAliveTimeout: 30_000 });
   const guards = new Map<string, SubgraphGuard>();
   const urls = new Map<string, string>();
+  const shared = new SharedCalls();
   const guardOf = (name: string) => {
     let guard = guards.get(name);
     if (!guard) guards.set(name, (guard = new SubgraphGuard(name, options.policyOf(name), options.events)));
@@ -151,21 +157,27 @@ export function createSubgraphTransport(options: TransportOptions): SubgraphTran
       const target = new URL(url);
       const method = init.method ?? 'POST';
       const body = typeof init.body === 'string' ? init.body : '';
-      headers[ENVELOPE_HEADER] = await signEnvelope(await options.signer.current(), options.signer.service, caller, {
-        audience,
-        method,
-        path: target.pathname + target.search,
-        body,
-      });
-      const send = async (signal: AbortSignal) => {
-        const res = await agent.request({ origin: target.origin, path: target.pathname + target.search, method: method as 'POST', headers, body, signal });
-        // The body is read under the same timeout: headers sent and then a stall is a timeout too.
-        return new SubgraphResponse(url, res.statusCode, res.headers, await res.body.text());
+      const call = async (): Promise<SharedAnswer> => {
+        headers[ENVELOPE_HEADER] = await signEnvelope(await options.signer.current(), options.signer.service, caller, {
+          audience,
+          method,
+          path: target.pathname + target.search,
+          body,
+        });
+        const send = async (signal: AbortSignal): Promise<SharedAnswer> => {
+          const res = await agent.request({ origin: target.origin, path: target.pathname + target.search, method: method as 'POST', headers, body, signal });
+          // The body is read under the same timeout: headers sent and then a stall is a timeout too.
+          return { status: res.statusCode, headers: res.headers, body: await res.body.text() };
+        };
+        return tracedCall(`subgraph ${audience}`, { 'hutong.subgraph': audience }, (traceHeaders) => {
+          for (const [name, value] of Object.entries(traceHeaders)) headers[name.toLowerCase()] = value;
+          return guardOf(audience).call(send, { deadlineAt, idempotent });
+        });
       };
-      return tracedCall(`subgraph ${audience}`, { 'hutong.subgraph': audience }, (traceHeaders) => {
-        for (const [name, value] of Object.entries(traceHeaders)) headers[name.toLowerCase()] = value;
-        return guardOf(audience).call(send, { deadlineAt, idempotent });
-      });
+      const answer = await (options.shareIdenticalQueries && idempotent
+        ? shared.run(sharedCallKey(audience, url, pending ?? 'anonymous', body), deadlineAt, call, () => options.onShared?.(audience))
+        : call());
+      return new SubgraphResponse(url, answer.status, answer.headers, answer.body);
     }) as unknown as Fetcher;
   return {
     buildService({ name, url }) {

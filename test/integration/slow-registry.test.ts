@@ -164,6 +164,66 @@ describe('a slow registry', () => {
   });
 });
 
+/** The gateway's `hutong_subgraph_shared_calls_total` for one subgraph. */
+async function sharedCalls(subgraph: string): Promise<number> {
+  const line = (await stack.metrics('gateway')).split('\n').find((l) => l.startsWith(`hutong_subgraph_shared_calls_total{subgraph="${subgraph}",`));
+  return line ? Number(line.split(' ').pop()) : 0;
+}
+
+describe('identical subgraph queries in flight at once', () => {
+  const ONE = `query($sd: ID!) { sd: credential(id: $sd) { id status holderName } }`;
+
+  it('are sent once for one caller, and every client gets the whole answer', async () => {
+    const token = await adminToken(stack);
+    stack.setFault('shandong', { delayMs: 400 });
+    try {
+      const before = { sent: stack.graphqlRequests('shandong'), shared: await sharedCalls('shandong') };
+      const answers = await Promise.all(Array.from({ length: 5 }, () => stack.query(ONE, { sd: ids.sd }, { token })));
+      // Shandong's seed credential 3, its holder's name masked for an auditor.
+      const expected = { sd: { id: ids.sd, status: 'SUSPENDED', holderName: '马*伟' } };
+      for (const a of answers) {
+        expect(a.body.errors).toBeUndefined();
+        expect(a.body.data).toEqual(expected);
+      }
+      expect(stack.graphqlRequests('shandong') - before.sent).toBe(1);
+      expect((await sharedCalls('shandong')) - before.shared).toBe(4);
+    } finally {
+      stack.setFault('shandong', null);
+    }
+  });
+
+  it('are never shared between two callers, even with the same role', async () => {
+    const [a, b] = await Promise.all([stack.token({ sub: 'auditor-a', role: 'admin' }), stack.token({ sub: 'auditor-b', role: 'admin' })]);
+    stack.setFault('shandong', { delayMs: 400 });
+    try {
+      const before = stack.graphqlRequests('shandong');
+      const answers = await Promise.all([a, b].map((token) => stack.query(ONE, { sd: ids.sd }, { token })));
+      for (const answer of answers) expect(answer.body.data.sd.id).toBe(ids.sd);
+      expect(stack.graphqlRequests('shandong') - before).toBe(2);
+    } finally {
+      stack.setFault('shandong', null);
+    }
+  });
+
+  it('never include mutations: two identical issues at once are two credentials', async () => {
+    const holder = seedCredential(region('shandong'), 7);
+    const token = await issuerToken(stack, 'shandong', holder.issuerCode);
+    const input = { typeCode: holder.typeCode, holderCode: holder.holderCode, holderName: holder.holderName, issueDate: '2026-11-30', areaCode: holder.areaCode };
+    stack.setFault('shandong', { delayMs: 400 });
+    try {
+      const before = stack.graphqlRequests('shandong');
+      const answers = await Promise.all(
+        [1, 2].map(() => stack.query(`mutation($input: IssueCredentialInput!) { shandong { issueCredential(input: $input) { id } } }`, { input }, { token })),
+      );
+      const issued = answers.map((a) => a.body.data.shandong.issueCredential.id as string);
+      expect(new Set(issued).size).toBe(2);
+      expect(stack.graphqlRequests('shandong') - before).toBe(2);
+    } finally {
+      stack.setFault('shandong', null);
+    }
+  });
+});
+
 describe('the catalogue relay on its own timer', () => {
   it('indexes a credential issued after a registry hang, without anyone forcing a sync', async () => {
     stack.setFault('shandong', 'hang');

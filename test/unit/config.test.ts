@@ -63,6 +63,13 @@ describe('gateway configuration', () => {
     }
   });
 
+  it('shares identical queries of one caller in flight at once unless told not to', () => {
+    expect(loadGatewayConfig({}).shareIdenticalQueries).toBe(true);
+    expect(loadGatewayConfig({ HUTONG_SHARE_IDENTICAL_QUERIES: 'off' }).shareIdenticalQueries).toBe(false);
+    expect(loadGatewayConfig({ HUTONG_SHARE_IDENTICAL_QUERIES: 'false' }).shareIdenticalQueries).toBe(false);
+    expect(() => loadGatewayConfig({ HUTONG_SHARE_IDENTICAL_QUERIES: 'sometimes' })).toThrow('HUTONG_SHARE_IDENTICAL_QUERIES: must be true or false');
+  });
+
   it('opens GraphiQL and introspection in development and closes both in production unless asked', () => {
     expect(loadGatewayConfig({})).toMatchObject({ environment: 'development', graphiql: true, introspection: 'everyone' });
     expect(loadGatewayConfig({ HUTONG_ENVIRONMENT: 'production' })).toMatchObject({ graphiql: false, introspection: 'off' });

@@ -3,8 +3,12 @@
  * again at most once per `checkEveryMs` when used, and re-read when its size, time or inode
  * changed. A file that no longer parses is not taken: the keys read last stay in force until the
  * file is fixed, and the error is reported once per change.
+ *
+ * The look is a synchronous stat (microseconds on a local file): through the thread pool, the
+ * requests that came during a look waited for it behind other file-system work, which under load
+ * took 0.3–0.6 s and ran subgraph calls into the gateway's timeout.
  */
-import { readFile, stat } from 'node:fs/promises';
+import { readFileSync, statSync } from 'node:fs';
 
 export const KEY_FILE_CHECK_MS = 1000;
 
@@ -52,7 +56,7 @@ export class WatchedKeyFile<T> {
     this.checkedAt = Date.now();
     let version: string;
     try {
-      version = await fingerprint(this.file);
+      version = fingerprint(this.file);
     } catch (error) {
       return this.refuse(`missing:${(error as NodeJS.ErrnoException).code}`, new Error(`${this.file} cannot be read: ${(error as Error).message}`));
     }
@@ -73,15 +77,20 @@ export class WatchedKeyFile<T> {
   }
 }
 
-async function fingerprint(file: string): Promise<string> {
-  const s = await stat(file);
+function fingerprint(file: string): string {
+  const s = statSync(file);
   return `${s.ino}:${s.size}:${s.mtimeMs}`;
 }
 
 async function readVersioned(file: string): Promise<[string, string]> {
-  const version = await fingerprint(file).catch(() => '');
+  let version = '';
   try {
-    return [await readFile(file, 'utf8'), version];
+    version = fingerprint(file);
+  } catch {
+    // unreadable: the read below says why
+  }
+  try {
+    return [readFileSync(file, 'utf8'), version];
   } catch {
     throw new Error(`cannot read the key file ${file} (npm start and npm run keys create development keys under data/keys)`);
   }
