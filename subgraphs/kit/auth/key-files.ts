@@ -4,9 +4,8 @@
  * changed. A file that no longer parses is not taken: the keys read last stay in force until the
  * file is fixed, and the error is reported once per change.
  *
- * The look is a synchronous stat (microseconds on a local file): through the thread pool, the
- * requests that came during a look waited for it behind other file-system work, which under load
- * took 0.3–0.6 s and ran subgraph calls into the gateway's timeout.
+ * The look is a synchronous stat (microseconds on a local file): done through the thread pool,
+ * every request that came during a look waited for it, 0.3–0.6 s under the bench's load.
  */
 import { readFileSync, statSync } from 'node:fs';
 
