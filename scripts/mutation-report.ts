@@ -26,6 +26,7 @@ const modules: [name: string, files: RegExp][] = [
   ['subgraph guard (timeouts, retries, breaker)', /gateway\/src\/resilience\.ts$/],
   ['restart policy and ordered stop', /scripts\/supervisor\.ts$/],
   ['supergraph reload (validation, policy per schema)', /gateway\/src\/supergraph\.ts$/],
+  ['shared subgraph calls (never across callers)', /gateway\/src\/shared-calls\.ts$/],
 ];
 
 interface Mutant { status: string }

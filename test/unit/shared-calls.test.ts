@@ -65,6 +65,20 @@ describe('identical calls in flight at once', () => {
     expect([first.started(), sooner.started(), same.started()]).toEqual([1, 1, 0]);
   });
 
+  it('keep the newer call in flight when the one it replaced answers first', async () => {
+    const calls = new SharedCalls();
+    const first = pending();
+    const sooner = pending();
+    const a = calls.run('k', 2000, first.start);
+    void calls.run('k', 1999, sooner.start);
+    first.resolve(ok);
+    await a;
+    // The sooner call is still in flight under the key: a caller who can wait for it does.
+    const later = pending();
+    void calls.run('k', 2000, later.start);
+    expect([later.started(), calls.size]).toEqual([0, 1]);
+  });
+
   it('keep different keys apart', () => {
     const calls = new SharedCalls();
     const a = pending();
