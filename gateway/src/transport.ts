@@ -150,14 +150,15 @@ export function createSubgraphTransport(options: TransportOptions): SubgraphTran
       const headers: Record<string, string> = {};
       for (const [name, value] of Object.entries((init.headers ?? {}) as Record<string, string>)) headers[name.toLowerCase()] = value;
       const pending = headers[PENDING_CALLER_HEADER];
-      const caller = pending ? JSON.parse(Buffer.from(pending, 'base64url').toString()) : anonymous;
       const deadlineAt = Number(headers[PENDING_DEADLINE_HEADER]) || Date.now() + options.defaultDeadlineMs;
       const idempotent = headers[PENDING_MUTATION_HEADER] === undefined;
       for (const h of [PENDING_CALLER_HEADER, PENDING_DEADLINE_HEADER, PENDING_MUTATION_HEADER]) delete headers[h];
       const target = new URL(url);
       const method = init.method ?? 'POST';
       const body = typeof init.body === 'string' ? init.body : '';
+      // Decoded only for the call that is sent: a query waiting on an identical one signs nothing.
       const call = async (): Promise<SharedAnswer> => {
+        const caller = pending ? JSON.parse(Buffer.from(pending, 'base64url').toString()) : anonymous;
         headers[ENVELOPE_HEADER] = await signEnvelope(await options.signer.current(), options.signer.service, caller, {
           audience,
           method,

@@ -31,7 +31,7 @@ export class WatchedKeyFile<T> {
 
   /** Reads and parses the file once; throws with the file's name when it cannot be used. */
   static async open<T>(file: string, parse: (text: string) => Promise<T>, options: WatchedFileOptions = {}): Promise<WatchedKeyFile<T>> {
-    const [text, version] = await readVersioned(file);
+    const [text, version] = readVersioned(file);
     const watched = new WatchedKeyFile(file, parse, await parse(text), options);
     watched.version = version;
     watched.checkedAt = Date.now();
@@ -61,7 +61,7 @@ export class WatchedKeyFile<T> {
     }
     if (version === this.version) return;
     try {
-      const [text, read] = await readVersioned(this.file);
+      const [text, read] = readVersioned(this.file);
       this.value = await this.parse(text);
       this.version = read;
     } catch (error) {
@@ -81,7 +81,7 @@ function fingerprint(file: string): string {
   return `${s.ino}:${s.size}:${s.mtimeMs}`;
 }
 
-async function readVersioned(file: string): Promise<[string, string]> {
+function readVersioned(file: string): [string, string] {
   let version = '';
   try {
     version = fingerprint(file);
