@@ -32,7 +32,7 @@ import { startStack, type Stack } from '../test/support/stack.js';
 import { supergraphPath } from './composition.js';
 import type { DriveJob, DriveResult } from './bench/drive.js';
 import { startFixture } from './bench/fixture/subgraphs.js';
-import { evaluateTargets, formatTable, formatTargets, type GatewayKind, type Measurement } from './bench/report.js';
+import { cpuBudgets, evaluateTargets, formatTable, formatTargets, type GatewayKind, type Measurement } from './bench/report.js';
 import { formatSummary, profiled } from './bench/profile.js';
 import { ownCpuMs, treeCpuMs } from './bench/cpu.js';
 import { freePort, startServerProcess } from './bench/processes.js';
@@ -301,8 +301,9 @@ try {
     const beforeSql = await counters.sql?.();
     // With the gateways in processes of their own, this process runs only the subgraphs (and
     // the idle bare server): its CPU is theirs.
+    // The bare server runs in this process too: for the bare hop its CPU stands in the gateway's column.
     const gatewayPid = gateway === 'bare' ? undefined : pids?.[gateway];
-    const cpu = () => ({ gateway: gatewayPid === undefined ? undefined : treeCpuMs(gatewayPid), subgraphs: pids ? ownCpuMs() : undefined });
+    const cpu = () => ({ gateway: gatewayPid === undefined ? (gateway === 'bare' && pids ? ownCpuMs() : undefined) : treeCpuMs(gatewayPid), subgraphs: pids ? ownCpuMs() : undefined });
     const beforeCpu = cpu();
     const job: DriveJob = { url, connections, duration, requests: timed, ...(amount ? { amount: timed.length } : {}) };
     let result: DriveResult;
@@ -326,7 +327,8 @@ try {
       result,
       ...(gateway === 'bare' ? {} : { subgraphRequestsPerOp: (counters.requests() - beforeRequests) / answered }),
       ...(beforeSql === undefined ? {} : { sqlPerOp: ((await counters.sql!()) - beforeSql) / answered }),
-      ...(gateway === 'bare' ? {} : { gatewayCpuMsPerOp: perOp(afterCpu.gateway, beforeCpu.gateway), subgraphsCpuMsPerOp: perOp(afterCpu.subgraphs, beforeCpu.subgraphs) }),
+      gatewayCpuMsPerOp: perOp(afterCpu.gateway, beforeCpu.gateway),
+      ...(gateway === 'bare' ? {} : { subgraphsCpuMsPerOp: perOp(afterCpu.subgraphs, beforeCpu.subgraphs) }),
     };
     rows.push(row);
     if (result.firstError) log(`  first error: ${result.firstError}`);
@@ -425,12 +427,16 @@ try {
       : `Subgraphs in one process, each gateway in its own (Hutong: ${options.gatewayWorkers} worker${options.gatewayWorkers > 1 ? 's' : ''}), autocannon in another.`,
   );
   console.log('Verification: a pool of codes created before the timed run (the run ends when it is used up), verify only is timed.');
-  if (!options.inProcess) console.log("CPU ms/op: user + system time of the gateway's process (with its workers) and of the subgraphs' process during the timed run, per request sent.");
+  if (!options.inProcess) {
+    console.log("CPU ms/op: user + system time of the gateway's process (with its workers; for the bare hop, the bare server's), of the subgraphs' process and of the load generator during the timed run, per request sent.");
+  }
   console.log('');
   console.log(formatTable(rows));
   console.log('');
   console.log('Targets (ratios within this run):');
   console.log(formatTargets(evaluateTargets(rows)) || '(none measured)');
+  const budgets = cpuBudgets(rows, availableParallelism());
+  if (budgets.length > 0) console.log(`\nWhat the shares of the bare hop leave in CPU (every process shares the machine's CPUs):\n${budgets.join('\n')}`);
   if (profiles.length > 0) {
     const what = options.inProcess ? "the servers' process" : `the subgraphs' process; each gateway process's whole life is in ${options.cpuProfDir}/<workload>-<gateway>/`;
     console.log(`\nCPU profiles of the timed runs (${what}):\n\n${profiles.join('\n\n')}`);

@@ -34,12 +34,15 @@ export interface DriveResult {
   errors: number;
   /** The first error body seen, for the report (cut short). */
   firstError?: string;
+  /** CPU milliseconds (user + system) this load generator spent during the run: its share of the machine. */
+  cpuMs?: number;
 }
 
 const job = JSON.parse(readFileSync(process.argv[2]!, 'utf8')) as DriveJob;
 let next = 0;
 let graphqlErrors = 0;
 let firstError: string | undefined;
+const cpuBefore = process.cpuUsage();
 const result = await autocannon({
   url: job.url,
   connections: job.connections,
@@ -61,6 +64,7 @@ const result = await autocannon({
     },
   ],
 });
+const cpu = process.cpuUsage(cpuBefore);
 const seconds = result.duration;
 const out: DriveResult = {
   requests: result.requests.total,
@@ -72,5 +76,6 @@ const out: DriveResult = {
   // autocannon counts timeouts among its errors.
   errors: result.non2xx + result.errors + graphqlErrors,
   ...(firstError ? { firstError } : {}),
+  cpuMs: (cpu.user + cpu.system) / 1000,
 };
 process.stdout.write(`${JSON.stringify(out)}\n`);

@@ -17,7 +17,10 @@ export interface Measurement {
   subgraphRequestsPerOp?: number;
   /** SQL statements run by all subgraphs per answered request (Hutong's subgraphs only). */
   sqlPerOp?: number;
-  /** CPU milliseconds per operation of the gateway's process (with its workers); unknown in-process or off Linux. */
+  /**
+   * CPU milliseconds per operation of the gateway's process (with its workers); for the bare hop,
+   * of the bare server (the bench's own process). Unknown in-process or off Linux.
+   */
   gatewayCpuMsPerOp?: number;
   /** CPU milliseconds per operation of the subgraphs' process; unknown in-process or off Linux. */
   subgraphsCpuMsPerOp?: number;
@@ -80,10 +83,50 @@ export function evaluateTargets(rows: Measurement[]): Target[] {
 
 const fixed = (n: number | undefined, digits: number) => (n === undefined ? '—' : n.toFixed(digits));
 
+/** CPU milliseconds per request sent that the load generator (autocannon's process) spent. */
+export function driverCpuMsPerOp(row: Measurement): number | undefined {
+  return row.result.cpuMs === undefined ? undefined : row.result.cpuMs / Math.max(row.result.sent, 1);
+}
+
+/** Every process's CPU per request (servers and load generator), when each was measured. */
+function totalCpuMsPerOp(row: Measurement): { total: number; parts: number[] } | undefined {
+  const parts = [row.gatewayCpuMsPerOp, ...(row.gateway === 'bare' ? [] : [row.subgraphsCpuMsPerOp]), driverCpuMsPerOp(row)];
+  if (parts.some((p) => p === undefined)) return undefined;
+  return { total: parts.reduce((a, b) => a! + b!, 0)!, parts: parts as number[] };
+}
+
+/**
+ * What each share target asks in CPU: every process of the run (gateway, subgraphs, load
+ * generator) shares the machine's `cpuCount` CPUs, so a throughput of `rate` requests a second
+ * leaves at most `cpuCount × 1000 / rate` ms of CPU per request in all of them together. Set
+ * beside what a request took through each gateway, it says how far a target is from what the
+ * machine can give, whatever the code.
+ */
+export function cpuBudgets(rows: Measurement[], cpuCount: number): string[] {
+  const bare = find(rows, 'bare-hop', 'bare');
+  if (!bare || bare.result.rps <= 0) return [];
+  const cost = (row: Measurement | undefined) => {
+    const cpu = row && totalCpuMsPerOp(row);
+    return cpu ? `${cpu.total.toFixed(2)} ms (${cpu.parts.map((p) => p.toFixed(2)).join(' + ')})` : 'not measured';
+  };
+  const lines = [`CPU    the bare hop: ${cost(bare)} per request (server + load generator), at ${bare.result.rps.toFixed(1)} rps on ${cpuCount} CPUs`];
+  for (const [operation, percent] of Object.entries(SHARE_TARGETS)) {
+    const hutong = find(rows, operation, 'hutong');
+    if (!hutong) continue;
+    const rate = (percent / 100) * bare.result.rps;
+    const budget = (cpuCount * 1000) / rate;
+    lines.push(
+      `CPU    ${operation}: ${percent} % of the bare hop is ${rate.toFixed(1)} rps, at most ${budget.toFixed(2)} ms of CPU per request in all processes; ` +
+        `Hutong took ${cost(hutong)}, stock ${cost(find(rows, operation, 'stock'))} (gateway + subgraphs + load generator)`,
+    );
+  }
+  return lines;
+}
+
 /** The table, one row per operation and gateway, in columns padded to their widest cell. */
 export function formatTable(rows: Measurement[]): string {
   const bare = find(rows, 'bare-hop', 'bare');
-  const header = ['operation', 'gateway', 'rps', 'p50 ms', 'p99 ms', 'errors', 'subgraph req/op', 'SQL/op', '% of bare hop', 'Hutong/stock', 'gateway CPU ms/op', 'subgraphs CPU ms/op'];
+  const header = ['operation', 'gateway', 'rps', 'p50 ms', 'p99 ms', 'errors', 'subgraph req/op', 'SQL/op', '% of bare hop', 'Hutong/stock', 'gateway CPU ms/op', 'subgraphs CPU ms/op', 'load generator CPU ms/op'];
   const cells = rows.map((r) => [
     r.operation,
     r.gateway,
@@ -97,6 +140,7 @@ export function formatTable(rows: Measurement[]): string {
     r.gateway === 'hutong' ? fixed(hutongOverStock(rows, r.operation), 2) : '',
     fixed(r.gatewayCpuMsPerOp, 2),
     fixed(r.subgraphsCpuMsPerOp, 2),
+    fixed(driverCpuMsPerOp(r), 2),
   ]);
   const widths = header.map((h, i) => Math.max(h.length, ...cells.map((c) => c[i]!.length)));
   const line = (c: string[]) => `| ${c.map((v, i) => (i < 2 ? v.padEnd(widths[i]!) : v.padStart(widths[i]!))).join(' | ')} |`;

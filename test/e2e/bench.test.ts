@@ -38,7 +38,7 @@ it('measures credential by id and the generic workload through the Hutong and th
   const rows = tableRows(stdout);
   expect([...rows.keys()], context).toEqual(['bare-hop/bare', 'credential-by-id/hutong', 'credential-by-id/stock', 'generic-federation/hutong', 'generic-federation/stock']);
   // Columns: operation, gateway, rps, p50, p99, errors, subgraph req/op, SQL/op, % of bare hop, Hutong/stock,
-  // gateway CPU ms/op, subgraphs CPU ms/op.
+  // gateway CPU ms/op, subgraphs CPU ms/op, load generator CPU ms/op.
   const [, , bareRps, , , bareErrors] = rows.get('bare-hop/bare')!;
   expect(Number(bareRps)).toBeGreaterThan(0);
   expect(Number(bareErrors)).toBe(0);
@@ -52,11 +52,24 @@ it('measures credential by id and the generic workload through the Hutong and th
     expect(Number(sql), gateway).toBeGreaterThan(0);
     expect(Number(share), gateway).toBeCloseTo((100 * Number(rps)) / Number(bareRps), 1);
     // Each process did some work for every request: the gateway, and the subgraphs behind it.
-    const [gatewayCpu, subgraphsCpu] = rows.get(`credential-by-id/${gateway}`)!.slice(10);
+    const [gatewayCpu, subgraphsCpu, driverCpu] = rows.get(`credential-by-id/${gateway}`)!.slice(10);
     expect(Number(gatewayCpu), gateway).toBeGreaterThan(0);
     expect(Number(subgraphsCpu), gateway).toBeGreaterThan(0);
+    expect(Number(driverCpu), gateway).toBeGreaterThan(0);
   }
-  expect(rows.get('bare-hop/bare')!.slice(10)).toEqual(['—', '—']);
+  // The bare hop has no subgraphs: its server's CPU stands in the gateway's column.
+  const [bareServerCpu, bareSubgraphsCpu, bareDriverCpu] = rows.get('bare-hop/bare')!.slice(10);
+  expect(Number(bareServerCpu)).toBeGreaterThan(0);
+  expect(bareSubgraphsCpu).toBe('—');
+  expect(Number(bareDriverCpu)).toBeGreaterThan(0);
+  // What 4 % of the bare hop leaves per request in CPU, from the same run's bare hop and CPU count.
+  const cpus = Number(/(\d+) CPUs/.exec(stdout)![1]);
+  const budget = /^CPU {4}credential-by-id: 4 % of the bare hop is (\d+\.\d) rps, at most (\d+\.\d\d) ms of CPU per request in all processes; Hutong took (\d+\.\d\d) ms/m.exec(stdout);
+  expect(budget, context).not.toBeNull();
+  expect(Number(budget![1])).toBeCloseTo(0.04 * Number(bareRps), 0);
+  expect(Number(budget![2])).toBeCloseTo((cpus * 1000) / Number(budget![1]), 1);
+  const hutongCpu = rows.get('credential-by-id/hutong')!.slice(10, 13).map(Number);
+  expect(Number(budget![3])).toBeCloseTo(hutongCpu[0]! + hutongCpu[1]! + hutongCpu[2]!, 1);
   const ratio = Number(rows.get('credential-by-id/hutong')![9]);
   expect(ratio).toBeCloseTo(Number(rows.get('credential-by-id/hutong')![2]) / Number(rows.get('credential-by-id/stock')![2]), 1);
   expect(stdout).toMatch(/^(HOLDS|FAILS) {2}credential-by-id \(Hutong\) ≥ 4 % of the bare hop, no errors, p99 ≤ 5× p50: \d+\.\d\d %, 0 errors/m);
