@@ -324,7 +324,7 @@ export async function runSizes(args: string[]): Promise<number> {
         rows.push({ size, db: options.db, seedRate, kind, plan, ...timed });
         log(`  ${kind}: p50 ${timed.p50.toFixed(2)} ms, p99 ${timed.p99.toFixed(2)} ms, ${timed.errors} errors, ${plan}`);
       }
-      const [{ n }] = (await registryDb.query<{ n: number }>('select count(*)::int as n from credential_figure')) as [{ n: number }];
+      const [{ n }] = (await registryDb.query<{ n: number }>('select count(*)::int as n from credential_status_figure')) as [{ n: number }];
       counterCells.push(`${formatSize(size)}: ${n}`);
     }
 
@@ -335,7 +335,7 @@ export async function runSizes(args: string[]): Promise<number> {
     console.log('');
     console.log(formatSizesTable(rows));
     console.log('');
-    console.log(`plan: EXPLAIN of the statements the stores run; SEQ SCAN when one scans credential, holder_index or catalogue_outbox. The count reads the counter table credential_figure (cells at ${counterCells.join(', ')}), never credential.`);
+    console.log(`plan: EXPLAIN of the statements the stores run; SEQ SCAN when one scans credential, holder_index or catalogue_outbox. The count reads the status counters credential_status_figure (rows at ${counterCells.join(', ')}), never credential.`);
     console.log(`Rule: FLAT when p50 at the largest size ≤ ${FLAT_FACTOR}× p50 at the smallest and every plan reads an index; otherwise GROWS.`);
     console.log(formatVerdicts(rows));
     return 0;

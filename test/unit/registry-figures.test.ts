@@ -130,6 +130,20 @@ describe('a registry’s counters', () => {
     expect(kept.reduce((sum, r) => sum + r.n, 0)).toBe(498);
   });
 
+  it('keeps the totals by status equal to the table through inserts, bulk inserts, deletes and status changes, in a few rows', async () => {
+    // Eleven issued one by one (one suspended), 500 in bulk (every 7th revoked: 71), bulk-7 (revoked)
+    // and bulk-8 (valid) deleted: valid 10 + 429 - 1, suspended 1, revoked 71 - 1.
+    expect(Object.fromEntries(await figures.countByStatus())).toEqual({ '01': 438, '02': 1, '03': 70 });
+    await db.exec(`update credential set status = '02' where id in ('bulk-1', 'bulk-2', 'bulk-14')`);
+    await db.exec(`delete from credential where id = 'bulk-21'`);
+    expect(Object.fromEntries(await figures.countByStatus())).toEqual({ '01': 436, '02': 4, '03': 68 });
+    const counted = await db.query<{ status: string; n: number }>('select status, count(*)::int as n from credential group by status');
+    expect(Object.fromEntries(await figures.countByStatus())).toEqual(Object.fromEntries(counted.map((r) => [r.status, r.n])));
+    // Sixteen slots per status at most, however many credentials: the count reads no more.
+    const [{ rows }] = (await db.query<{ rows: number }>('select count(*)::int as rows from credential_status_figure')) as [{ rows: number }];
+    expect(rows).toBeLessThanOrEqual(3 * 16);
+  });
+
   it('counts disputes by month filed and status, with the time resolved ones took', async () => {
     const [target] = await db.query<{ id: string }>(`select id from credential where issue_date = '2024-02-10' and status = '01' limit 1`);
     const records = new RecordStore(db);
