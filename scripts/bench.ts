@@ -299,9 +299,9 @@ try {
     if (gateway === 'hutong' && warm.length > 0 && !amount) await breakersClosed(url, warm[0]!);
     const beforeRequests = counters.requests();
     const beforeSql = await counters.sql?.();
-    // With the gateways in processes of their own, this process runs only the subgraphs (and
-    // the idle bare server): its CPU is theirs.
-    // The bare server runs in this process too: for the bare hop its CPU stands in the gateway's column.
+    // With the gateways in processes of their own, this process runs only the subgraphs and the
+    // bare server: its CPU is the subgraphs', or during the bare hop the bare server's, which
+    // stands in the gateway's column.
     const gatewayPid = gateway === 'bare' ? undefined : pids?.[gateway];
     const cpu = () => ({ gateway: gatewayPid === undefined ? (gateway === 'bare' && pids ? ownCpuMs() : undefined) : treeCpuMs(gatewayPid), subgraphs: pids ? ownCpuMs() : undefined });
     const beforeCpu = cpu();
