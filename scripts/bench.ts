@@ -303,7 +303,10 @@ try {
     // bare server: its CPU is the subgraphs', or during the bare hop the bare server's, which
     // stands in the gateway's column.
     const gatewayPid = gateway === 'bare' ? undefined : pids?.[gateway];
-    const cpu = () => ({ gateway: gatewayPid === undefined ? (gateway === 'bare' && pids ? ownCpuMs() : undefined) : treeCpuMs(gatewayPid), subgraphs: pids ? ownCpuMs() : undefined });
+    const cpu = () => {
+      const own = pids ? ownCpuMs() : undefined;
+      return { gateway: gatewayPid !== undefined ? treeCpuMs(gatewayPid) : gateway === 'bare' ? own : undefined, subgraphs: own };
+    };
     const beforeCpu = cpu();
     const job: DriveJob = { url, connections, duration, requests: timed, ...(amount ? { amount: timed.length } : {}) };
     let result: DriveResult;

@@ -90,9 +90,10 @@ export function driverCpuMsPerOp(row: Measurement): number | undefined {
 
 /** Every process's CPU per request (servers and load generator), when each was measured. */
 function totalCpuMsPerOp(row: Measurement): { total: number; parts: number[] } | undefined {
-  const parts = [row.gatewayCpuMsPerOp, ...(row.gateway === 'bare' ? [] : [row.subgraphsCpuMsPerOp]), driverCpuMsPerOp(row)];
-  if (parts.some((p) => p === undefined)) return undefined;
-  return { total: parts.reduce((a, b) => a! + b!, 0)!, parts: parts as number[] };
+  const measured = [row.gatewayCpuMsPerOp, ...(row.gateway === 'bare' ? [] : [row.subgraphsCpuMsPerOp]), driverCpuMsPerOp(row)];
+  if (measured.some((p) => p === undefined)) return undefined;
+  const parts = measured as number[];
+  return { total: parts.reduce((a, b) => a + b, 0), parts };
 }
 
 /**
