@@ -1,6 +1,6 @@
 /**
  * `npm run bench [-- --db pglite|postgres] [--duration 15] [--connections 50] [--warmup 3]
- * [--only op,…] [--seed-count 200] [--gateway-workers 1] [--in-process] [--cpu-prof <dir>]`:
+ * [--only op,…] [--seed-count 200] [--gateway-workers 1] [--in-process] [--order abba] [--cpu-prof <dir>]`:
  * measures Hutong's throughput and latency per operation; with --cpu-prof, profiles this process
  * (the subgraphs, and the gateways with --in-process) during each timed run (scripts/bench/profile.ts),
  * and each gateway process over its whole life.
@@ -11,7 +11,8 @@
  * subgraphs, each gateway in a process of its own as deployed (in this process with --in-process),
  * four small fixture subgraphs for a generic federation workload behind both
  * gateways, and a bare one-hop HTTP server. Each operation is warmed up, then driven by
- * autocannon in a separate process (scripts/bench/drive.ts). Prints one table and whether each
+ * autocannon in a separate process (scripts/bench/drive.ts); the two gateways take turns in the
+ * order of --order (scripts/bench/rounds.ts). Prints one table and whether each
  * target holds; exit code 0 whether or not they do (1 when the bench itself fails).
  *
  * `npm run bench -- --sizes [10k,100k,1m] [--db pglite|postgres]` measures something else: lookup
@@ -36,6 +37,7 @@ import { cpuBudgets, evaluateTargets, formatTable, formatTargets, type GatewayKi
 import { formatSummary, profiled } from './bench/profile.js';
 import { ownCpuMs, treeCpuMs } from './bench/cpu.js';
 import { freePort, startServerProcess } from './bench/processes.js';
+import { describeOrder, mergeRounds, ORDERS, roundsOf, type Order } from './bench/rounds.js';
 import { runSizes } from './bench/sizes.js';
 import { startStockGateway, type StockGatewayJob } from './bench/stock-gateway.js';
 import { createCode, credentialById, generic, HOTEL_SCENARIO, holderAcrossRegions, jiangsuEids, verifications, type BenchRequest, type Mint } from './bench/workload.js';
@@ -56,6 +58,8 @@ interface Options {
   gatewayWorkers: number;
   /** The gateways in this process with the subgraphs (always so when profiling: one profile holds all). */
   inProcess: boolean;
+  /** In which order the gateways take their timed runs of each operation. */
+  order: Order;
 }
 
 function parseOptions(args: string[]): Options {
@@ -74,6 +78,8 @@ function parseOptions(args: string[]): Options {
   const only = (value('only')?.split(',').map((s) => s.trim()).filter(Boolean) ?? [...OPERATIONS]) as Operation[];
   const unknown = only.filter((o) => !OPERATIONS.includes(o));
   if (unknown.length > 0) throw new Error(`--only: unknown operation ${unknown.join(', ')}; known: ${OPERATIONS.join(', ')}`);
+  const order = (value('order') ?? 'abba') as Order;
+  if (!ORDERS.includes(order)) throw new Error(`--order is one of ${ORDERS.join(', ')}`);
   return {
     db,
     duration: whole('duration', 15, 1),
@@ -84,6 +90,7 @@ function parseOptions(args: string[]): Options {
     cpuProfDir: value('cpu-prof') ? path.resolve(value('cpu-prof')!) : undefined,
     gatewayWorkers: whole('gateway-workers', 1, 1),
     inProcess: args.includes('--in-process'),
+    order,
   };
 }
 
@@ -281,7 +288,7 @@ try {
   const profiles: string[] = [];
   const { connections, duration, warmup } = options;
 
-  /** Warm-up (untimed), then the timed run, with the subgraph requests and SQL counted around it. */
+  /** Warm-up (untimed, when asked), then one timed run, with the subgraph requests and SQL counted around it. */
   const measure = async (
     operation: string,
     gateway: GatewayKind,
@@ -289,10 +296,11 @@ try {
     requests: () => Promise<{ warm: BenchRequest[]; timed: BenchRequest[]; amount?: boolean }>,
     counters: { requests: () => number; sql?: () => Promise<number> },
     pids = main.pids,
-  ) => {
-    log(`${operation} through ${gateway}…`);
+    run: { seconds: number; warm: boolean; label: string } = { seconds: duration, warm: true, label: '' },
+  ): Promise<Measurement> => {
+    log(`${operation} through ${gateway}${run.label}…`);
     const { warm, timed, amount } = await requests();
-    if (warm.length > 0 && warmup > 0) {
+    if (run.warm && warm.length > 0 && warmup > 0) {
       await drive({ url, connections, duration: warmup, requests: warm, ...(amount ? { amount: warm.length } : {}) });
     }
     await settle(counters.requests);
@@ -308,13 +316,13 @@ try {
       return { gateway: gatewayPid !== undefined ? treeCpuMs(gatewayPid) : gateway === 'bare' ? own : undefined, subgraphs: own };
     };
     const beforeCpu = cpu();
-    const job: DriveJob = { url, connections, duration, requests: timed, ...(amount ? { amount: timed.length } : {}) };
+    const job: DriveJob = { url, connections, duration: run.seconds, requests: timed, ...(amount ? { amount: timed.length } : {}) };
     let result: DriveResult;
     if (options.cpuProfDir && gateway !== 'bare') {
-      const file = path.join(options.cpuProfDir, `${operation}-${gateway}.cpuprofile`);
-      const run = await profiled(file, () => drive(job));
-      result = run.result;
-      profiles.push(`${operation} through ${gateway} (${file}), self time:\n${formatSummary(run.summary)}`);
+      const file = path.join(options.cpuProfDir, `${operation}-${gateway}${run.label.replace(/\D+/g, '-').replace(/-$/, '')}.cpuprofile`);
+      const profile = await profiled(file, () => drive(job));
+      result = profile.result;
+      profiles.push(`${operation} through ${gateway}${run.label} (${file}), self time:\n${formatSummary(profile.summary)}`);
     } else {
       result = await drive(job);
     }
@@ -333,19 +341,43 @@ try {
       gatewayCpuMsPerOp: perOp(afterCpu.gateway, beforeCpu.gateway),
       ...(gateway === 'bare' ? {} : { subgraphsCpuMsPerOp: perOp(afterCpu.subgraphs, beforeCpu.subgraphs) }),
     };
-    rows.push(row);
     if (result.firstError) log(`  first error: ${result.firstError}`);
     log(`  ${result.rps.toFixed(1)} rps, p50 ${result.p50} ms, p99 ${result.p99} ms, ${result.errors} errors`);
+    return row;
+  };
+
+  /**
+   * One operation through both gateways, in rounds in the order of --order, each gateway warmed
+   * up and checked before its first round; one row per gateway, its rounds merged.
+   */
+  const compare = async (
+    operation: string,
+    urls: Record<'hutong' | 'stock', string>,
+    requests: (gateway: 'hutong' | 'stock', seconds: number, first: boolean) => Promise<{ warm: BenchRequest[]; timed: BenchRequest[]; amount?: boolean }>,
+    counters: { requests: () => number; sql?: () => Promise<number> },
+    pids = main.pids,
+  ) => {
+    const rounds = roundsOf(options.order);
+    const done: Record<'hutong' | 'stock', Measurement[]> = { hutong: [], stock: [] };
+    for (const [i, { gateway, share }] of rounds.entries()) {
+      const first = done[gateway].length === 0;
+      const seconds = duration * share;
+      const label = rounds.length > 2 ? `, round ${i + 1} of ${rounds.length}` : '';
+      done[gateway].push(await measure(operation, gateway, urls[gateway], () => requests(gateway, seconds, first), counters, pids, { seconds, warm: first, label }));
+    }
+    rows.push(mergeRounds(done.hutong), mergeRounds(done.stock));
   };
   const hutongCounters = { requests: subgraphRequests, sql: sqlStatements };
-  const gateways: [GatewayKind, string][] = [
-    ['hutong', hutongUrl],
-    ['stock', main.stockUrl],
-  ];
+  const gatewayUrls = { hutong: hutongUrl, stock: main.stockUrl };
   const fixed = (list: BenchRequest[]) => async () => ({ warm: list, timed: list });
+  /** A fixed list of requests, checked once against each gateway before its first round. */
+  const checked = (operation: string, urls: Record<'hutong' | 'stock', string>, list: BenchRequest[]) => async (gateway: 'hutong' | 'stock', _seconds: number, first: boolean) => {
+    if (first) await preflight(urls[gateway], list[0]!, `${operation} through ${gateway}`);
+    return { warm: list, timed: list };
+  };
 
   const bareRequest = [{ headers: {}, body: '{"query":"{ ok }"}' }];
-  await measure('bare-hop', 'bare', bareUrl, fixed(bareRequest), { requests: () => 0 });
+  rows.push(await measure('bare-hop', 'bare', bareUrl, fixed(bareRequest), { requests: () => 0 }));
 
   const wanted = new Set(options.only);
   const plain: [Operation, () => Promise<BenchRequest[]>][] = [
@@ -355,11 +387,7 @@ try {
   ];
   for (const [operation, build] of plain) {
     if (!wanted.has(operation)) continue;
-    const list = await build();
-    for (const [kind, url] of gateways) {
-      await preflight(url, list[0]!, `${operation} through ${kind}`);
-      await measure(operation, kind, url, fixed(list), hutongCounters);
-    }
+    await compare(operation, gatewayUrls, checked(operation, gatewayUrls, await build()), hutongCounters);
   }
 
   if (wanted.has('verification')) {
@@ -367,19 +395,21 @@ try {
     // warm-up's pace to last about --duration, and the run ends when the pool is used up.
     const codeRequests = await createCode(mint, options.seedCount);
     log(`verification: codes for ${HOTEL_SCENARIO} on ${jiangsuEids(options.seedCount).length} Jiangsu e-IDs, created before each run`);
-    for (const [kind, url] of gateways) {
-      let pace = 0;
-      await measure('verification', kind, url, async () => {
+    // Before a gateway's first round, its warm-up (a pool of its own) sets the pace for its rounds' pools.
+    const pace = { hutong: 0, stock: 0 };
+    await compare('verification', gatewayUrls, async (kind, seconds, first) => {
+      const url = gatewayUrls[kind];
+      if (first) {
         const warmCodes = await createCodes(hutongUrl, codeRequests, warmup > 0 ? Math.max(4 * connections, 20) : 1);
         const warm = await verifications(mint, warmCodes);
         await preflight(url, warm.shift()!, `verification through ${kind}`);
-        if (warmup > 0) pace = (await drive({ url, connections, duration: 0, amount: warm.length, requests: warm })).rps;
-        const size = Math.max(4 * connections, Math.ceil((pace || 50) * duration * 1.1));
-        log(`  pool of ${size} presentation codes…`);
-        const timed = await verifications(mint, await createCodes(hutongUrl, codeRequests, size));
-        return { warm: [], timed, amount: true };
-      }, hutongCounters);
-    }
+        if (warmup > 0) pace[kind] = (await drive({ url, connections, duration: 0, amount: warm.length, requests: warm })).rps;
+      }
+      const size = Math.max(4 * connections, Math.ceil((pace[kind] || 50) * seconds * 1.1));
+      log(`  pool of ${size} presentation codes…`);
+      const timed = await verifications(mint, await createCodes(hutongUrl, codeRequests, size));
+      return { warm: [], timed, amount: true };
+    }, hutongCounters);
   }
 
   if (wanted.has('generic-federation')) {
@@ -404,11 +434,8 @@ try {
       profileAs: 'generic',
     });
     cleanups.push(() => fixtureGateways.stop());
-    const list = await generic(mint);
-    for (const [kind, url] of [['hutong', fixtureGateways.hutongUrl], ['stock', fixtureGateways.stockUrl]] as [GatewayKind, string][]) {
-      await preflight(url, list[0]!, `generic-federation through ${kind}`);
-      await measure('generic-federation', kind, url, fixed(list), { requests: fixture.requests }, fixtureGateways.pids);
-    }
+    const urls = { hutong: fixtureGateways.hutongUrl, stock: fixtureGateways.stockUrl };
+    await compare('generic-federation', urls, checked('generic-federation', urls, await generic(mint)), { requests: fixture.requests }, fixtureGateways.pids);
   }
 
   async function inProcessGateway(env: Record<string, string>): Promise<string> {
@@ -422,13 +449,14 @@ try {
   const cpuModel = cpus()[0]?.model ?? 'unknown CPU';
   console.log(`Hutong bench, ${started.toISOString()}: Node ${process.version}, ${availableParallelism()} CPUs (${cpuModel}), load average ${loadavg().map((l) => l.toFixed(2)).join(' ')}`);
   console.log(
-    `npm run bench -- --db ${options.db} --duration ${duration} --connections ${connections} --warmup ${warmup} --seed-count ${options.seedCount} --gateway-workers ${options.gatewayWorkers}${options.inProcess ? ' --in-process' : ''}${options.only.length < OPERATIONS.length ? ` --only ${options.only.join(',')}` : ''}`,
+    `npm run bench -- --db ${options.db} --duration ${duration} --connections ${connections} --warmup ${warmup} --seed-count ${options.seedCount} --gateway-workers ${options.gatewayWorkers} --order ${options.order}${options.inProcess ? ' --in-process' : ''}${options.only.length < OPERATIONS.length ? ` --only ${options.only.join(',')}` : ''}`,
   );
   console.log(
     options.inProcess
       ? 'Subgraphs and gateways in one process, autocannon in another.'
       : `Subgraphs in one process, each gateway in its own (Hutong: ${options.gatewayWorkers} worker${options.gatewayWorkers > 1 ? 's' : ''}), autocannon in another.`,
   );
+  console.log(`Order of the timed runs of each operation: ${describeOrder(options.order)}.`);
   console.log('Verification: a pool of codes created before the timed run (the run ends when it is used up), verify only is timed.');
   if (!options.inProcess) {
     console.log("CPU ms/op: user + system time of the gateway's process (with its workers; for the bare hop, the bare server's), of the subgraphs' process and of the load generator during the timed run, per request sent.");

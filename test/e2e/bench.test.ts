@@ -1,6 +1,6 @@
 /**
  * `npm run bench` on its quickest path: credential by id and the generic federation workload
- * through both gateways, one second each, two connections. It must start everything, drive it from its own autocannon process, print a row per
+ * through both gateways, one second each (two half-second rounds in turn), two connections. It must start everything, drive it from its own autocannon process, print a row per
  * gateway with figures that add up, and stop every server (the process exits on its own).
  */
 import { spawn } from 'node:child_process';
@@ -83,4 +83,17 @@ it('measures credential by id and the generic workload through the Hutong and th
   expect(stdout).toMatch(/^(HOLDS|FAILS) {2}generic-federation: Hutong ≥ 2× the stock gateway's throughput, no errors: \d+\.\d\d×, 0 errors$/m);
   // Each gateway ran as a process of its own, as deployed.
   expect(stdout).toContain('Subgraphs in one process, each gateway in its own (Hutong: 1 worker), autocannon in another.');
+  // Neither gateway always runs second on warmer subgraphs: by default they take turns, Hutong, stock, stock, Hutong.
+  expect(stdout).toMatch(/^Order of the timed runs of each operation: Hutong, stock, stock, Hutong, each for half of --duration/m);
+  const rounds = [...stderr.matchAll(/^credential-by-id through (\w+), round (\d) of 4…$/gm)].map((m) => `${m[2]} ${m[1]}`);
+  expect(rounds).toEqual(['1 hutong', '2 stock', '3 stock', '4 hutong']);
 }, 180_000);
+
+it('refuses an order it does not know before starting anything, and names the ones it does', async () => {
+  const child = spawn(process.execPath, ['--import', 'tsx', 'scripts/bench.ts', '--order', 'zigzag'], { cwd: root, env: { ...process.env, HUTONG_LOG_LEVEL: 'silent' } });
+  let stderr = '';
+  child.stderr.on('data', (d) => (stderr += d));
+  const code = await new Promise((resolve) => child.on('exit', resolve));
+  expect(code).toBe(2);
+  expect(stderr.trim()).toBe('--order is one of abba, hutong-first, stock-first');
+}, 60_000);

@@ -4,7 +4,7 @@ import { cpuBudgets, evaluateTargets, formatTable, type Measurement } from '../.
 const row = (operation: string, gateway: Measurement['gateway'], rps: number, over: Partial<Measurement['result']> = {}): Measurement => ({
   operation,
   gateway,
-  result: { requests: rps * 10, sent: rps * 10, seconds: 10, rps, p50: 100, p99: 200, errors: 0, ...over },
+  result: { requests: rps * 10, sent: rps * 10, seconds: 10, rps, p50: 100, p99: 200, latencyMs: {}, errors: 0, ...over },
 });
 
 describe('the bench targets', () => {
