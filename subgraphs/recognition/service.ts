@@ -128,9 +128,10 @@ export class RecognitionService {
     return { code, expiresAt: expiresAt.toISOString(), scenario, credentialId: id, credentialStatus, warning };
   }
 
-  async verify(caller: Caller, input: { code: string; scenario: string; context: UsageContext }): Promise<VerificationRow> {
+  /** `readReference`: the request's reference data, read once for the request and its answer's fields. */
+  async verify(caller: Caller, input: { code: string; scenario: string; context: UsageContext }, readReference = () => this.store.reference()): Promise<VerificationRow> {
     // One read of the reference data (a single statement while it is unchanged) for the whole check.
-    const reference = await this.store.reference();
+    const reference = await readReference();
     const { verifier, scenario } = this.registeredFor(reference, caller, input.scenario, input.context, 'any');
 
     const { jti, scenario: boundScenario } = await readPresentationCode(this.verifyKeys, input.code);
@@ -151,9 +152,9 @@ export class RecognitionService {
    * holder's consent. The national index says which credential of the type the holder holds; the
    * same rules decide, and the usage record the holder sees names the counter's part.
    */
-  async verifyAtCounter(caller: Caller, input: CounterVerificationInput): Promise<VerificationRow> {
+  async verifyAtCounter(caller: Caller, input: CounterVerificationInput, readReference = () => this.store.reference()): Promise<VerificationRow> {
     if (!this.catalogue) throw new Error('counter-assisted verification needs the catalogue (HUTONG_CATALOGUE_URL)');
-    const reference = await this.store.reference();
+    const reference = await readReference();
     const { verifier, scenario } = this.registeredFor(reference, caller, input.scenario, input.context, 'counter');
     const counterAssistance = checkConsent(input.consent);
     const holder = parseCitizenId(input.holderCode);

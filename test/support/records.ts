@@ -1,5 +1,24 @@
-/** Usage records as a registry stores them, for tests of the registry's stores and resolvers. */
+/** Usage records as a registry stores them, and what an issuer sends, for tests of the registry's stores and resolvers. */
+import type { IssueInput } from '../../subgraphs/kit/registry/commands.js';
 import type { UsageRecord } from '../../subgraphs/kit/registry/records.js';
+
+/** A Jinan resident's e-ID as the Shandong issuer issues it; fields can be replaced. */
+export function shandongEidInput(overrides: Partial<IssueInput> = {}): IssueInput {
+  return {
+    typeCode: '11100000HT00000183001',
+    holderCode: '370102199003071238',
+    holderName: '李明华',
+    issueDate: '2024-02-29',
+    expiryDate: '2044-02-29',
+    areaCode: '370102',
+    faceFields: [
+      { key: 'address', value: '山东省济南市泉城路1号' },
+      { key: 'sex', value: '男' },
+      { key: 'birthDate', value: '1990-03-07' },
+    ],
+    ...overrides,
+  };
+}
 
 /** A Jinan service hall's accepted verification of a credential; fields can be replaced. */
 export function jinanHallUsage(id: string, credentialId: string, more: Partial<UsageRecord> = {}): UsageRecord {

@@ -11,7 +11,7 @@ import { registryResolvers, type RegistryContext } from '../../subgraphs/kit/reg
 import { CredentialStore, type StoredCredential } from '../../subgraphs/kit/registry/store.js';
 import { seedCredential, type CredentialRecord } from '../../subgraphs/kit/seed/credentials.js';
 import { subgraphDatabase } from '../support/databases.js';
-import { jinanHallUsage } from '../support/records.js';
+import { jinanHallUsage, shandongEidInput } from '../support/records.js';
 
 const SHANDONG: Region = regionByCode('shandong')!;
 const SHANDONG_POLICE = '11370000HT71218912';
@@ -44,20 +44,7 @@ afterAll(async () => {
   await db?.close();
 });
 
-const input = (overrides: Partial<IssueInput> = {}): IssueInput => ({
-  typeCode: E_ID,
-  holderCode: HOLDER_CODE,
-  holderName: '李明华',
-  issueDate: '2024-02-29',
-  expiryDate: '2044-02-29',
-  areaCode: '370102',
-  faceFields: [
-    { key: 'address', value: '山东省济南市泉城路1号' },
-    { key: 'sex', value: '男' },
-    { key: 'birthDate', value: '1990-03-07' },
-  ],
-  ...overrides,
-});
+const input = shandongEidInput;
 
 /** A credential issued to HOLDER_CODE, as the registry's loader returns it. */
 async function issued(overrides: Partial<IssueInput> = {}): Promise<StoredCredential> {

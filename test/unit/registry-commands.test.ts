@@ -9,7 +9,7 @@ import { RecordStore, type UsageRecord } from '../../subgraphs/kit/registry/reco
 import { CredentialStore } from '../../subgraphs/kit/registry/store.js';
 import { seedCredential, type CredentialRecord } from '../../subgraphs/kit/seed/credentials.js';
 import { subgraphDatabase } from '../support/databases.js';
-import { jinanHallUsage } from '../support/records.js';
+import { jinanHallUsage, shandongEidInput } from '../support/records.js';
 
 const SHANDONG: Region = regionByCode('shandong')!;
 const E_ID = '11100000HT00000183001';
@@ -249,19 +249,11 @@ describe('who may write to a registry', () => {
 });
 
 function eIdInput(overrides: Partial<IssueInput> = {}): IssueInput {
-  return {
-    typeCode: E_ID,
-    holderCode: '370102199003071238',
-    holderName: '李明华',
-    issueDate: '2024-02-29',
-    expiryDate: '2044-02-29',
-    areaCode: '370102',
-    faceFields: [
-      { key: 'sex', value: '男' },
-      { key: 'address', value: '山东省济南市泉城路1号' },
-    ],
-    ...overrides,
-  };
+  const faceFields = [
+    { key: 'sex', value: '男' },
+    { key: 'address', value: '山东省济南市泉城路1号' },
+  ];
+  return shandongEidInput({ typeCode: E_ID, faceFields, ...overrides });
 }
 
 describe('issuing a credential', () => {

@@ -7,6 +7,7 @@ import { RegistryCommands, type IssueInput } from '../../subgraphs/kit/registry/
 import { FigureStore } from '../../subgraphs/kit/registry/figures.js';
 import { RecordStore } from '../../subgraphs/kit/registry/records.js';
 import { subgraphDatabase } from '../support/databases.js';
+import { shandongEidInput } from '../support/records.js';
 
 const SHANDONG: Region = regionByCode('shandong')!;
 const E_ID = '11100000HT00000183001';
@@ -53,20 +54,7 @@ describe('a registry’s counters', () => {
   let commands: RegistryCommands;
   let figures: FigureStore;
   const issue = (input: Partial<IssueInput>) =>
-    commands.issue(issuer, {
-      typeCode: E_ID,
-      holderCode: '370102199003071238',
-      holderName: '李明华',
-      issueDate: '2024-02-10',
-      expiryDate: '2044-02-10',
-      areaCode: '370102',
-      faceFields: [
-        { key: 'address', value: '山东省济南市泉城路1号' },
-        { key: 'sex', value: '男' },
-        { key: 'birthDate', value: '1990-03-07' },
-      ],
-      ...input,
-    });
+    commands.issue(issuer, shandongEidInput({ typeCode: E_ID, issueDate: '2024-02-10', expiryDate: '2044-02-10', ...input }));
   const cellsOn = async (today: string) =>
     Object.fromEntries((await figures.credentialCells(today)).map((c) => [`${c.issueMonth} ${c.status}`, c.count]));
 

@@ -20,10 +20,9 @@ export function internalRoutes(app: Express, region: Region, store: CredentialSt
 
   app.get(`${INTERNAL_PREFIX}/credentials/:id`, recognitionOnly, async (req: Request, res: Response) => {
     const id = String(req.params.id);
-    const [credential] = await store.findByIds([id]);
-    if (!credential) return fail(res, 404, `No credential with identifier ${id} in the ${region.name} registry.`);
-    const openDisputes = (await records.disputesFor([id])).filter((d) => d.status === 'OPEN').map((d) => ({ id: d.id, field: d.field }));
-    res.json({ credential, openDisputes } satisfies LiveRecord);
+    const live = await store.findLive(id);
+    if (!live) return fail(res, 404, `No credential with identifier ${id} in the ${region.name} registry.`);
+    res.json(live satisfies LiveRecord);
   });
 
   app.post(`${INTERNAL_PREFIX}/usage-records`, recognitionOnly, async (req: Request, res: Response) => {

@@ -42,6 +42,24 @@ export class CredentialStore {
   }
 
   /**
+   * A credential with its open disputes (id and field, most recently filed first) in one
+   * statement: recognition's live read for each verification.
+   */
+  async findLive(id: string): Promise<{ credential: StoredCredential; openDisputes: { id: string; field: string }[] } | null> {
+    const [row] = await this.db.query<StoredCredential & { openDisputes: unknown }>(
+      `select ${selectColumns},
+         coalesce((select json_agg(json_build_object('id', d.id, 'field', d.field) order by d.filed_at desc, d.id)
+                   from dispute d where d.credential_id = credential.id and d.status = 'OPEN'), '[]') as "openDisputes"
+       from credential where id = $1`,
+      [id],
+    );
+    if (!row) return null;
+    const { openDisputes, ...credential } = row;
+    const parsed = <T>(v: unknown) => (typeof v === 'string' ? JSON.parse(v) : v) as T;
+    return { credential: { ...credential, face: parsed(credential.face) }, openDisputes: parsed(openDisputes) };
+  }
+
+  /**
    * Inserts credentials and their outbox entries in one statement. Callers run it inside a
    * transaction that first locks the outbox (see `lockOutbox`), so outbox sequence numbers are
    * handed out in commit order and the relay's cursor can never skip a late commit.

@@ -431,27 +431,29 @@ export class RecognitionStore {
    * to deliver it itself. Nothing is written when the code was used or expired meanwhile.
    */
   async recordVerification(v: VerificationRow, usage: { regionCode: string; record: unknown; holdForMs: number }): Promise<'recorded' | 'used' | 'expired'> {
-    return this.db.transaction(async (tx) => {
-      // A counter-assisted verification has no code to consume: the holder consented in person.
-      if (v.codeJti !== null) {
-        const consumed = await tx.query(
-          `update presentation_code set consumed_at = now(), consumed_by = $2
-           where jti = $1 and consumed_at is null and expires_at > now() returning jti`,
-          [v.codeJti, v.verifierOrg],
-        );
-        if (consumed.length === 0) {
-          const [code] = await tx.query<{ consumed: boolean }>(`select consumed_at is not null as consumed from presentation_code where jti = $1`, [v.codeJti]);
-          return code && !code.consumed ? 'expired' : 'used';
-        }
-      }
-      await insertVerification(tx, v);
-      await tx.query(
-        `insert into usage_outbox (verification_id, region_code, record, next_attempt_at)
-         values ($1, $2, $3::jsonb, now() + $4 * interval '1 millisecond')`,
-        [v.id, usage.regionCode, JSON.stringify(usage.record), Math.max(0, Math.round(usage.holdForMs))],
-      );
-      return 'recorded';
-    });
+    // One statement, so all or nothing without a transaction's extra round trips. A counter-assisted
+    // verification ($2 null) has no code to consume: the holder consented in person. The outcome
+    // reads the code as the statement began: a code consumed by a racing verification was unconsumed
+    // and unexpired then, so it is called used.
+    const [row] = await this.db.query<{ outcome: 'recorded' | 'used' | 'expired' }>(
+      `with consumed as (
+         update presentation_code set consumed_at = now(), consumed_by = $5
+         where $2::text is not null and jti = $2 and consumed_at is null and expires_at > now() returning jti
+       ), allowed as (
+         select $2::text is null or exists (select 1 from consumed) as ok
+       ), stored as (
+         insert into verification (${verificationColumns})
+         select ${verificationValues} from allowed where ok returning id
+       ), queued as (
+         insert into usage_outbox (verification_id, region_code, record, next_attempt_at)
+         select $1, $21, $22::jsonb, now() + $23 * interval '1 millisecond' from allowed where ok
+       )
+       select case when (select ok from allowed) then 'recorded'
+         when exists (select 1 from presentation_code where jti = $2 and consumed_at is null and expires_at <= now()) then 'expired'
+         else 'used' end as outcome`,
+      [...verificationParams(v), usage.regionCode, JSON.stringify(usage.record), Math.max(0, Math.round(usage.holdForMs))],
+    );
+    return row!.outcome;
   }
 
   /** Queues a usage record whose first delivery failed (the verification is stored separately). */
@@ -506,20 +508,18 @@ export class RecognitionStore {
 
   /** The registry has stored the record: out of the queue, the verification marked, and its registry's backoff reset. */
   async markUsageDelivered(verificationId: string): Promise<void> {
-    await this.db.transaction(async (tx) => {
-      const rows = await tx.query<{ regionCode: string }>(
-        `update usage_outbox set delivered_at = now() where verification_id = $1 and delivered_at is null returning region_code as "regionCode"`,
-        [verificationId],
-      );
-      await tx.query(`update verification set usage_recorded = true where id = $1`, [verificationId]);
-      if (rows[0]) {
-        await tx.query(
-          `update usage_relay_region set failures = 0, last_error = null, last_failure_at = null, next_attempt_at = null
-           where region_code = $1`,
-          [rows[0].regionCode],
-        );
-      }
-    });
+    // One statement (all or nothing); a registry's row is written only when it has a backoff to reset.
+    await this.db.query(
+      `with delivered as (
+         update usage_outbox set delivered_at = now() where verification_id = $1 and delivered_at is null returning region_code
+       ), marked as (
+         update verification set usage_recorded = true where id = $1
+       )
+       update usage_relay_region set failures = 0, last_error = null, last_failure_at = null, next_attempt_at = null
+       where region_code in (select region_code from delivered)
+         and (failures <> 0 or last_error is not null or last_failure_at is not null or next_attempt_at is not null)`,
+      [verificationId],
+    );
   }
 
   /** One failed delivery of a record: counted, with its error; no longer held back. */
@@ -588,16 +588,20 @@ export interface UsageBacklog {
 
 const isoTime = (column: string) => `to_char((${column}) at time zone 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"')`;
 
+const verificationColumns = `id, code_jti, credential_id, issuing_region, verifier_org, verifier_region, scenario, context,
+  verdict, reasons, rule_id, rule_version, disputed, released_fields, trace, usage_recorded, checked_at, disputed_fields,
+  channel, counter_assistance`;
+/** Placeholders $1–$20 of `verificationParams`. */
+const verificationValues = `$1, $2, $3, $4, $5, $6, $7, $8::jsonb, $9, $10::text[], $11, $12::int, $13::boolean, $14::jsonb, $15::jsonb, $16::boolean,
+  $17::timestamptz, $18::text[], $19, $20::jsonb`;
+
+function verificationParams(v: VerificationRow): unknown[] {
+  return [v.id, v.codeJti, v.credentialId, v.issuingRegion, v.verifierOrg, v.verifierRegion, v.scenario, JSON.stringify(v.context),
+    v.verdict, v.reasons, v.ruleId, v.ruleVersion, v.disputed, JSON.stringify(v.releasedFields), JSON.stringify(v.trace),
+    v.usageRecorded, v.checkedAt, v.disputedFields, v.channel ?? 'PRESENTATION_CODE',
+    v.counterAssistance ? JSON.stringify(v.counterAssistance) : null];
+}
+
 async function insertVerification(db: Queryable, v: VerificationRow): Promise<void> {
-  await db.query(
-    `insert into verification (id, code_jti, credential_id, issuing_region, verifier_org, verifier_region, scenario, context,
-       verdict, reasons, rule_id, rule_version, disputed, released_fields, trace, usage_recorded, checked_at, disputed_fields,
-       channel, counter_assistance)
-     values ($1, $2, $3, $4, $5, $6, $7, $8::jsonb, $9, $10::text[], $11, $12, $13, $14::jsonb, $15::jsonb, $16, $17::timestamptz, $18::text[],
-       $19, $20::jsonb)`,
-    [v.id, v.codeJti, v.credentialId, v.issuingRegion, v.verifierOrg, v.verifierRegion, v.scenario, JSON.stringify(v.context),
-      v.verdict, v.reasons, v.ruleId, v.ruleVersion, v.disputed, JSON.stringify(v.releasedFields), JSON.stringify(v.trace),
-      v.usageRecorded, v.checkedAt, v.disputedFields, v.channel ?? 'PRESENTATION_CODE',
-      v.counterAssistance ? JSON.stringify(v.counterAssistance) : null],
-  );
+  await db.query(`insert into verification (${verificationColumns}) values (${verificationValues})`, verificationParams(v));
 }

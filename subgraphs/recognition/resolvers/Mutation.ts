@@ -10,13 +10,13 @@ export const Mutation = {
   ) => ctx.service.createPresentationCode(ctx.caller, args.credentialId, args.scenario ?? null, args.validForMinutes ?? null),
 
   verifyPresentation: async (_: unknown, args: { input: { code: string; scenario: string; context: UsageContext } }, ctx: RecognitionContext) => {
-    const verification = await ctx.service.verify(ctx.caller, args.input);
+    const verification = await ctx.service.verify(ctx.caller, args.input, ctx.loaders.reference);
     ctx.verified?.(verification);
     return verification;
   },
 
   verifyAtCounter: async (_: unknown, args: { input: CounterVerificationInput }, ctx: RecognitionContext) => {
-    const verification = await ctx.service.verifyAtCounter(ctx.caller, args.input);
+    const verification = await ctx.service.verifyAtCounter(ctx.caller, args.input, ctx.loaders.reference);
     ctx.verified?.(verification);
     return verification;
   },
