@@ -168,6 +168,19 @@ export function refusedFields(
  * supergraph brings its own.
  */
 export function authorizationPlugin(policyFor: (schema: GraphQLSchema) => AccessPolicy | undefined, introspection: IntrospectionMode): ApolloServerPlugin<{ caller: Caller }> {
+  // Apollo keeps a query's parsed document while its schema stands, so the same object comes back
+  // for every request with that query: the walk is done once per policy, document, role and operation.
+  const decided = new WeakMap<AccessPolicy, WeakMap<DocumentNode, Map<string, string[]>>>();
+  const decide = (schema: GraphQLSchema, document: DocumentNode, operationName: string | null | undefined, policy: AccessPolicy, role: Principal, mayIntrospect: boolean) => {
+    let byDocument = decided.get(policy);
+    if (!byDocument) decided.set(policy, (byDocument = new WeakMap()));
+    let byCaller = byDocument.get(document);
+    if (!byCaller) byDocument.set(document, (byCaller = new Map()));
+    const key = `${role} ${mayIntrospect} ${operationName ?? ''}`;
+    let refused = byCaller.get(key);
+    if (!refused) byCaller.set(key, (refused = refusedFields(schema, document, operationName, policy, role, mayIntrospect)));
+    return refused;
+  };
   return {
     async requestDidStart() {
       return {
@@ -176,7 +189,7 @@ export function authorizationPlugin(policyFor: (schema: GraphQLSchema) => Access
           if (!policy) throw new Error('no access policy loaded');
           const role = contextValue.caller.role;
           const mayIntrospect = introspection !== 'analysts' || role === 'analyst' || role === 'admin';
-          const refused = refusedFields(schema, document, request.operationName, policy, role, mayIntrospect);
+          const refused = decide(schema, document, request.operationName, policy, role, mayIntrospect);
           if (refused.length) throw accessRefused(role, refused);
         },
       };

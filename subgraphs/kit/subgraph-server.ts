@@ -87,6 +87,8 @@ export async function createSubgraphApp<TContext extends BaseContext>(
 
   const app = express();
   app.disable('x-powered-by');
+  // Every answer is no-store and never revalidated: no entity tag hashed for each (0.4 % of the process in a profile).
+  app.set('etag', false);
   app.get('/health', (_req, res) => {
     res.json({ status: 'ok', subgraph: def.name });
   });

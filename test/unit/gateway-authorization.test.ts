@@ -537,8 +537,8 @@ type Holder @requiresScopes(scopes: [["holder"], ["admin"]]) {
     });
     await server.start();
     servers.push(server);
-    return async (role: Principal, query: string) => {
-      const response = await server.executeOperation({ query }, { contextValue: { caller: { role } } });
+    return async (role: Principal, query: string, operationName?: string) => {
+      const response = await server.executeOperation({ query, ...(operationName ? { operationName } : {}) }, { contextValue: { caller: { role } } });
       if (response.body.kind !== 'single') throw new Error('expected a single result');
       const { data, errors } = response.body.singleResult;
       return { status: response.http.status, data, errors: errors?.map((e) => ({ message: e.message, extensions: e.extensions })) };
@@ -610,6 +610,26 @@ type Holder @requiresScopes(scopes: [["holder"], ["admin"]]) {
   it('leaves introspection to the server when it is off, as the server refuses it itself', async () => {
     const result = await introspectionOff('holder', '{ __type(name: "Holder") { name } }');
     expect(result.data).toEqual({ __type: { name: 'Holder' } });
+  });
+
+  it('decides one query text again for each role and each of its operations', async () => {
+    // One policy object for every request, as the gateway keeps one per schema.
+    const policy = readAccessPolicy(sdl).policy;
+    const run = await serve('everyone', () => policy);
+    const holderQuery = '{ holder(code: "H") { code } }';
+    const outcome = async (role: Principal, query: string, operationName?: string) => (await run(role, query, operationName)).errors?.[0]?.extensions?.code ?? 'ok';
+    expect([await outcome('holder', holderQuery), await outcome('verifier', holderQuery), await outcome('holder', holderQuery), await outcome('anonymous', holderQuery)]).toEqual([
+      'ok',
+      'FORBIDDEN',
+      'ok',
+      'UNAUTHENTICATED',
+    ]);
+    const twoOperations = 'query Public { scenarios { code } } query Private { holder(code: "H") { code } }';
+    expect([await outcome('anonymous', twoOperations, 'Public'), await outcome('anonymous', twoOperations, 'Private'), await outcome('anonymous', twoOperations, 'Public')]).toEqual([
+      'ok',
+      'UNAUTHENTICATED',
+      'ok',
+    ]);
   });
 
   it('reads the policy current at each request', async () => {
