@@ -176,7 +176,8 @@ export function authorizationPlugin(policyFor: (schema: GraphQLSchema) => Access
     if (!byDocument) decided.set(policy, (byDocument = new WeakMap()));
     let byCaller = byDocument.get(document);
     if (!byCaller) byDocument.set(document, (byCaller = new Map()));
-    const key = `${role} ${mayIntrospect} ${operationName ?? ''}`;
+    // Whether the role may introspect follows from the role: it needs no place in the key.
+    const key = `${role} ${operationName ?? ''}`;
     let refused = byCaller.get(key);
     if (!refused) byCaller.set(key, (refused = refusedFields(schema, document, operationName, policy, role, mayIntrospect)));
     return refused;

@@ -4,9 +4,10 @@
  *
  * Both gateways share the subgraphs' process, and whichever runs second finds it warmer (most
  * likely its compiled code, caches and PGlite's pages): measured on credential by id,
- * Hutong/stock was 0.91 with Hutong first and 1.03 and 0.98 with stock first, within the same hour. The default, `abba`, gives each
- * gateway half of --duration twice — Hutong, stock, stock, Hutong — so that both have a run in
- * each position and a drift of the machine that is even over the four runs falls on both alike.
+ * Hutong/stock was 0.91 with Hutong first and 1.03 and 0.98 with stock first, within the same
+ * hour. The default, `abba`, gives each gateway half of --duration twice — Hutong, stock, stock,
+ * Hutong — so that both have a run in each position and a drift of the machine that is even over
+ * the four runs falls on both alike.
  */
 import type { GatewayKind, Measurement } from './report.js';
 import { addDistributions, percentile } from './latency.js';

@@ -46,11 +46,7 @@ export async function readPresentationCode(keys: ServiceKeySet, code: string): P
   let header: Record<string, unknown>;
   let payload: Record<string, unknown>;
   try {
-    ({ header, payload } = await verifyJws(code, ['ES256', 'RS256'], async (h) => {
-      const bound = await keys.resolve(h as Parameters<ServiceKeySet['resolve']>[0]);
-      if (bound.service !== recognitionSubgraph.name) throw new Error('not recognition\'s key');
-      return bound;
-    }));
+    ({ header, payload } = await verifyJws(code, ['ES256', 'RS256'], (h) => keys.resolveFor(h, [recognitionSubgraph.name])));
   } catch {
     throw invalid();
   }

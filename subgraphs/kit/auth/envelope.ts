@@ -124,7 +124,7 @@ export async function verifyEnvelope(
   try {
     let header;
     ({ header, payload } = await verifyJws(token, ['ES256', 'RS256'], async (h) => {
-      const bound = await keys.resolve(h as Parameters<ServiceKeySet['resolve']>[0]);
+      const bound = await keys.resolve(h);
       signer = bound.service;
       return bound;
     }));

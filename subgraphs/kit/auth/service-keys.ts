@@ -7,7 +7,7 @@
  * file is replaced, then the old public key is removed; every process picks each step up from the
  * files within a second, without a restart.
  */
-import { importJWK, type CryptoKey, type JWK, type JWTHeaderParameters, type JWTVerifyGetKey } from 'jose';
+import { importJWK, type CryptoKey, type JWK, type JWTVerifyGetKey } from 'jose';
 import { publicPart, signingKeyFromJwk, type SigningKey } from './keys.js';
 import { WatchedKeyFile, type WatchedFileOptions } from './key-files.js';
 
@@ -79,11 +79,20 @@ export class ServiceKeySet {
   }
 
   /** The key a token's header names, and the service it is bound to. Unknown ids get one fresh look at the file. */
-  async resolve(header: Pick<JWTHeaderParameters, 'kid' | 'alg'>): Promise<BoundKey> {
+  async resolve(header: { kid?: unknown; alg?: unknown }): Promise<BoundKey> {
     if (typeof header.kid !== 'string') throw new KeyBindingError('the token names no key id');
     const bound = (await this.source.current()).get(header.kid) ?? (await this.source.check()).get(header.kid);
     if (!bound) throw new KeyBindingError(`key ${header.kid} is not an internal key`);
     if (header.alg !== bound.alg) throw new KeyBindingError(`key ${header.kid} signs with ${bound.alg}, not ${header.alg}`);
+    return bound;
+  }
+
+  /** The key a token's header names, refused unless it is bound to one of `services`. */
+  async resolveFor(header: { kid?: unknown; alg?: unknown }, services: readonly string[] | 'any'): Promise<BoundKey> {
+    const bound = await this.resolve(header);
+    if (services !== 'any' && !services.includes(bound.service)) {
+      throw new KeyBindingError(`key ${bound.kid} belongs to ${bound.service}, which may not sign this`);
+    }
     return bound;
   }
 
@@ -93,10 +102,7 @@ export class ServiceKeySet {
    */
   verifier(services: readonly string[] | 'any', onSigner?: (service: string) => void): JWTVerifyGetKey {
     return async (header) => {
-      const bound = await this.resolve(header);
-      if (services !== 'any' && !services.includes(bound.service)) {
-        throw new KeyBindingError(`key ${bound.kid} belongs to ${bound.service}, which may not sign this`);
-      }
+      const bound = await this.resolveFor(header, services);
       onSigner?.(bound.service);
       return bound.key;
     };

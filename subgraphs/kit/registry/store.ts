@@ -1,4 +1,4 @@
-import type { Queryable } from '../db.js';
+import { parseJsonColumn, type Queryable } from '../db.js';
 import type { CredentialRecord } from '../seed/credentials.js';
 import type { StatusCode } from '../reference.js';
 
@@ -38,7 +38,7 @@ export class CredentialStore {
   async findByIds(ids: readonly string[]): Promise<StoredCredential[]> {
     const rows = await this.db.query<StoredCredential>(`select ${selectColumns} from credential where id = any($1::text[])`, [ids]);
     // pg returns jsonb parsed; keep the shape identical on both drivers.
-    return rows.map((r) => ({ ...r, face: typeof r.face === 'string' ? JSON.parse(r.face) : r.face }));
+    return rows.map((r) => ({ ...r, face: parseJsonColumn(r.face) }));
   }
 
   /**
@@ -55,8 +55,7 @@ export class CredentialStore {
     );
     if (!row) return null;
     const { openDisputes, ...credential } = row;
-    const parsed = <T>(v: unknown) => (typeof v === 'string' ? JSON.parse(v) : v) as T;
-    return { credential: { ...credential, face: parsed(credential.face) }, openDisputes: parsed(openDisputes) };
+    return { credential: { ...credential, face: parseJsonColumn(credential.face) }, openDisputes: parseJsonColumn(openDisputes) };
   }
 
   /**

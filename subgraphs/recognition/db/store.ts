@@ -1,4 +1,4 @@
-import type { Database, Queryable } from '../../kit/db.js';
+import { parseJsonColumn, type Database, type Queryable } from '../../kit/db.js';
 import { Keyset, type PageRequest } from '../../kit/pages.js';
 import { regions } from '../../kit/reference.js';
 import type { CounterAssistance } from '../../kit/registry/contract.js';
@@ -187,8 +187,6 @@ function acceptanceRuleOf<R extends AcceptanceRule>(row: R): R {
   return rule as R;
 }
 
-// Stryker disable next-line ConditionalExpression,StringLiteral: PGlite and pg both return jsonb parsed, so the string branch is never taken by either driver.
-const parseJson = <T>(v: unknown): T => (typeof v === 'string' ? JSON.parse(v) : v) as T;
 
 /** What every verification decides with; shared by the requests of a process, never changed. */
 export interface ReferenceData {
@@ -258,7 +256,7 @@ export class RecognitionStore {
       verifiers,
       verifiersByOrganisation: new Map(verifiers.map((v) => [v.organisation, v])),
       acceptanceRules: (await this.db.query<AcceptanceRule>(`select ${ruleColumns} from acceptance_rule order by id, version`)).map((r) =>
-        acceptanceRuleOf({ ...r, releasedFields: parseJson(r.releasedFields) }),
+        acceptanceRuleOf({ ...r, releasedFields: parseJsonColumn(r.releasedFields) }),
       ),
       invalidationRules: await this.db.query<InvalidationRule>(`select ${invalidationColumns} from invalidation_rule order by id, version`),
     };
@@ -293,7 +291,7 @@ export class RecognitionStore {
       `select ${ruleColumns}, ${provenanceColumns} from acceptance_rule where ($1::text is null or id = $1) order by id, version`,
       [id ?? null],
     );
-    return rows.map((r) => recorded(acceptanceRuleOf({ ...r, releasedFields: parseJson<FieldRelease[]>(r.releasedFields) })));
+    return rows.map((r) => recorded(acceptanceRuleOf({ ...r, releasedFields: parseJsonColumn<FieldRelease[]>(r.releasedFields) })));
   }
 
   /** Invalidation rules with who published and retired each version; one id's versions only when `id` is given. */
@@ -312,7 +310,7 @@ export class RecognitionStore {
        where id = $1 and version < coalesce($2::int, 2147483647) order by version desc limit $3`,
       [id, page.after?.[0] ?? null, page.limit],
     );
-    return rows.map((r) => recorded(acceptanceRuleOf({ ...r, releasedFields: parseJson<FieldRelease[]>(r.releasedFields) })));
+    return rows.map((r) => recorded(acceptanceRuleOf({ ...r, releasedFields: parseJsonColumn<FieldRelease[]>(r.releasedFields) })));
   }
 
   /** One page of an invalidation rule's versions, newest first. */
@@ -415,8 +413,8 @@ export class RecognitionStore {
     )[0];
     if (!row) return undefined;
     const { channel, counterAssistance, ...rest } = row as VerificationRow & { channel: string; counterAssistance: unknown };
-    const verification = { ...rest, context: parseJson<Record<string, string>>(rest.context), releasedFields: parseJson<VerificationRow['releasedFields']>(rest.releasedFields), trace: parseJson<unknown[]>(rest.trace) };
-    return channel === 'COUNTER_ASSISTED' ? { ...verification, channel, counterAssistance: parseJson<CounterAssistance>(counterAssistance) } : verification;
+    const verification = { ...rest, context: parseJsonColumn<Record<string, string>>(rest.context), releasedFields: parseJsonColumn<VerificationRow['releasedFields']>(rest.releasedFields), trace: parseJsonColumn<unknown[]>(rest.trace) };
+    return channel === 'COUNTER_ASSISTED' ? { ...verification, channel, counterAssistance: parseJsonColumn<CounterAssistance>(counterAssistance) } : verification;
   }
 
   async hasVerified(verifierOrg: string, credentialId: string): Promise<boolean> {
@@ -472,7 +470,7 @@ export class RecognitionStore {
        where delivered_at is null order by created_at, seq limit $1`,
       [limit],
     );
-    return rows.map((r) => ({ ...r, record: parseJson(r.record) }));
+    return rows.map((r) => ({ ...r, record: parseJsonColumn(r.record) }));
   }
 
   /**
@@ -486,7 +484,7 @@ export class RecognitionStore {
        order by created_at, seq limit $2`,
       [regionCode, limit, all],
     );
-    return rows.map((r) => ({ ...r, record: parseJson(r.record) }));
+    return rows.map((r) => ({ ...r, record: parseJsonColumn(r.record) }));
   }
 
   /** Registries with pending records; with `dueOnly`, only those with a record due that are not backing off. */
