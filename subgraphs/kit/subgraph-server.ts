@@ -1,6 +1,3 @@
-import { ApolloServer, type BaseContext } from '@apollo/server';
-import { ApolloServerPluginCacheControlDisabled, ApolloServerPluginInlineTraceDisabled, ApolloServerPluginLandingPageDisabled } from '@apollo/server/plugin/disabled';
-import { expressMiddleware } from '@as-integrations/express5';
 import { buildSubgraphSchema } from '@apollo/subgraph';
 import type { GraphQLResolverMap } from '@apollo/subgraph/dist/schema-helper/resolverMap.js';
 import express, { type Express, type NextFunction, type Request, type Response } from 'express';
@@ -12,13 +9,14 @@ import { GATEWAY_SERVICE, type ServiceKeySet } from './auth/service-keys.js';
 import type { Database } from './db.js';
 import type { Leadership } from './leader.js';
 import { maskErrors } from './errors.js';
+import { graphqlHandler } from './graphql-handler.js';
 import { jsonErrorHandler } from './http-errors.js';
 import { assignRequestId, requestScope } from './request-context.js';
 import type { Logger } from './logger.js';
 import { traceRequests } from './tracing.js';
-import { accessLog, createMetrics, databasePoolMetrics, errorMetricsPlugin, type ServiceMetrics } from './metrics.js';
+import { accessLog, createMetrics, databasePoolMetrics, type ServiceMetrics } from './metrics.js';
 
-export interface SubgraphDefinition<TContext extends BaseContext> {
+export interface SubgraphDefinition<TContext> {
   /** Subgraph name as used in composition (`catalogue`, `yangtze-delta`, …). */
   name: string;
   typeDefs: DocumentNode;
@@ -65,25 +63,18 @@ export interface SubgraphApp {
 }
 
 /** Builds (never listens) the HTTP app of one subgraph: `/graphql`, `/health`, `/ready` and its own routes. */
-export async function createSubgraphApp<TContext extends BaseContext>(
+export async function createSubgraphApp<TContext>(
   def: SubgraphDefinition<TContext>,
 ): Promise<SubgraphApp> {
   const metrics = def.metrics ?? createMetrics(def.name);
   databasePoolMetrics(metrics, def.db);
-  const apollo = new ApolloServer<TContext>({
+  const graphql = graphqlHandler({
     // The SDL's access declarations are enforced here too, not only at the gateway.
     schema: enforceDeclaredScopes(buildSubgraphSchema([{ typeDefs: def.typeDefs, resolvers: def.resolvers }])),
+    context: def.context,
     formatError: maskErrors(def.logger, `subgraph ${def.name}`),
-    includeStacktraceInErrorResponses: false,
-    // Traces would expose subgraph timings and paths to any caller; metrics come later.
-    // The process's own SIGTERM handler stops HTTP first and Apollo once; Apollo's handler would stop
-    // it a second time, under requests still draining.
-    stopOnTerminationSignals: false,
-    // Cache hints would cost a hook on every resolved field, for answers no one may cache: the
-    // envelope middleware marks every subgraph answer `no-store` instead.
-    plugins: [ApolloServerPluginLandingPageDisabled(), ApolloServerPluginInlineTraceDisabled(), ApolloServerPluginCacheControlDisabled(), errorMetricsPlugin(metrics)],
+    onError: (code) => metrics.errors.inc({ code }),
   });
-  await apollo.start();
 
   const app = express();
   app.disable('x-powered-by');
@@ -130,11 +121,11 @@ export async function createSubgraphApp<TContext extends BaseContext>(
     }
   });
   def.routes?.(app);
-  app.use('/graphql', onlyFrom(GATEWAY_SERVICE), expressMiddleware(apollo, { context: async ({ res }) => def.context(res.locals.caller as Caller) }));
+  app.use('/graphql', onlyFrom(GATEWAY_SERVICE), graphql);
   app.use(jsonErrorHandler(def.logger, `subgraph ${def.name}`));
   return {
     app,
     metrics,
-    stop: () => apollo.stop(),
+    stop: async () => {},
   };
 }

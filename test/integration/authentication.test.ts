@@ -101,6 +101,61 @@ describe('subgraphs trust only signed requests', () => {
   });
 });
 
+describe('a subgraph’s /graphql answers the gateway as GraphQL over HTTP', () => {
+  const signed = async (payload: unknown, name = 'catalogue') => {
+    const body = JSON.stringify(payload);
+    return callSubgraph(name, { [ENVELOPE_HEADER]: await envelopeFor(name, body) }, body);
+  };
+  const errorCount = async (code: string) => {
+    const line = (await stack.metrics('catalogue')).split('\n').find((l) => l.startsWith(`hutong_graphql_errors_total{`) && l.includes(`code="${code}"`));
+    return line ? Number(line.slice(line.lastIndexOf(' ') + 1)) : 0;
+  };
+
+  it('runs the named operation of a document with its variables, the same again from its cache', async () => {
+    const payload = {
+      query: 'query Other { regions { name } } query Codes($named: Boolean!) { regions { code name @include(if: $named) } }',
+      operationName: 'Codes',
+      variables: { named: false },
+    };
+    const first = await signed(payload);
+    const again = await signed(payload);
+    expect(first.status).toBe(200);
+    expect((first.body.data as { regions: unknown[] }).regions).toEqual([{ code: 'yangtze-delta' }, { code: 'chengdu-chongqing' }, { code: 'shandong' }, { code: 'hebei' }]);
+    expect(first.body.errors).toBeUndefined();
+    expect(again).toEqual(first);
+  });
+
+  it.each([
+    ['a document that does not parse', 'GRAPHQL_PARSE_FAILED', { query: '{ regions { code }' }, /Syntax Error/],
+    ['a field the schema does not have', 'GRAPHQL_VALIDATION_FAILED', { query: '{ regions { shoeSize } }' }, /Cannot query field "shoeSize"/],
+    ['an operation name the document does not have', 'OPERATION_RESOLUTION_FAILURE', { query: 'query A { regions { code } }', operationName: 'B' }, /Unknown operation named "B"/],
+    ['two operations and no name', 'OPERATION_RESOLUTION_FAILURE', { query: 'query A { regions { code } } query B { regions { name } }' }, /must name the operation/],
+    ['a variable of the wrong type', 'BAD_USER_INPUT', { query: 'query($code: ID!) { holder(code: $code) { code } }', variables: { code: { not: 'an id' } } }, /\$code/],
+    ['a missing variable', 'BAD_USER_INPUT', { query: 'query($code: ID!) { holder(code: $code) { code } }' }, /\$code/],
+    ['variables that are not an object', 'BAD_REQUEST', { query: '{ regions { code } }', variables: [1] }, /`variables` must be an object/],
+    ['an operation name that is not a string', 'BAD_REQUEST', { query: '{ regions { code } }', operationName: 7 }, /`operationName` must be a string/],
+    ['no query', 'BAD_REQUEST', { variables: {} }, /operation in `query`/],
+    ['a JSON array', 'BAD_REQUEST', [{ query: '{ regions { code } }' }], /operation in `query`/],
+  ])('refuses %s with 400 %s, and counts it', async (_what, code, payload, message) => {
+    const before = await errorCount(code);
+    const { status, body } = await signed(payload);
+    expect(status).toBe(400);
+    expect(body.data).toBeUndefined();
+    expect(body.errors).toHaveLength(1);
+    expect(body.errors![0]!.extensions.code).toBe(code);
+    expect((body.errors![0] as unknown as { message: string }).message).toMatch(message);
+    expect(await errorCount(code)).toBe(before + 1);
+  });
+
+  it('answers any other method than POST with 405 and Allow: POST', async () => {
+    const res = await fetch(`${stack.subgraphs.get('catalogue')!.url}/graphql?query=%7B__typename%7D`, {
+      headers: { [ENVELOPE_HEADER]: await envelopeFor('catalogue', '', '/graphql?query=%7B__typename%7D', 'GET') },
+    });
+    const body = (await res.json()) as { errors: { extensions: { code: string } }[] };
+    expect([res.status, res.headers.get('allow'), body.errors[0]!.extensions.code]).toEqual([405, 'POST', 'BAD_REQUEST']);
+  });
+});
+
 describe('each service speaks only for itself, with its own key', () => {
   const signedBy = async (service: string, as: string, audience: string, path: string, method: 'GET' | 'POST', body = '') =>
     signEnvelope(await stack.serviceKey(service), as, { role: 'admin' }, { audience, method, path, body });
