@@ -4,6 +4,7 @@ import { createRemoteJWKSet, customFetch, errors, jwtVerify, type JWTVerifyGetKe
 import { fetch as undiciFetch } from 'undici';
 import { anonymous, callerFromClaims, type Caller } from '../../subgraphs/kit/auth/caller.js';
 import { loadJwks } from '../../subgraphs/kit/auth/keys.js';
+import { BoundedMap } from '../../subgraphs/kit/bounded-map.js';
 
 export interface ClientAuthConfig {
   /** JWKS file of the identity provider (used when no URL is given). */
@@ -30,7 +31,7 @@ export const VERIFIED_TOKEN_CAPACITY = 10_000;
 
 /** Callers of tokens whose signature, issuer and audience were checked, keyed by the token's hash. */
 class VerifiedTokens {
-  private readonly entries = new Map<string, { caller: Caller; expiresAtMs: number; reuseUntilMs: number }>();
+  private readonly entries = new BoundedMap<string, { caller: Caller; expiresAtMs: number; reuseUntilMs: number }>(VERIFIED_TOKEN_CAPACITY);
 
   /** The key a token is kept under: hashed once per request, for the look-up and the keeping alike. */
   static key(token: string): string {
@@ -49,7 +50,6 @@ class VerifiedTokens {
   }
 
   set(key: string, caller: Caller, expiresAtMs: number, nowMs: number): void {
-    if (this.entries.size >= VERIFIED_TOKEN_CAPACITY) this.entries.delete(this.entries.keys().next().value!);
     this.entries.set(key, { caller, expiresAtMs, reuseUntilMs: nowMs + VERIFIED_TOKEN_REUSE_MS });
   }
 }

@@ -14,6 +14,7 @@ import { createRequire } from 'node:module';
 import type { DocumentNode, ExecutionResult, GraphQLError, GraphQLFormattedError, GraphQLSchema } from 'graphql';
 import type { NextFunction, Request, Response } from 'express';
 import type { Caller } from './auth/caller.js';
+import { BoundedMap } from './bounded-map.js';
 import { ErrorCode } from './errors.js';
 
 // The graphql build that @apollo/subgraph made the schema with (its CommonJS one): graphql-js
@@ -33,26 +34,10 @@ export interface GraphqlHandlerOptions<TContext> {
 
 type Prepared = { document: DocumentNode } | { status: 400; code: string; errors: readonly GraphQLError[] };
 
-/** A bounded cache, by query text; the oldest entry leaves first. */
-export class DocumentCache<T> {
-  private readonly entries = new Map<string, T>();
-  constructor(private readonly max: number) {}
-  get size(): number {
-    return this.entries.size;
-  }
-  get(query: string): T | undefined {
-    return this.entries.get(query);
-  }
-  set(query: string, prepared: T): void {
-    if (this.entries.size >= this.max) this.entries.delete(this.entries.keys().next().value!);
-    this.entries.set(query, prepared);
-  }
-}
-
 const isPlainObject = (value: unknown): value is Record<string, unknown> => typeof value === 'object' && value !== null && !Array.isArray(value);
 
 export function graphqlHandler<TContext>(options: GraphqlHandlerOptions<TContext>) {
-  const documents = new DocumentCache<Prepared>(options.maxDocuments ?? 500);
+  const documents = new BoundedMap<string, Prepared>(options.maxDocuments ?? 500);
 
   const prepare = (query: string): Prepared => {
     const cached = documents.get(query);
@@ -84,14 +69,13 @@ export function graphqlHandler<TContext>(options: GraphqlHandlerOptions<TContext
     res.setHeader('content-length', Buffer.byteLength(text));
     res.end(text);
   };
-  const refuse = (res: Response, message: string, code: string) =>
-    send(res, 400, { errors: format([new graphql.GraphQLError(message)], code) });
+  const refuse = (res: Response, message: string, code: string, status = 400) =>
+    send(res, status, { errors: format([new graphql.GraphQLError(message)], code) });
 
   return async (req: Request, res: Response, next: NextFunction): Promise<void> => {
     if (req.method !== 'POST') {
       res.setHeader('allow', 'POST');
-      send(res, 405, { errors: format([new graphql.GraphQLError('Subgraphs answer POST only.')], ErrorCode.BAD_REQUEST) });
-      return;
+      return refuse(res, 'Subgraphs answer POST only.', ErrorCode.BAD_REQUEST, 405);
     }
     try {
       const body: unknown = req.body;

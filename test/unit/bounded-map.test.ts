@@ -1,9 +1,10 @@
 import { describe, expect, it } from 'vitest';
-import { DocumentCache } from '../../subgraphs/kit/graphql-handler.js';
+import { BoundedMap } from '../../subgraphs/kit/bounded-map.js';
 
-describe('the subgraph’s cache of prepared documents', () => {
+// The subgraphs' prepared documents and the gateway's verified tokens are kept in one.
+describe('a bounded map', () => {
   it('keeps at most its size, letting the oldest entry go first', () => {
-    const cache = new DocumentCache<number>(2);
+    const cache = new BoundedMap<string, number>(2);
     cache.set('{ a }', 1);
     cache.set('{ b }', 2);
     cache.set('{ c }', 3);
@@ -12,7 +13,7 @@ describe('the subgraph’s cache of prepared documents', () => {
   });
 
   it('keeps everything up to its size', () => {
-    const cache = new DocumentCache<number>(3);
+    const cache = new BoundedMap<string, number>(3);
     for (const [i, q] of ['{ a }', '{ b }', '{ c }'].entries()) cache.set(q, i);
     expect([cache.size, cache.get('{ a }'), cache.get('{ c }')]).toEqual([3, 0, 2]);
   });
