@@ -22,6 +22,7 @@ import {
   type SelectionSetNode,
   type TypeNode,
 } from 'graphql';
+import { BoundedMap } from '../../subgraphs/kit/bounded-map.js';
 import { getNamedType, isCompositeType, isInterfaceType, isListType, isObjectType, nullableOf } from './schema-types.js';
 
 const COST_SPEC = 'https://specs.apollo.dev/cost/';
@@ -131,6 +132,8 @@ export function operationCost(
   operationName: string | null | undefined,
   variables: Record<string, unknown> | undefined,
   policy: DemandPolicy,
+  /** Told the name of each variable the count reads (for `CostMemo`: the cost depends on those alone). */
+  readVariable?: (name: string) => void,
 ): number {
   const operations = document.definitions.filter((d) => d.kind === Kind.OPERATION_DEFINITION);
   const operation = operationName ? operations.find((o) => o.name?.value === operationName) : operations.length === 1 ? operations[0] : undefined;
@@ -141,17 +144,20 @@ export function operationCost(
   if (!root) return 0;
 
   // As GraphQL coerces arguments: a variable left out takes its own default, or else leaves the
-  // argument to its default in the schema.
+  // argument to its default in the schema. A null page size is read as left out, as Hutong's
+  // pages read it (`kit/pages.ts`): it returns a default page, and must cost one.
   const argument = (field: GraphQLField<unknown, unknown>, node: FieldNode, name: string): unknown => {
     const given = node.arguments?.find((a) => a.name.value === name);
-    if (given && given.value.kind !== Kind.VARIABLE) return valueFromASTUntyped(given.value);
-    if (given && given.value.kind === Kind.VARIABLE) {
+    let value: unknown;
+    if (given && given.value.kind !== Kind.VARIABLE) value = valueFromASTUntyped(given.value);
+    else if (given && given.value.kind === Kind.VARIABLE) {
       const variable = given.value.name.value;
-      if (variables && Object.hasOwn(variables, variable)) return variables[variable];
+      readVariable?.(variable);
       const declared = operation.variableDefinitions?.find((v) => v.variable.name.value === variable)?.defaultValue;
-      if (declared) return valueFromASTUntyped(declared);
+      if (variables && Object.hasOwn(variables, variable)) value = variables[variable];
+      else if (declared) value = valueFromASTUntyped(declared);
     }
-    return field.args.find((a) => a.name === name)?.defaultValue;
+    return value ?? field.args.find((a) => a.name === name)?.defaultValue;
   };
   const sizeOf = (field: GraphQLField<unknown, unknown>, node: FieldNode, declared: ListSize | undefined): number => {
     const sliced = (declared?.slicingArguments ?? []).map((name) => argument(field, node, name)).filter((v): v is number => typeof v === 'number' && Number.isFinite(v));
@@ -212,19 +218,66 @@ export function operationCost(
   return selectionCost(root, operation.selectionSet, undefined, new Set());
 }
 
+/** One operation of one document, costed before: which variables its cost reads, and its cost by their values. */
+interface CostedOperation {
+  schema: GraphQLSchema;
+  policy: DemandPolicy;
+  variables: string[];
+  costs: BoundedMap<string, number>;
+}
+
+/**
+ * Costs worked out before, kept with the parsed document they were worked out for. Apollo hands
+ * back the same document object for the same query text while the schema stands, so an app's
+ * operation is walked once, not on every request; its cost is kept by the values of the variables
+ * the walk read (page sizes, usually none), never by the others (an identifier, a code). A
+ * document Apollo forgets takes its costs with it.
+ */
+export class CostMemo {
+  private readonly byDocument = new WeakMap<DocumentNode, Map<string, CostedOperation>>();
+
+  constructor(private readonly valuesPerOperation = 100) {}
+
+  cost(schema: GraphQLSchema, document: DocumentNode, operationName: string | null | undefined, variables: Record<string, unknown> | undefined, policy: DemandPolicy): number {
+    let operations = this.byDocument.get(document);
+    if (!operations) this.byDocument.set(document, (operations = new Map()));
+    const name = operationName ?? '';
+    let known = operations.get(name);
+    if (known && (known.schema !== schema || known.policy !== policy)) known = undefined;
+    if (known) {
+      const key = valuesKey(known.variables, variables);
+      const cost = known.costs.get(key);
+      if (cost !== undefined) return cost;
+      const fresh = operationCost(schema, document, operationName, variables, policy);
+      known.costs.set(key, fresh);
+      return fresh;
+    }
+    const read = new Set<string>();
+    const cost = operationCost(schema, document, operationName, variables, policy, (v) => read.add(v));
+    const entry: CostedOperation = { schema, policy, variables: [...read].sort(), costs: new BoundedMap(this.valuesPerOperation) };
+    entry.costs.set(valuesKey(entry.variables, variables), cost);
+    operations.set(name, entry);
+    return cost;
+  }
+}
+
+/** The values of the named variables, told apart from a variable left out. */
+const valuesKey = (names: string[], variables: Record<string, unknown> | undefined): string =>
+  names.length === 0 ? '' : JSON.stringify(names.map((n) => (variables && Object.hasOwn(variables, n) ? [variables[n]] : [])));
+
 /**
  * Refuses, before any subgraph is asked, an operation costing more than `maxCost` with the
  * variables it came with: 400 GRAPHQL_VALIDATION_FAILED (reason COST_LIMIT). The policy is the
  * one read with the schema the request runs on, so a reloaded supergraph brings its own sizes.
  */
-export function costLimitPlugin(policyFor: (schema: GraphQLSchema) => DemandPolicy | undefined, maxCost: number): ApolloServerPlugin {
+export function costLimitPlugin(policyFor: (schema: GraphQLSchema) => DemandPolicy | undefined, maxCost: number, memo = new CostMemo()): ApolloServerPlugin {
   return {
     async requestDidStart() {
       return {
         async didResolveOperation({ schema, document, request, operationName }) {
           const policy = policyFor(schema);
           if (!policy) throw new Error('no demand policy loaded');
-          const cost = operationCost(schema, document, operationName ?? request.operationName, request.variables, policy);
+          const cost = memo.cost(schema, document, operationName ?? request.operationName, request.variables, policy);
           if (cost <= maxCost) return;
           throw new GraphQLError(
             `Cost limit of ${maxCost} exceeded, found ${Number.isFinite(cost) && cost < 1e15 ? cost : 'more than 10^15'}: the operation could return that many objects. Ask for smaller pages (first) or fewer nested lists.`,

@@ -10,7 +10,7 @@ import { composeServices } from '@apollo/composition';
 import { Supergraph } from '@apollo/federation-internals';
 import { parse, type GraphQLError } from 'graphql';
 import { describe, expect, it } from 'vitest';
-import { costLimitPlugin, MUTATION_FIELD_COST, operationCost, readDemandPolicy, UNDECLARED_LIST_SIZE } from '../../gateway/src/cost.js';
+import { CostMemo, costLimitPlugin, MUTATION_FIELD_COST, operationCost, readDemandPolicy, UNDECLARED_LIST_SIZE } from '../../gateway/src/cost.js';
 
 const registry = parse(`
 extend schema @link(url: "https://specs.apollo.dev/federation/v2.9", import: ["@key", "@listSize", "@shareable"])
@@ -67,6 +67,9 @@ describe('the cost of an operation', () => {
     expect(cost('query($n: Int) { holder(code: "1") { credentials(first: $n) { nodes { id } } } }', {})).toBe(2 + 20);
     expect(cost('query($n: Int = 7) { holder(code: "1") { credentials(first: $n) { nodes { id } } } }', {})).toBe(2 + 7);
     expect(cost('query($n: Int = 7) { holder(code: "1") { credentials(first: $n) { nodes { id } } } }', { n: 3 })).toBe(2 + 3);
+    // A null page size returns a default page (kit/pages.ts), so it costs one.
+    expect(cost('{ holder(code: "1") { credentials(first: null) { nodes { id } } } }')).toBe(2 + 20);
+    expect(cost('query($n: Int = 7) { holder(code: "1") { credentials(first: $n) { nodes { id } } } }', { n: null })).toBe(2 + 20);
   });
 
   it('multiplies nested lists: pages within pages, and lists of declared size', () => {
@@ -152,6 +155,51 @@ describe('the cost limit', () => {
   it('refuses to run without the list sizes of the schema the request runs on', async () => {
     const listener = await costLimitPlugin(() => undefined, 100).requestDidStart!({} as never);
     await expect((listener as { didResolveOperation(c: unknown): Promise<void> }).didResolveOperation({ schema, document, request: {}, operationName: undefined })).rejects.toThrow('no demand policy loaded');
+  });
+});
+
+describe('costs kept with their document', () => {
+  const query = parse('query Q($code: ID!, $n: Int) { holder(code: $code) { credentials(first: $n) { nodes { id } } } }');
+  // holder 1 + connection 1 + one per node
+  const counted = (p = policy) => {
+    const seen = { walks: 0 };
+    return { seen, policy: { ...p, listSize: (t: string, f: string) => (t === 'Holder' && f === 'credentials' && seen.walks++, p.listSize(t, f)) } };
+  };
+
+  it('walks an operation once for every value of a variable the cost does not read', () => {
+    const { seen, policy: watched } = counted();
+    const memo = new CostMemo();
+    for (const code of ['1', '2', '3']) expect(memo.cost(schema, query, 'Q', { code, n: 5 }, watched)).toBe(7);
+    expect(seen.walks).toBe(1);
+  });
+
+  it('costs each page size anew, and a page size left out or null at its default', () => {
+    const { seen, policy: watched } = counted();
+    const memo = new CostMemo();
+    expect(memo.cost(schema, query, 'Q', { code: '1', n: 5 }, watched)).toBe(7);
+    expect(memo.cost(schema, query, 'Q', { code: '1', n: 50 }, watched)).toBe(52);
+    expect(memo.cost(schema, query, 'Q', { code: '1' }, watched)).toBe(22);
+    expect(memo.cost(schema, query, 'Q', { code: '1', n: null }, watched)).toBe(22);
+    expect(memo.cost(schema, query, 'Q', { code: '2', n: 50 }, watched)).toBe(52);
+    expect(seen.walks).toBe(4);
+  });
+
+  it('counts again under another schema’s list sizes', () => {
+    const memo = new CostMemo();
+    const regions = parse('{ regions { code } }');
+    expect(memo.cost(schema, regions, undefined, {}, policy)).toBe(40);
+    const smaller = readDemandPolicy(sdl.replace('@listSize(assumedSize: 40)', '@listSize(assumedSize: 7)'));
+    expect(memo.cost(schema, regions, undefined, {}, smaller)).toBe(7);
+  });
+
+  it('keeps at most the configured number of costs per operation, the oldest out first', () => {
+    const { seen, policy: watched } = counted();
+    const memo = new CostMemo(2);
+    for (const n of [1, 2, 3]) memo.cost(schema, query, 'Q', { code: '1', n }, watched);
+    expect(memo.cost(schema, query, 'Q', { code: '1', n: 3 }, watched)).toBe(5);
+    expect(seen.walks).toBe(3);
+    expect(memo.cost(schema, query, 'Q', { code: '1', n: 1 }, watched)).toBe(3);
+    expect(seen.walks).toBe(4);
   });
 });
 
