@@ -24,4 +24,5 @@ COPY --from=build /app/dist dist
 USER node
 ENV HUTONG_SUPERGRAPH_PATH=dist/schema/supergraph.graphql
 EXPOSE 4000
-CMD ["node", "dist/gateway/src/main.js"]
+# Node's flags for the gateway: gateway/src/node-flags.ts (a test keeps the two the same).
+CMD ["node", "--max-semi-space-size=32", "dist/gateway/src/main.js"]

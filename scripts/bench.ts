@@ -26,6 +26,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { createGateway } from '../gateway/src/gateway.js';
 import { loadGatewayConfig, subgraphUrlVariable } from '../gateway/src/config.js';
+import { GATEWAY_NODE_FLAGS } from '../gateway/src/node-flags.js';
 import { listen } from '../subgraphs/kit/http.js';
 import { loadSigningKey } from '../subgraphs/kit/auth/keys.js';
 import { createLogger } from '../subgraphs/kit/logger.js';
@@ -130,7 +131,8 @@ async function startGateways(g: { env: Record<string, string>; supergraphPath: s
     env: { ...process.env, ...g.env, HUTONG_SUPERGRAPH_PATH: g.supergraphPath, HUTONG_GATEWAY_PORT: String(hutongPort), HUTONG_METRICS_PORT: '0', HUTONG_GATEWAY_WORKERS: String(options.gatewayWorkers), HUTONG_LOG_LEVEL: process.env.HUTONG_LOG_LEVEL ?? 'warn' },
     url: `http://127.0.0.1:${hutongPort}/graphql`,
     probe: { url: `http://127.0.0.1:${hutongPort}/ready`, method: 'GET' },
-    nodeArgs: profile('hutong-gateway'),
+    // As deployed (the stock gateway runs untuned, with Node's defaults).
+    nodeArgs: [...GATEWAY_NODE_FLAGS, ...profile('hutong-gateway')],
     answers: 2 * options.gatewayWorkers,
   });
   const stockPort = await freePort();
@@ -454,7 +456,7 @@ try {
   console.log(
     options.inProcess
       ? 'Subgraphs and gateways in one process, autocannon in another.'
-      : `Subgraphs in one process, each gateway in its own (Hutong: ${options.gatewayWorkers} worker${options.gatewayWorkers > 1 ? 's' : ''}), autocannon in another.`,
+      : `Subgraphs in one process, each gateway in its own (Hutong: ${options.gatewayWorkers} worker${options.gatewayWorkers > 1 ? 's' : ''}, node ${GATEWAY_NODE_FLAGS.join(' ')} as deployed; stock: Node's defaults), autocannon in another.`,
   );
   console.log(`Order of the timed runs of each operation: ${describeOrder(options.order)}.`);
   console.log('Verification: a pool of codes created before the timed run (the run ends when it is used up), verify only is timed.');

@@ -9,6 +9,7 @@ import { randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { subgraphUrlVariable } from '../gateway/src/config.js';
+import { GATEWAY_NODE_FLAGS } from '../gateway/src/node-flags.js';
 import { registryUrlVariable } from '../subgraphs/kit/config.js';
 import { ensureDevKeys } from '../subgraphs/kit/auth/keys.js';
 import { catalogueSubgraph, gatewayDefaultPort, recognitionSubgraph, regions, serviceNames } from '../subgraphs/kit/reference.js';
@@ -120,7 +121,7 @@ export function composeDocument(): Yaml {
   services.gateway = {
     image: IMAGE,
     build: { context: '.' },
-    command: ['node', 'dist/gateway/src/main.js'],
+    command: ['node', ...GATEWAY_NODE_FLAGS, 'dist/gateway/src/main.js'],
     ports: [`${gatewayDefaultPort}:${gatewayDefaultPort}`],
     environment: {
       HUTONG_ENVIRONMENT: 'production',

@@ -17,6 +17,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { z } from 'zod';
 import { subgraphUrlVariable } from '../gateway/src/config.js';
+import { GATEWAY_NODE_FLAGS } from '../gateway/src/node-flags.js';
 import { registryUrlVariable } from '../subgraphs/catalogue/server.js';
 import { ensureDevKeys } from '../subgraphs/kit/auth/keys.js';
 import { ConfigError, parseEnv, redisUrl } from '../subgraphs/kit/config.js';
@@ -105,6 +106,8 @@ interface Service {
   entry: string;
   port: number;
   env: Record<string, string>;
+  /** Node's own flags for it. */
+  nodeFlags?: readonly string[];
 }
 
 // A restarted registry gets the same folder (its lock, left by a dead process, is taken over) and the same port.
@@ -141,6 +144,7 @@ const gateway: Service = {
   name: 'gateway',
   entry: entry('gateway/src/main.ts'),
   port: base,
+  nodeFlags: GATEWAY_NODE_FLAGS,
   env: {
     HUTONG_GATEWAY_PORT: String(base),
     HUTONG_CLIENT_JWKS_FILE: keys.clientJwks,
@@ -186,7 +190,7 @@ function format(name: string, line: string): string {
 const alive = new Set<ReturnType<typeof spawn>>();
 
 function launch(s: Service): ServiceProcess {
-  const child = spawn(process.execPath, [...runtimeArgs, path.join(root, s.entry)], {
+  const child = spawn(process.execPath, [...(s.nodeFlags ?? []), ...runtimeArgs, path.join(root, s.entry)], {
     cwd: root,
     env: { ...process.env, HUTONG_PORT: String(s.port), ...s.env },
     stdio: ['ignore', 'pipe', 'pipe'],

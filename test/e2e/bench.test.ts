@@ -83,7 +83,7 @@ it('measures credential by id and the generic workload through the Hutong and th
   }
   expect(stdout).toMatch(/^(HOLDS|FAILS) {2}generic-federation: Hutong ≥ 2× the stock gateway's throughput, no errors: \d+\.\d\d×, 0 errors$/m);
   // Each gateway ran as a process of its own, as deployed.
-  expect(stdout).toContain('Subgraphs in one process, each gateway in its own (Hutong: 1 worker), autocannon in another.');
+  expect(stdout).toContain("Subgraphs in one process, each gateway in its own (Hutong: 1 worker, node --max-semi-space-size=32 as deployed; stock: Node's defaults), autocannon in another.");
   // Neither gateway always runs second on warmer subgraphs: by default they take turns, Hutong, stock, stock, Hutong.
   expect(stdout).toMatch(/^Order of the timed runs of each operation: Hutong, stock, stock, Hutong, each for half of --duration/m);
   const rounds = [...stderr.matchAll(/^credential-by-id through (\w+), round (\d) of 4…$/gm)].map((m) => `${m[2]} ${m[1]}`);

@@ -9,6 +9,7 @@ import path from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, describe, expect, it } from 'vitest';
 import { devIdentity } from '../../scripts/dev-identities.js';
+import { GATEWAY_NODE_FLAGS } from '../../gateway/src/node-flags.js';
 import { mintClientToken } from '../../subgraphs/kit/auth/client-tokens.js';
 import { devKeyFiles, loadSigningKey } from '../../subgraphs/kit/auth/keys.js';
 import { serviceNames } from '../../subgraphs/kit/reference.js';
@@ -64,8 +65,11 @@ describe('the compiled build', () => {
     try {
       const commands = childCommandLines(started.child.pid!);
       expect(commands).toHaveLength(serviceNames().length);
-      for (const command of commands) {
-        expect(command).toMatch(new RegExp(`^${process.execPath} ${dist}/(subgraphs/[a-z-]+/server|gateway/src/main)\\.js$`));
+      // Subgraphs on node alone; the gateway with its own Node flags (gateway/src/node-flags.ts).
+      const gatewayCommand = [process.execPath, ...GATEWAY_NODE_FLAGS, `${dist}/gateway/src/main.js`].join(' ');
+      expect(commands.filter((c) => c === gatewayCommand)).toHaveLength(1);
+      for (const command of commands.filter((c) => c !== gatewayCommand)) {
+        expect(command).toMatch(new RegExp(`^${process.execPath} ${dist}/subgraphs/[a-z-]+/server\\.js$`));
       }
       // The data folder is the working directory's, not inside the build.
       expect(existsSync(path.join(work, 'data', 'keys', 'internal-jwks.json'))).toBe(true);

@@ -8,6 +8,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, describe, expect, it } from 'vitest';
+import { GATEWAY_NODE_FLAGS } from '../../gateway/src/node-flags.js';
 import { loadSupergraphFile } from '../../gateway/src/supergraph.js';
 import { composeFilePath, composeFileText, ensureComposeSecrets } from '../../scripts/docker-compose.js';
 import { supergraphPath } from '../../scripts/composition.js';
@@ -63,7 +64,9 @@ describe('the Dockerfile', () => {
     const runtime = dockerfile.slice(dockerfile.lastIndexOf('\nFROM '));
     expect(runtime).toMatch(/^USER node$/m);
     expect(runtime).not.toMatch(/tsx/);
-    expect(runtime).toMatch(/^CMD \["node", "dist\/gateway\/src\/main\.js"\]$/m);
+    expect(runtime).toMatch(/^CMD \["node", "--max-semi-space-size=32", "dist\/gateway\/src\/main\.js"\]$/m);
+    // The same flags as the gateway's everywhere else (docker-compose, npm start, the bench).
+    expect(runtime).toContain(`CMD ${JSON.stringify(['node', ...GATEWAY_NODE_FLAGS, 'dist/gateway/src/main.js']).replaceAll(',', ', ')}`);
   });
 });
 
