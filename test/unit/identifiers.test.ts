@@ -317,6 +317,8 @@ describe('GB 11643 citizen ID number', () => {
 });
 
 describe('GB 11643 birth date validity', () => {
+  /** A day after every date these calendar checks use. */
+  const LATER = '2199-12-31';
   // Each ID is 310104 + date + sequence 017 + its correct check character, so only the date
   // can make it invalid.
   it.each([
@@ -339,7 +341,25 @@ describe('GB 11643 birth date validity', () => {
     ['2100-02-28', '310104210002280173'],
   ])('accepts a holder born on %s', (date, id) => {
     expect(referenceCitizenCheck(id.slice(0, 17))).toBe(id.charAt(17));
-    expect(parseCitizenId(id)).toEqual({ ok: true, divisionCode: '310104', provinceCode: '31', birthDate: date, sex: 'male' });
+    // The calendar's rules, checked as of a day after every date here.
+    expect(parseCitizenId(id, LATER)).toEqual({ ok: true, divisionCode: '310104', provinceCode: '31', birthDate: date, sex: 'male' });
+  });
+
+  it('accepts a holder born today or before, and refuses one born tomorrow (China dates)', () => {
+    const today = '2026-12-03';
+    expect(parseCitizenId('310104202612020176', today)).toMatchObject({ ok: true, birthDate: '2026-12-02' });
+    expect(parseCitizenId('310104202612030171', today)).toMatchObject({ ok: true, birthDate: '2026-12-03' });
+    expect(parseCitizenId('310104202612040177', today)).toEqual({ ok: false, reason: 'The birth date 2026-12-04 is after today (2026-12-03).' });
+    expect(parseCitizenId('310104202701010172', today)).toEqual({ ok: false, reason: 'The birth date 2027-01-01 is after today (2026-12-03).' });
+    expect(makeCitizenId('310104', '2026-12-03', 17, today)).toBe('310104202612030171');
+    expect(() => makeCitizenId('310104', '2026-12-04', 17, today)).toThrow(new RangeError('The birth date 2026-12-04 is after today (2026-12-03).'));
+  });
+
+  it('takes today in China by default: a birth date a year ahead is refused', () => {
+    const nextYear = new Date(Date.now() + 8 * 3600_000 + 366 * 86_400_000).toISOString().slice(0, 10);
+    const id = makeCitizenId('310104', nextYear, 17, LATER);
+    expect(parseCitizenId(id)).toMatchObject({ ok: false, reason: expect.stringMatching(/^The birth date \d{4}-\d{2}-\d{2} is after today \(\d{4}-\d{2}-\d{2}\)\.$/) });
+    expect(isValidCitizenId(id)).toBe(false);
   });
 
   it.each([

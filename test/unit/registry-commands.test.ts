@@ -358,6 +358,7 @@ describe('issuing a credential', () => {
     ['a citizen ID with a wrong check character', E_ID, '370102199003071239'],
     ['a USCC for a citizen credential', E_ID, '91370100HT1234561M'],
     ['a citizen ID for an organisation credential', E_BUSINESS_LICENCE, '370102199003071238'],
+    ['a citizen ID of someone born in 2099', E_ID, '370102209901011233'],
   ])('refuses %s as holder code', async (_what, typeCode, holderCode) => {
     const error = await refusal(commands.issue(issuer, eIdInput({ typeCode, holderCode, faceFields: [] })));
     expect(error.extensions).toEqual({ code: 'BAD_USER_INPUT', reason: 'INVALID_HOLDER_CODE' });

@@ -176,6 +176,13 @@ describe('recognising a holder code as a citizen or an organisation', () => {
     });
   });
 
+  it('refuses a citizen ID number of someone not yet born, saying so', () => {
+    expect(refusal(() => parseHolderCode('310104209901010179'))).toEqual({
+      message: expect.stringMatching(/^Invalid holder code: not a valid citizen ID number \(The birth date 2099-01-01 is after today \(\d{4}-\d{2}-\d{2}\)\.\)$/),
+      extensions: { code: 'BAD_USER_INPUT', reason: 'INVALID_HOLDER_CODE' },
+    });
+  });
+
   it('refuses a code of the wrong length with the unified social credit code reason', () => {
     expect(refusal(() => parseHolderCode('3101042000022901'))).toEqual({
       message:

@@ -1,6 +1,7 @@
 // GB 11643 citizen identity number: 6-digit administrative division code,
 // 8-digit birth date YYYYMMDD, 3-digit sequence (odd = male, even = female)
 // and a check character over the first 17 digits.
+import { todayInChina } from '../days.js';
 
 export type CitizenIdParseResult =
   | { ok: true; divisionCode: string; provinceCode: string; birthDate: string; sex: 'male' | 'female' }
@@ -34,27 +35,31 @@ function daysInMonth(y: number, m: number): number {
   return [4, 6, 9, 11].includes(m) ? 30 : 31;
 }
 
-/** Returns null when YYYYMMDD is a real calendar date in range, otherwise an explanation. */
-function birthDateProblem(yyyymmdd: string): string | null {
+/**
+ * Returns null when YYYYMMDD is a real calendar date in range, no later than `today` (China
+ * dates: a child born today may be given its number today), otherwise an explanation.
+ */
+function birthDateProblem(yyyymmdd: string, today: string): string | null {
   const y = Number(yyyymmdd.slice(0, 4));
   const m = Number(yyyymmdd.slice(4, 6));
   const d = Number(yyyymmdd.slice(6, 8));
   const shown = `${yyyymmdd.slice(0, 4)}-${yyyymmdd.slice(4, 6)}-${yyyymmdd.slice(6, 8)}`;
   if (y < MIN_BIRTH_YEAR) return `The birth year ${y} is before ${MIN_BIRTH_YEAR}, which is not plausible.`;
   if (m < 1 || m > 12 || d < 1 || d > daysInMonth(y, m)) return `The birth date ${shown} is not a real calendar date.`;
+  if (shown > today) return `The birth date ${shown} is after today (${today}).`;
   return null;
 }
 
 /**
- * Builds a citizen ID number. `birthDate` is YYYY-MM-DD and `sequence` is 0..999
- * (its parity encodes sex). Throws RangeError on invalid input.
+ * Builds a citizen ID number. `birthDate` is YYYY-MM-DD, no later than `today`, and `sequence`
+ * is 0..999 (its parity encodes sex). Throws RangeError on invalid input.
  */
-export function makeCitizenId(divisionCode: string, birthDate: string, sequence: number): string {
+export function makeCitizenId(divisionCode: string, birthDate: string, sequence: number, today = todayInChina()): string {
   if (!/^[0-9]{6}$/.test(divisionCode)) throw new RangeError('division code must be exactly 6 digits');
   const m = /^([0-9]{4})-([0-9]{2})-([0-9]{2})$/.exec(birthDate);
   if (!m) throw new RangeError('birth date must be in YYYY-MM-DD form');
   const compact = `${m[1]}${m[2]}${m[3]}`;
-  const problem = birthDateProblem(compact);
+  const problem = birthDateProblem(compact, today);
   if (problem) throw new RangeError(problem);
   if (!Number.isInteger(sequence) || sequence < 0 || sequence > 999) {
     throw new RangeError('sequence must be an integer from 0 to 999');
@@ -63,8 +68,11 @@ export function makeCitizenId(divisionCode: string, birthDate: string, sequence:
   return first17 + citizenIdCheckChar(first17);
 }
 
-/** Parses and validates a citizen ID number. Accepts a lower-case 'x', which is common in typed input. Never throws. */
-export function parseCitizenId(id: string): CitizenIdParseResult {
+/**
+ * Parses and validates a citizen ID number, whose holder was born by `today` (a China date).
+ * Accepts a lower-case 'x', which is common in typed input. Never throws.
+ */
+export function parseCitizenId(id: string, today = todayInChina()): CitizenIdParseResult {
   if (typeof id !== 'string') return { ok: false, reason: 'A citizen ID number must be a string.' };
   if (id.length !== 18) {
     return { ok: false, reason: `A citizen ID number must be 18 characters long, but ${id.length} were given.` };
@@ -75,7 +83,7 @@ export function parseCitizenId(id: string): CitizenIdParseResult {
       reason: 'A citizen ID number must consist of 17 digits followed by a digit or X; it contains a non-digit character.',
     };
   }
-  const problem = birthDateProblem(id.slice(6, 14));
+  const problem = birthDateProblem(id.slice(6, 14), today);
   if (problem) return { ok: false, reason: problem };
   const expected = citizenIdCheckChar(id.slice(0, 17));
   const actual = id.charAt(17).toUpperCase();

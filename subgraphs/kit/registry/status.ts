@@ -1,9 +1,8 @@
 import { statusCodes, type CredentialStatus, type StatusCode } from '../reference.js';
 
-/** Today's date in China (UTC+8, no daylight saving), as YYYY-MM-DD. */
-export function todayInChina(now = new Date()): string {
-  return new Date(now.getTime() + 8 * 3600_000).toISOString().slice(0, 10);
-}
+import { todayInChina } from '../days.js';
+
+export { todayInChina };
 
 /**
  * The status a verifier must see: the registry's stored status, except that a credential still
