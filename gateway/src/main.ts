@@ -1,14 +1,11 @@
 import cluster from 'node:cluster';
-import { listen } from '../../subgraphs/kit/http.js';
+import { drain, listen } from '../../subgraphs/kit/http.js';
 import { createLogger } from '../../subgraphs/kit/logger.js';
 import { serveMetrics } from '../../subgraphs/kit/metrics.js';
 import { initTracing } from '../../subgraphs/kit/tracing.js';
 import { loadGatewayConfig, type GatewayConfig } from './config.js';
 import { createGateway, GRAPHQL_PATH, type HutongGateway } from './gateway.js';
 import { answerMetricsRequests, superviseWorkers } from './workers.js';
-
-/** In-flight requests get this long to finish on SIGTERM before their connections are closed. */
-const DRAIN_LIMIT_MS = 8000;
 
 const logger = createLogger('gateway');
 let config;
@@ -62,11 +59,7 @@ async function serve(config: GatewayConfig): Promise<void> {
       logger.info({ signal }, 'stopping: no new connections, finishing requests in flight');
       gateway.markStopping();
       // Requests in flight finish on a running Apollo: HTTP is drained first, Apollo stopped after.
-      const drained = await Promise.race([listening.close().then(() => true), new Promise<boolean>((r) => setTimeout(() => r(false), DRAIN_LIMIT_MS).unref())]);
-      if (!drained) {
-        logger.warn({ afterMs: DRAIN_LIMIT_MS }, 'requests still running after the drain limit; closing their connections');
-        listening.server.closeAllConnections();
-      }
+      await drain(listening, logger);
       await gateway.stop();
       await metricsListening?.close(0);
       await tracing.shutdown().catch(() => {});

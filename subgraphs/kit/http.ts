@@ -1,6 +1,10 @@
 import { createServer, type Server } from 'node:http';
 import net, { type AddressInfo, type Socket } from 'node:net';
 import type { Express } from 'express';
+import type { Logger } from './logger.js';
+
+/** Requests in flight get this long to finish on SIGTERM, so that a process exits within 10 s. */
+export const DRAIN_LIMIT_MS = 8000;
 
 export interface Listening {
   readonly server: Server;
@@ -72,4 +76,18 @@ export function listen(app: Express, port: number, host = '127.0.0.1'): Promise<
       });
     });
   });
+}
+
+/**
+ * Stops taking requests and waits for those in flight, at most `limitMs`. A request still running
+ * then (it should not be: every call has a deadline) loses its connection rather than keeping the
+ * process past the orchestrator's patience. True when every request finished in time.
+ */
+export async function drain(listening: Listening, logger: Logger, limitMs = DRAIN_LIMIT_MS): Promise<boolean> {
+  const drained = await Promise.race([listening.close().then(() => true), new Promise<boolean>((r) => setTimeout(() => r(false), limitMs).unref())]);
+  if (!drained) {
+    logger.warn({ afterMs: limitMs }, 'requests still running after the drain limit; closing their connections');
+    listening.server.closeAllConnections();
+  }
+  return drained;
 }

@@ -10,15 +10,12 @@ import { ConfigError, metricsPortFor, parseEnv, subgraphEnvSchema } from './conf
 import { serveMetrics } from './metrics.js';
 import { initTracing } from './tracing.js';
 import { DataFolderInUseError, openDatabase, type Database } from './db.js';
-import { listen } from './http.js';
+import { drain, listen } from './http.js';
 import { createLogger, type Logger } from './logger.js';
 import { migrate } from './migrate.js';
 import type { SubgraphApp } from './subgraph-server.js';
 
 export type Env = Record<string, string | undefined>;
-
-/** In-flight requests get this long to finish on SIGTERM: the process exits within 10 s. */
-const DRAIN_LIMIT_MS = 8000;
 
 /** What the launcher, the tests and composition need to know about one subgraph. */
 export interface SubgraphModule {
@@ -173,13 +170,7 @@ export async function runSubgraph(mod: SubgraphModule, env: Env = process.env): 
     if (stopping) return;
     stopping = true;
     logger.info({ signal }, 'stopping');
-    // A request still running after the drain limit (it should not be: every call has a deadline)
-    // loses its connection rather than keeping the process past the orchestrator's patience.
-    const drained = await Promise.race([listening.close().then(() => true), new Promise<boolean>((r) => setTimeout(() => r(false), DRAIN_LIMIT_MS).unref())]);
-    if (!drained) {
-      logger.warn({ afterMs: DRAIN_LIMIT_MS }, 'requests still running after the drain limit; closing their connections');
-      listening.server.closeAllConnections();
-    }
+    await drain(listening, logger);
     await metricsListening?.close(0);
     await subgraph.stop();
     await retention?.stop();
