@@ -1,4 +1,4 @@
-import { Agent, type Dispatcher } from 'undici';
+import { Agent } from 'undici';
 import type { Caller } from '../kit/auth/caller.js';
 import type { ServiceSigner } from '../kit/auth/service-keys.js';
 import { callService, ServiceCallError } from '../kit/auth/service-client.js';
@@ -55,10 +55,9 @@ export class RegistryClient {
     const call = { audience: regionCode, baseUrl, method, path, json, caller };
     if (!signal) return callService<T>(this.agent, this.signer, call);
     if (signal.aborted) throw abandoned(regionCode, signal);
-    // callService takes no signal: this call's dispatcher aborts the request when the signal fires
-    // (freeing the connection), and the race answers at once even while the request is still
-    // waiting for a connection, where there is nothing to abort yet.
-    const pending = callService<T>(this.agent.compose(abortingOn(signal)), this.signer, call);
+    // undici aborts the request when the signal fires (freeing its connection), but only once it
+    // has one: a request still queued for a connection waits for it first. The race answers at once.
+    const pending = callService<T>(this.agent, this.signer, { ...call, signal });
     let onAbort = () => {};
     const aborted = new Promise<never>((_, reject) => {
       onAbort = () => reject(abandoned(regionCode, signal));
@@ -76,32 +75,4 @@ export class RegistryClient {
 function abandoned(regionCode: string, signal: AbortSignal): ServiceCallError {
   const timedOut = (signal.reason as Error | undefined)?.name === 'TimeoutError';
   return new ServiceCallError(timedOut ? `${regionCode} did not answer within the deadline` : `${regionCode} call abandoned: ${String((signal.reason as Error | undefined)?.message ?? signal.reason)}`);
-}
-
-/** An interceptor that aborts the request it carries when `signal` fires. */
-function abortingOn(signal: AbortSignal): Dispatcher.DispatcherComposeInterceptor {
-  return (dispatch) => (options, handler) => {
-    let controller: Dispatcher.DispatchController | undefined;
-    const abort = () => controller?.abort(signal.reason instanceof Error ? signal.reason : new Error('aborted'));
-    const done = () => signal.removeEventListener('abort', abort);
-    signal.addEventListener('abort', abort, { once: true });
-    return dispatch(options, {
-      onRequestStart(c, context) {
-        controller = c;
-        handler.onRequestStart?.(c, context);
-        if (signal.aborted) abort();
-      },
-      onRequestUpgrade: (c, statusCode, headers, socket) => handler.onRequestUpgrade?.(c, statusCode, headers, socket),
-      onResponseStart: (c, statusCode, headers, statusMessage) => handler.onResponseStart?.(c, statusCode, headers, statusMessage),
-      onResponseData: (c, chunk) => handler.onResponseData?.(c, chunk),
-      onResponseEnd(c, trailers) {
-        done();
-        handler.onResponseEnd?.(c, trailers);
-      },
-      onResponseError(c, error) {
-        done();
-        handler.onResponseError?.(c, error);
-      },
-    });
-  };
 }
