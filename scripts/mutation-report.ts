@@ -12,7 +12,7 @@ const modules: [name: string, files: RegExp][] = [
   ['verification service', /recognition\/service\.ts$/],
   ['recognition store (codes single use, verifications)', /recognition\/db\/store\.ts$/],
   ['presentation codes', /recognition\/codes\.ts$/],
-  ['status and validity', /registry\/status\.ts$/],
+  ['status and validity', /registry\/status\.ts$|kit\/days\.ts$/],
   ['identifiers and check characters', /identifiers\/[\w-]+\.ts$|kit\/routing\.ts$|catalogue\/routing\.ts$/],
   ['masking and record access', /kit\/masking\.ts$|registry\/resolvers\.ts$/],
   ['field access (scopes)', /auth\/scopes\.ts$|gateway\/src\/authorization\.ts$/],

@@ -5,7 +5,7 @@
  * operations GraphiQL opens with, so the figures keep their suppression of small cells.
  */
 import express, { type Router } from 'express';
-import { todayInChina } from '../../subgraphs/kit/registry/status.js';
+import { todayInChina } from '../../subgraphs/kit/days.js';
 import { RECOGNITION_MATRIX, TREND_DAYS, VERIFICATION_TRENDS } from './analyst-operations.js';
 import { IDENTITY_PICKER_JS } from './dev-identities.js';
 import { contentSecurityPolicy, CSS, escapeHtml, FAVICON_SVG, JS, jsonForScript, packageDir, packageFile, pageHead, serveAssets, serveDailyPage, SVG, textAsset, type AnalystPageOptions, type Asset } from './static-assets.js';

@@ -4,7 +4,7 @@
  * operations, one tab each, and in development with a picker of development identities.
  */
 import express, { type Router } from 'express';
-import { todayInChina } from '../../subgraphs/kit/registry/status.js';
+import { todayInChina } from '../../subgraphs/kit/days.js';
 import { analystOperations, type SavedOperation } from './analyst-operations.js';
 import { IDENTITY_PICKER_JS } from './dev-identities.js';
 import { contentSecurityPolicy, CSS, escapeHtml, FAVICON_SVG, JS, jsonForScript, MAP, packageDir, packageFile, pageHead, serveAssets, serveDailyPage, SVG, textAsset, type AnalystPageOptions, type Asset } from './static-assets.js';

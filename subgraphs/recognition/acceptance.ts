@@ -6,7 +6,7 @@
 import type { GraphQLResolverMap } from '@apollo/subgraph/dist/schema-helper/resolverMap.js';
 import { badInput, forbidden } from '../kit/errors.js';
 import { regions } from '../kit/reference.js';
-import { todayInChina } from '../kit/registry/status.js';
+import { todayInChina } from '../kit/days.js';
 import { regionOfIdentifier } from '../kit/routing.js';
 import { isCalendarDay } from '../kit/days.js';
 import { decide, type CredentialFacts } from './engine.js';

@@ -10,7 +10,7 @@ import { badInput, forbidden, notFound } from '../kit/errors.js';
 import type { Logger } from '../kit/logger.js';
 import { credentialTypeByCode } from '../kit/reference.js';
 import type { UsageRecordRequest } from '../kit/registry/contract.js';
-import { todayInChina } from '../kit/registry/status.js';
+import { todayInChina } from '../kit/days.js';
 import { addDays } from '../kit/days.js';
 import { parseCredentialId } from '../kit/routing.js';
 import { CopyFontMissing, MAX_COPY_VALID_DAYS, renderCopyPdf, signCopy, type CopyStatement } from './annotated-copy.js';

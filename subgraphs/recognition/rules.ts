@@ -17,7 +17,7 @@ import { NATIONAL, type Caller } from '../kit/auth/caller.js';
 import { badInput, forbidden } from '../kit/errors.js';
 import type { Logger } from '../kit/logger.js';
 import { credentialTypeByCode, provinceByCode, regionByCode, regionOfProvince, statusCodes, type CredentialType } from '../kit/reference.js';
-import { todayInChina } from '../kit/registry/status.js';
+import { todayInChina } from '../kit/days.js';
 import { addDays, isCalendarDay } from '../kit/days.js';
 import { checkFreeText } from '../kit/text.js';
 import type { Recorded, RecognitionStore, RulePublication, RuleRetirement, RuleWriter } from './db/store.js';

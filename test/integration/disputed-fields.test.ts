@@ -7,7 +7,7 @@
  * publishes a withholding version, and the same check again after the issuer rejects the dispute.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { todayInChina } from '../../subgraphs/kit/registry/status.js';
+import { todayInChina } from '../../subgraphs/kit/days.js';
 import { identityToken } from '../support/identities.js';
 import { startStack, type Stack } from '../support/stack.js';
 import { holderToken, presentAndVerify, seeded, verifierNamed } from '../support/verification.js';

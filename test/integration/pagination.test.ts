@@ -7,7 +7,7 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { RecordStore } from '../../subgraphs/kit/registry/records.js';
-import { todayInChina } from '../../subgraphs/kit/registry/status.js';
+import { todayInChina } from '../../subgraphs/kit/days.js';
 import { moverAt, regions } from '../support/fixtures.js';
 import { identityToken } from '../support/identities.js';
 import { jinanHallUsage } from '../support/records.js';

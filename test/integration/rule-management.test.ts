@@ -8,7 +8,7 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { devIdentity } from '../../scripts/dev-identities.js';
-import { todayInChina } from '../../subgraphs/kit/registry/status.js';
+import { todayInChina } from '../../subgraphs/kit/days.js';
 import { dayBefore } from '../../subgraphs/recognition/rules.js';
 import { identityToken } from '../support/identities.js';
 import { startStack, TEST_SEED_COUNT, type Stack } from '../support/stack.js';

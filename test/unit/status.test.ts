@@ -1,5 +1,6 @@
 import { afterEach, describe, expect, it, vi } from 'vitest';
-import { effectiveStatus, todayInChina } from '../../subgraphs/kit/registry/status.js';
+import { effectiveStatus } from '../../subgraphs/kit/registry/status.js';
+import { todayInChina } from '../../subgraphs/kit/days.js';
 
 describe("today's date in China (UTC+8)", () => {
   it.each([

@@ -8,7 +8,7 @@ import { badInput } from '../errors.js';
 import { suppressSmallCells } from '../figures.js';
 import { statusCodes, type CredentialStatus, type Region, type StatusCode } from '../reference.js';
 import type { RegistryContext } from './resolvers.js';
-import { todayInChina } from './status.js';
+import { todayInChina } from '../days.js';
 
 export interface CredentialCell {
   typeCode: string;

@@ -1,8 +1,5 @@
 import { statusCodes, type CredentialStatus, type StatusCode } from '../reference.js';
-
 import { todayInChina } from '../days.js';
-
-export { todayInChina };
 
 /**
  * The status a verifier must see: the registry's stored status, except that a credential still

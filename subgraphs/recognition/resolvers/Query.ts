@@ -1,6 +1,6 @@
 import { badInput, forbidden } from '../../kit/errors.js';
 import type { PageArgs } from '../../kit/pages.js';
-import { todayInChina } from '../../kit/registry/status.js';
+import { todayInChina } from '../../kit/days.js';
 import { acceptanceRuleVersionPages, invalidationRuleVersionPages } from '../db/store.js';
 import { inForce } from '../engine.js';
 import type { RecognitionContext } from './context.js';

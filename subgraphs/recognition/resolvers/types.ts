@@ -4,7 +4,7 @@ import { parseCredentialId } from '../../kit/routing.js';
 import { metadataLabelsZh } from '../service.js';
 import { qrSvg } from '../codes.js';
 import { forbidden } from '../../kit/errors.js';
-import { todayInChina } from '../../kit/registry/status.js';
+import { todayInChina } from '../../kit/days.js';
 import type { VerificationRow } from '../db/store.js';
 import { isInForceOn } from '../engine.js';
 import type { AcceptanceRule, InvalidationRule as InvalidationRuleData, Scenario as ScenarioData, Verifier } from '../seed.js';
