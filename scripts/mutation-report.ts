@@ -23,7 +23,7 @@ const modules: [name: string, files: RegExp][] = [
   ['operation limits and demand control', /gateway\/src\/limits\.ts$|gateway\/src\/cost\.ts$/],
   ['pages and cursors', /kit\/pages\.ts$/],
   ['row access in resolvers (listings, verifications)', /catalogue\/resolvers\/Holder\.ts$|recognition\/resolvers\/(Query|types)\.ts$/],
-  ['subgraph guard (timeouts, retries, breaker)', /gateway\/src\/resilience\.ts$/],
+  ['subgraph guard (timeouts, retries, breaker)', /gateway\/src\/resilience\.ts$|kit\/deadline\.ts$/],
   ['restart policy and ordered stop', /scripts\/supervisor\.ts$/],
   ['supergraph reload (validation, policy per schema)', /gateway\/src\/supergraph\.ts$/],
   ['shared subgraph calls (never across callers)', /gateway\/src\/shared-calls\.ts$/],

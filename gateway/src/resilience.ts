@@ -4,6 +4,7 @@
  * queries only, within the deadline and a retry budget, and a circuit breaker per subgraph that
  * fails fast once the subgraph keeps failing, so one region's bad day costs only that region.
  */
+import { deadlineSignal } from '../../subgraphs/kit/deadline.js';
 import { BrokenCircuitError, CircuitState, ConsecutiveBreaker, circuitBreaker, handleWhen, type CircuitBreakerPolicy } from 'cockatiel';
 
 export interface SubgraphPolicy {
@@ -99,7 +100,8 @@ export class SubgraphGuard {
   }
 
   /**
-   * Runs `send` (one HTTP call, given the signal that ends it) under the deadline, retrying a
+   * Runs `send` (one HTTP call, given the signal that ends it; it reads the whole answer before it
+   * resolves, since the signal's timer stops then) under the deadline, retrying a
    * query on a failure when the budget and the deadline allow. A response with status ≥ 500 is
    * a failure; any other response is returned as it is.
    */
@@ -133,7 +135,7 @@ export class SubgraphGuard {
     const startedAt = this.now();
     try {
       const response = await this.breaker.execute(async () => {
-        const signal = AbortSignal.timeout(limit);
+        const { signal, done } = deadlineSignal(limit);
         let res: T;
         try {
           res = await send(signal);
@@ -144,6 +146,8 @@ export class SubgraphGuard {
               : new SubgraphCallError('TIMEOUT', `${this.subgraph} did not answer within ${this.policy.timeoutMs} ms.`);
           }
           throw new SubgraphCallError('UNREACHABLE', `${this.subgraph} could not be reached: ${(error as Error).message}`);
+        } finally {
+          done();
         }
         if (res.status >= 500) throw new SubgraphCallError('HTTP_ERROR', `${this.subgraph} answered HTTP ${res.status}.`, res.status);
         return res;

@@ -14,6 +14,7 @@ import { todayInChina } from '../kit/days.js';
 import { addDays } from '../kit/days.js';
 import { parseCredentialId } from '../kit/routing.js';
 import { CopyFontMissing, MAX_COPY_VALID_DAYS, renderCopyPdf, signCopy, type CopyStatement } from './annotated-copy.js';
+import { deadlineSignal } from '../kit/deadline.js';
 import type { RegistryClient } from './registry-client.js';
 import type { RecognitionContext } from './resolvers/context.js';
 
@@ -125,7 +126,8 @@ export function copyResolvers(deps: CopyServiceDeps): GraphQLResolverMap<Recogni
 
         let usageRecorded = false;
         try {
-          await deps.registries.recordUsage(verification.issuingRegion, record as never, { signal: AbortSignal.timeout(deps.deliveryTimeoutMs) });
+          const deadline = deadlineSignal(deps.deliveryTimeoutMs);
+          await deps.registries.recordUsage(verification.issuingRegion, record as never, { signal: deadline.signal }).finally(deadline.done);
           await ctx.store.markUsageDelivered(statement.copyId);
           usageRecorded = true;
         } catch (error) {

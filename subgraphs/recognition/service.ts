@@ -20,6 +20,7 @@ import { identityDocumentTypes, type CounterAssistance } from '../kit/registry/c
 import type { UsageRecord } from '../kit/registry/records.js';
 import { effectiveStatus } from '../kit/registry/status.js';
 import { todayInChina } from '../kit/days.js';
+import { deadlineSignal } from '../kit/deadline.js';
 import type { StoredCredential } from '../kit/registry/store.js';
 import { regionOfIdentifier } from '../kit/routing.js';
 import { codeError, readPresentationCode, signPresentationCode } from './codes.js';
@@ -199,17 +200,17 @@ export class RecognitionService {
       }
       return candidates[0]!.credentialId;
     }
-    const deadline = AbortSignal.timeout(this.registryDeadlineInMs);
+    const deadline = deadlineSignal(this.registryDeadlineInMs);
     const read = await Promise.all(
       indexed.map(async (e) => {
         try {
-          return await this.registries.credential(e.regionCode, e.credentialId, { signal: deadline });
+          return await this.registries.credential(e.regionCode, e.credentialId, { signal: deadline.signal });
         } catch (error) {
           if (error instanceof ServiceCallError) throw unavailable(e.regionCode);
           throw error;
         }
       }),
-    );
+    ).finally(deadline.done);
     const match = indexed.find((_, i) => read[i]?.credential.number === number);
     if (!match) throw notFound(`None of the holder's ${typeName} has the number ${number}.`);
     return match.credentialId;
@@ -283,82 +284,87 @@ export class RecognitionService {
       ...(t.counterAssistance ? { channel: 'COUNTER_ASSISTED' as const, counterAssistance: t.counterAssistance } : {}),
     };
 
-    const deadline = AbortSignal.timeout(this.registryDeadlineInMs);
-    const deadlineAt = performance.now() + this.registryDeadlineInMs;
-    let live;
+    // The registry calls' timer stops once the verification is answered.
+    const { signal: deadline, done } = deadlineSignal(this.registryDeadlineInMs);
     try {
-      live = await this.registries.credential(region.code, t.credentialId, { signal: deadline });
-    } catch (error) {
-      if (!(error instanceof ServiceCallError)) throw error;
-      this.logger.warn({ region: region.code, reason: error.message }, 'issuing registry unreachable during verification');
-      verification.reasons = ['ISSUING_REGISTRY_UNREACHABLE'];
-    }
-    if (live === null) {
-      verification.verdict = 'REJECTED';
-      verification.reasons = ['NOT_FOUND'];
-    } else if (live) {
-      const c = live.credential;
-      verification.disputed = live.openDisputes.length > 0;
-      verification.disputedFields = [...new Set(live.openDisputes.map((d) => d.field))].sort();
-      if (c.holderCode !== t.holderCode) {
-        verification.verdict = 'REJECTED';
-        verification.reasons = ['HOLDER_CHANGED'];
-      } else {
-        const decision = decide({
-          scenario: scenario.code,
-          verifier: { region: verifier.region, province: verifier.province },
-          credential: {
-            typeCode: c.typeCode,
-            issuingProvince: provinceCode,
-            status: effectiveStatus(c.status, c.expiryDate, today),
-            effectiveDate: c.effectiveDate,
-            expiryDate: c.expiryDate,
-            superseded: Boolean(c.supersededBy),
-            disputedFields: verification.disputedFields,
-          },
-          acceptanceRules: reference.acceptanceRules,
-          invalidationRules: reference.invalidationRules,
-          today,
-        });
-        verification.verdict = decision.verdict;
-        verification.reasons = decision.reasons;
-        verification.ruleId = decision.rule?.id ?? null;
-        verification.ruleVersion = decision.rule?.version ?? null;
-        verification.trace = decision.trace;
-        verification.releasedFields = decision.releases.map((r) => release(c, r, verification.disputedFields));
+      const deadlineAt = performance.now() + this.registryDeadlineInMs;
+      let live;
+      try {
+        live = await this.registries.credential(region.code, t.credentialId, { signal: deadline });
+      } catch (error) {
+        if (!(error instanceof ServiceCallError)) throw error;
+        this.logger.warn({ region: region.code, reason: error.message }, 'issuing registry unreachable during verification');
+        verification.reasons = ['ISSUING_REGISTRY_UNREACHABLE'];
       }
-    }
+      if (live === null) {
+        verification.verdict = 'REJECTED';
+        verification.reasons = ['NOT_FOUND'];
+      } else if (live) {
+        const c = live.credential;
+        verification.disputed = live.openDisputes.length > 0;
+        verification.disputedFields = [...new Set(live.openDisputes.map((d) => d.field))].sort();
+        if (c.holderCode !== t.holderCode) {
+          verification.verdict = 'REJECTED';
+          verification.reasons = ['HOLDER_CHANGED'];
+        } else {
+          const decision = decide({
+            scenario: scenario.code,
+            verifier: { region: verifier.region, province: verifier.province },
+            credential: {
+              typeCode: c.typeCode,
+              issuingProvince: provinceCode,
+              status: effectiveStatus(c.status, c.expiryDate, today),
+              effectiveDate: c.effectiveDate,
+              expiryDate: c.expiryDate,
+              superseded: Boolean(c.supersededBy),
+              disputedFields: verification.disputedFields,
+            },
+            acceptanceRules: reference.acceptanceRules,
+            invalidationRules: reference.invalidationRules,
+            today,
+          });
+          verification.verdict = decision.verdict;
+          verification.reasons = decision.reasons;
+          verification.ruleId = decision.rule?.id ?? null;
+          verification.ruleVersion = decision.rule?.version ?? null;
+          verification.trace = decision.trace;
+          verification.releasedFields = decision.releases.map((r) => release(c, r, verification.disputedFields));
+        }
+      }
 
-    const record: UsageRecord = {
-      id: verification.id,
-      credentialId: verification.credentialId,
-      verifierOrg: verifier.organisation,
-      verifierName: verifier.name,
-      verifierRegion: verifier.region,
-      operator: t.context.operator,
-      scenario: scenario.code,
-      scenarioName: scenario.nameZh,
-      serviceItemName: t.context.serviceItemName,
-      serviceItemCode: t.context.serviceItemCode,
-      businessCaseNumber: t.context.businessCaseNumber,
-      // A withheld field reached the verifier without its value: it was not released.
-      releasedFields: verification.releasedFields.filter((f) => !f.withheld).map((f) => f.field),
-      verdict: verification.verdict,
-      reasons: verification.reasons,
-      ruleId: verification.ruleId,
-      ruleVersion: verification.ruleVersion,
-      verifiedAt: verification.checkedAt,
-      // The holder sees that a counter verified for them, who did, and which document they showed.
-      ...(t.counterAssistance ? { channel: 'COUNTER_ASSISTED' as const, counterAssistance: t.counterAssistance } : {}),
-    };
-    // Held back from the relay while this verification still has time to deliver it itself.
-    const holdForMs = deadline.aborted ? 0 : deadlineAt - performance.now() + DELIVERY_HOLD_MARGIN_MS;
-    const outcome = await this.store.recordVerification(verification, { regionCode: region.code, record, holdForMs });
-    if (outcome === 'used') throw codeError('PRESENTATION_CODE_USED', 'The presentation code was already used; ask the holder for a new one.');
-    if (outcome === 'expired') throw codeError('PRESENTATION_CODE_EXPIRED', 'The presentation code has expired; ask the holder for a new one.');
-    // With the deadline spent on the live read, the relay delivers it (the registry did not answer).
-    if (!deadline.aborted) await this.deliverUsage(verification, record, deadline);
-    return verification;
+      const record: UsageRecord = {
+        id: verification.id,
+        credentialId: verification.credentialId,
+        verifierOrg: verifier.organisation,
+        verifierName: verifier.name,
+        verifierRegion: verifier.region,
+        operator: t.context.operator,
+        scenario: scenario.code,
+        scenarioName: scenario.nameZh,
+        serviceItemName: t.context.serviceItemName,
+        serviceItemCode: t.context.serviceItemCode,
+        businessCaseNumber: t.context.businessCaseNumber,
+        // A withheld field reached the verifier without its value: it was not released.
+        releasedFields: verification.releasedFields.filter((f) => !f.withheld).map((f) => f.field),
+        verdict: verification.verdict,
+        reasons: verification.reasons,
+        ruleId: verification.ruleId,
+        ruleVersion: verification.ruleVersion,
+        verifiedAt: verification.checkedAt,
+        // The holder sees that a counter verified for them, who did, and which document they showed.
+        ...(t.counterAssistance ? { channel: 'COUNTER_ASSISTED' as const, counterAssistance: t.counterAssistance } : {}),
+      };
+      // Held back from the relay while this verification still has time to deliver it itself.
+      const holdForMs = deadline.aborted ? 0 : deadlineAt - performance.now() + DELIVERY_HOLD_MARGIN_MS;
+      const outcome = await this.store.recordVerification(verification, { regionCode: region.code, record, holdForMs });
+      if (outcome === 'used') throw codeError('PRESENTATION_CODE_USED', 'The presentation code was already used; ask the holder for a new one.');
+      if (outcome === 'expired') throw codeError('PRESENTATION_CODE_EXPIRED', 'The presentation code has expired; ask the holder for a new one.');
+      // With the deadline spent on the live read, the relay delivers it (the registry did not answer).
+      if (!deadline.aborted) await this.deliverUsage(verification, record, deadline);
+      return verification;
+    } finally {
+      done();
+    }
   }
 
   /**

@@ -39,7 +39,7 @@ describe.runIf(process.platform === 'linux')('CPU time of a process tree', () =>
     // /proc counts user and system time apart in whole clock ticks (10 ms at Linux's usual 100 Hz),
     // so it may show up to two ticks less than the exact figure read just before it; never more less.
     const tree = treeCpuMs(process.pid)!;
+    // (No upper bound: the tree holds whatever this process started, e.g. a test runner's workers.)
     expect(tree).toBeGreaterThanOrEqual(own - 2 * (1000 / Number(execFileSync('getconf', ['CLK_TCK'], { encoding: 'utf8' }))) - 1);
-    expect(tree).toBeLessThan(ownCpuMs() + 10);
   });
 });
