@@ -6,9 +6,8 @@
 import type { GraphQLResolverMap } from '@apollo/subgraph/dist/schema-helper/resolverMap.js';
 import { badInput, forbidden } from '../kit/errors.js';
 import { regions } from '../kit/reference.js';
-import { todayInChina } from '../kit/days.js';
+import { isCalendarDay, todayInChina } from '../kit/days.js';
 import { regionOfIdentifier } from '../kit/routing.js';
-import { isCalendarDay } from '../kit/days.js';
 import { decide, type CredentialFacts } from './engine.js';
 import type { RecognitionContext } from './resolvers/context.js';
 import type { AcceptanceRule, InvalidationRule } from './seed.js';

@@ -7,8 +7,7 @@ import type { Queryable } from '../kit/db.js';
 import { badInput } from '../kit/errors.js';
 import { suppressSmallCells } from '../kit/figures.js';
 import { provinces, regionOfProvince, regions } from '../kit/reference.js';
-import { todayInChina } from '../kit/days.js';
-import { daysBetween, isCalendarDay } from '../kit/days.js';
+import { daysBetween, isCalendarDay, todayInChina } from '../kit/days.js';
 import { inForce } from './engine.js';
 import type { RecognitionContext } from './resolvers/context.js';
 
